@@ -1,0 +1,1 @@
+"""The mall service: coupons, vouchers, stored-value cards and consumption rebates."""

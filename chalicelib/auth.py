@@ -1,0 +1,68 @@
+"""Bearer JWT (HS256) authentication, as API.md specifies.
+
+Claims: `sub` (user id), `exp`, `roles` (a list; "operator" opens /admin/*). The secret is
+`MALL_JWT_SECRET`. The user id becomes part of DynamoDB keys, so its alphabet is limited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+import jwt
+
+from chalicelib.errors import Forbidden, Unauthenticated
+from chalicelib.settings import get_settings
+
+OPERATOR = "operator"
+USER_ID = re.compile(r"^[A-Za-z0-9_.@:\-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    roles: frozenset[str]
+
+    @property
+    def is_operator(self) -> bool:
+        return OPERATOR in self.roles
+
+
+def authenticate(headers: Mapping[str, str]) -> Principal:
+    header = headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Missing bearer token: send Authorization: Bearer <JWT>.")
+    secret = get_settings().jwt_secret
+    if secret is None:
+        raise RuntimeError("MALL_JWT_SECRET is not set; the service cannot verify tokens.")
+    try:
+        claims = jwt.decode(
+            token.strip(), secret.get_secret_value(), algorithms=["HS256"],
+            options={"require": ["sub", "exp"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("The token has expired; get a new one.") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthenticated("The token is not valid.") from exc
+    sub, roles = claims.get("sub"), claims.get("roles", [])
+    if not isinstance(sub, str) or not USER_ID.match(sub):
+        raise Unauthenticated("The token's sub must be 1-128 characters of A-Z a-z 0-9 _ . @ : -.")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Unauthenticated("The token's roles must be a list of strings.")
+    return Principal(user_id=sub, roles=frozenset(roles))
+
+
+def require_operator(principal: Principal) -> Principal:
+    if not principal.is_operator:
+        raise Forbidden("This needs the operator role.")
+    return principal
+
+
+def issue_token(secret: str, user_id: str, roles: list[str], ttl_seconds: int, now_epoch: int) -> str:
+    """Sign a token; used by `make token` and the tests (the service itself only verifies)."""
+    return jwt.encode(
+        {"sub": user_id, "roles": roles, "iat": now_epoch, "exp": now_epoch + ttl_seconds},
+        secret, algorithm="HS256",
+    )

@@ -1,0 +1,1 @@
+"""Coupons, vouchers and stored-value cards: templates, claims and the wallet."""

@@ -1,0 +1,295 @@
+"""DynamoDB access shared by every repository: the client, item conversion, conditional
+writes and transactions that fail with the item that failed, pagination cursors.
+
+Only repositories import this module. It is the one place that turns botocore errors into
+the service's vocabulary: a failed condition becomes `ConditionFailed` (with the old item
+when DynamoDB returns it), throttling becomes `Throttled`, an unreachable endpoint
+`Unavailable`. Numbers leave as `int` (boto3 reads them as `Decimal`); floats never enter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import time
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Iterable
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.errors import Throttled, Unavailable, ValidationFailed
+from chalicelib.settings import get_settings
+
+THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+TRANSACTION_RETRIES = 4
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@lru_cache(maxsize=1)
+def client():
+    """The DynamoDB client, built on first use. AWS_ENDPOINT_URL(_DYNAMODB) picks the endpoint."""
+    return boto3.client(
+        "dynamodb",
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            max_pool_connections=64,
+            connect_timeout=3,
+            read_timeout=10,
+        ),
+    )
+
+
+def table_name() -> str:
+    return get_settings().table_name
+
+
+class ConditionFailed(Exception):
+    """A conditional write (or some items of a transaction) failed its condition.
+
+    `failed` maps the position of each failed request item to the item as it was
+    (`None` when it did not exist or DynamoDB did not return it).
+    """
+
+    def __init__(self, failed: dict[int, dict[str, Any] | None]) -> None:
+        super().__init__(f"condition failed at {sorted(failed)}")
+        self.failed = failed
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, set, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def values(**named: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword arguments: values(now=...) -> {':now': ...}."""
+    return {f":{k}": _serializer.serialize(v) for k, v in named.items()}
+
+
+def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        return getattr(client(), operation)(**kwargs)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in THROTTLING_CODES:
+            raise Throttled() from exc
+        raise
+    except BotoCoreError as exc:
+        raise Unavailable("The database cannot be reached; retry later.") from exc
+
+
+def get(key: dict[str, str], consistent: bool = False) -> dict[str, Any] | None:
+    response = _call("get_item", TableName=table_name(), Key=to_item(key), ConsistentRead=consistent)
+    return from_item(response.get("Item"))
+
+
+def batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Read up to any number of items by key, following UnprocessedKeys."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        pending = {table_name(): {"Keys": [to_item(k) for k in keys[start:start + 100]]}}
+        attempt = 0
+        while pending:
+            response = _call("batch_get_item", RequestItems=pending)
+            found.extend(from_item(i) for i in response.get("Responses", {}).get(table_name(), []))
+            pending = response.get("UnprocessedKeys") or {}
+            attempt += 1
+            if pending:
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+    return found
+
+
+def put(item: dict[str, Any], condition: str | None = None, names: dict[str, str] | None = None,
+        vals: dict[str, Any] | None = None) -> None:
+    kwargs: dict[str, Any] = {"TableName": table_name(), "Item": to_item(item)}
+    _add_condition(kwargs, condition, names, vals)
+    try:
+        _call("put_item", **kwargs, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except ClientError as exc:
+        _raise_condition_failed(exc)
+
+
+def update(key: dict[str, str], expression: str, condition: str | None = None,
+           names: dict[str, str] | None = None, vals: dict[str, Any] | None = None) -> dict[str, Any]:
+    """UpdateItem; returns the item after the update, or raises ConditionFailed({0: old})."""
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(), "Key": to_item(key), "UpdateExpression": expression,
+        "ReturnValues": "ALL_NEW", "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    _add_condition(kwargs, condition, names, vals)
+    try:
+        return from_item(_call("update_item", **kwargs)["Attributes"])
+    except ClientError as exc:
+        _raise_condition_failed(exc)
+        raise  # unreachable: _raise_condition_failed always raises
+
+
+def _add_condition(kwargs: dict[str, Any], condition: str | None, names: dict[str, str] | None,
+                   vals: dict[str, Any] | None) -> None:
+    if condition:
+        kwargs["ConditionExpression"] = condition
+    if names:
+        kwargs["ExpressionAttributeNames"] = names
+    if vals:
+        kwargs["ExpressionAttributeValues"] = vals
+
+
+def _raise_condition_failed(exc: ClientError) -> None:
+    if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        raise ConditionFailed({0: from_item(exc.response.get("Item"))}) from exc
+    raise exc
+
+
+# --- transactions -------------------------------------------------------------------------
+
+def tx_put(item: dict[str, Any], condition: str | None = None, names: dict[str, str] | None = None,
+           vals: dict[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": table_name(), "Item": to_item(item)}
+    _add_condition(op, condition, names, vals)
+    return {"Put": op}
+
+
+def tx_update(key: dict[str, str], expression: str, condition: str | None = None,
+              names: dict[str, str] | None = None, vals: dict[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": table_name(), "Key": to_item(key), "UpdateExpression": expression}
+    _add_condition(op, condition, names, vals)
+    return {"Update": op}
+
+
+def tx_check(key: dict[str, str], condition: str, names: dict[str, str] | None = None,
+             vals: dict[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": table_name(), "Key": to_item(key)}
+    _add_condition(op, condition, names, vals)
+    return {"ConditionCheck": op}
+
+
+def transact(items: Iterable[dict[str, Any]]) -> None:
+    """TransactWriteItems, all or nothing.
+
+    Every item asks for its old image on a failed condition. A cancellation caused by
+    conditions raises `ConditionFailed` with the failed positions (request order). A
+    cancellation caused only by a concurrent transaction on the same items
+    (`TransactionConflict`) is retried with jittered backoff, then reported as `Throttled`.
+    """
+    request = list(items)
+    for op in request:
+        next(iter(op.values()))["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    for attempt in range(TRANSACTION_RETRIES):
+        try:
+            _call("transact_write_items", TransactItems=request)
+            return
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            failed = {
+                i: from_item(r.get("Item"))
+                for i, r in enumerate(reasons)
+                if r.get("Code") == "ConditionalCheckFailed"
+            }
+            if failed:
+                raise ConditionFailed(failed) from exc
+            if not any(r.get("Code") in ("TransactionConflict", "ThrottlingError") for r in reasons):
+                raise
+            if attempt == TRANSACTION_RETRIES - 1:
+                raise Throttled("Too many concurrent requests for the same item; retry shortly.") from exc
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+
+
+# --- queries and cursors ------------------------------------------------------------------
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, partition_attr: str, partition_value: str) -> dict[str, Any]:
+    """Decode a cursor made by `query_page`; reject one that is malformed or for another list."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed("The cursor is not valid; start again without it.",
+                               [{"field": "cursor", "message": "malformed"}]) from exc
+    valid = (
+        isinstance(key, dict)
+        and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+        and key.get(partition_attr, {}).get("S") == partition_value
+    )
+    if not valid:
+        raise ValidationFailed("The cursor does not belong to this list; start again without it.",
+                               [{"field": "cursor", "message": "does not belong to this list"}])
+    return key
+
+
+def query_page(
+    *,
+    partition_attr: str,
+    partition_value: str,
+    key_attrs: tuple[str, ...],
+    limit: int,
+    cursor: str | None,
+    index: str | None = None,
+    sort_condition: str | None = None,
+    filter_expression: str | None = None,
+    names: dict[str, str] | None = None,
+    vals: dict[str, Any] | None = None,
+    newest_first: bool = True,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of `limit` items of one partition, following DynamoDB pages as needed.
+
+    A filter applies after DynamoDB reads, so a DynamoDB page can hold fewer matches than
+    asked: this keeps reading until it has `limit` items or the partition ends. The cursor
+    is the key of the last item returned (so no item is skipped or repeated), and it is
+    bound to the partition it came from.
+    """
+    key_condition = f"#pk = :pk" + (f" AND {sort_condition}" if sort_condition else "")
+    all_names = {"#pk": partition_attr, **(names or {})}
+    all_vals = {**values(pk=partition_value), **(vals or {})}
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(), "KeyConditionExpression": key_condition,
+        "ExpressionAttributeNames": all_names, "ExpressionAttributeValues": all_vals,
+        "ScanIndexForward": not newest_first,
+    }
+    if index:
+        kwargs["IndexName"] = index
+    if filter_expression:
+        kwargs["FilterExpression"] = filter_expression
+    start = decode_cursor(cursor, partition_attr, partition_value) if cursor else None
+    found: list[dict[str, Any]] = []
+    while True:
+        kwargs["Limit"] = limit + 1 - len(found)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        response = _call("query", **kwargs)
+        found.extend(response.get("Items", []))
+        start = response.get("LastEvaluatedKey")
+        if len(found) > limit or not start:
+            break
+    page, more = found[:limit], len(found) > limit
+    next_cursor = encode_cursor({a: page[-1][a] for a in key_attrs}) if more and page else None
+    return [from_item(i) for i in page], next_cursor

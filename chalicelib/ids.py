@@ -1,0 +1,19 @@
+"""Identifiers: time-ordered, URL-safe, 26 characters (the ULID layout).
+
+48 bits of milliseconds then 80 random bits, in Crockford base32, so that ids sort by
+creation time: a DynamoDB sort key made of them lists newest last, with no extra index.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+
+
+def new_id(now_ms: int | None = None) -> str:
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    value = (ms << 80) | secrets.randbits(80)
+    return "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))

@@ -1,0 +1,1 @@
+"""Consumption rebates: payment events, rebate rules, accounts, ledger and withdrawals."""

@@ -1,0 +1,216 @@
+"""HTTP glue shared by every blueprint: the app class, the `endpoint` decorator, error
+mapping and the request middleware.
+
+`endpoint` is where API.md's conventions live, once: authentication and roles, pydantic
+validation of path, query and body (from the view's type hints), the Idempotency-Key
+protocol, and the error table of `chalicelib.errors`. It must wrap the view itself:
+Chalice turns any exception that is not a `ChaliceViewError` into a 500 before middleware
+sees it. A view receives a `RequestContext` and its validated arguments and returns a
+pydantic model (or None for 204).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Generic, TypeVar, get_type_hints
+
+from chalice import Response
+from chalice.app import Request
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from chalicelib import idempotency as idem
+from chalicelib.auth import Principal, authenticate, require_operator
+from chalicelib.clock import utcnow
+from chalicelib.errors import DomainError, ValidationFailed, error_body, http_status_and_code
+from chalicelib.observability import logger, metrics
+from chalicelib.settings import get_settings
+
+PUBLIC, USER, OPERATOR = "public", "user", "operator"
+PATH_PARAM = re.compile(r"{(\w+)}")
+T = TypeVar("T")
+
+
+@dataclass
+class RequestContext:
+    request: Request
+    principal: Principal | None
+    now: datetime
+    idempotency: idem.Idempotency | None = None
+
+    @property
+    def user_id(self) -> str:
+        assert self.principal is not None
+        return self.principal.user_id
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, min_length=1, max_length=2048)
+
+
+def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), auth: str = USER,
+             status: int = 200, idempotent: bool = False,
+             content_types: list[str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `fn(ctx, **validated)` as a route; see the module docstring."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        hints = get_type_hints(fn, include_extras=True)
+        body_model = hints.get("body")
+        query_model = hints.get("query")
+        path_adapters = {name: TypeAdapter(hints.get(name, str)) for name in PATH_PARAM.findall(path)}
+
+        def view(**path_params: str) -> Response:
+            request = blueprint.current_request
+            try:
+                return _serve(request, path_params)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes an API.md error
+                return _error_response(exc)
+
+        def _serve(request: Request, path_params: dict[str, str]) -> Response:
+            principal = None if auth == PUBLIC else authenticate(request.headers)
+            if auth == OPERATOR:
+                require_operator(principal)
+            kwargs: dict[str, Any] = {
+                name: _validate(adapter, path_params[name], name) for name, adapter in path_adapters.items()
+            }
+            if body_model is not None:
+                kwargs["body"] = parse_body(body_model, request.raw_body)
+            if query_model is not None:
+                kwargs["query"] = _validate(TypeAdapter(query_model), dict(request.query_params or {}), None)
+            ctx = RequestContext(request=request, principal=principal, now=utcnow())
+            if idempotent and principal is not None:
+                ctx.idempotency = _idempotency(request, path, path_params, principal, ctx.now, status)
+                stored = ctx.idempotency and ctx.idempotency.lookup()
+                if stored:
+                    return _json(stored.status, stored.body, replayed=True)
+            try:
+                result = fn(ctx, **kwargs)
+            except idem.Replay:
+                stored = ctx.idempotency.lookup() if ctx.idempotency else None
+                if stored is None:
+                    raise
+                return _json(stored.status, stored.body, replayed=True)
+            except DomainError as exc:
+                code_status, _ = http_status_and_code(exc)
+                if ctx.idempotency is None or code_status != 409:
+                    raise
+                stored = ctx.idempotency.remember_refusal(code_status, _error_payload(exc))
+                return _json(stored.status, stored.body)
+            if result is None:
+                return Response(body="", status_code=204)
+            return _json(status, result.model_dump(mode="json") if isinstance(result, BaseModel) else result)
+
+        view.__name__ = fn.__name__
+        view.__doc__ = fn.__doc__
+        route_kwargs: dict[str, Any] = {"methods": list(methods)}
+        if content_types:
+            route_kwargs["content_types"] = content_types
+        blueprint.route(path, **route_kwargs)(view)
+        fn.route = (path, tuple(methods), auth, status, body_model, query_model)  # read by the OpenAPI builder
+        return fn
+
+    return register
+
+
+def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        raise ValidationFailed("The request body is not valid; see details.", _details(exc, "body")) from exc
+
+
+def _validate(adapter: TypeAdapter, value: Any, field: str | None) -> Any:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        raise ValidationFailed("The request is not valid; see details.", _details(exc, field or "query")) from exc
+
+
+def _details(exc: ValidationError, where: str) -> list[dict[str, str]]:
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err["loc"]) or where
+        details.append({"field": loc if where in ("body", "query") else where, "message": err["msg"]})
+    return details
+
+
+def _idempotency(request: Request, path: str, path_params: dict[str, str], principal: Principal,
+                 now: datetime, status: int) -> idem.Idempotency | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    concrete_path = PATH_PARAM.sub(lambda m: path_params[m.group(1)], path)
+    return idem.Idempotency(
+        scope=principal.user_id, key=idem.validate_key(key),
+        fingerprint=idem.fingerprint(request.method, concrete_path, request.raw_body or b""),
+        now=now, status=status, ttl_seconds=get_settings().idempotency_ttl_seconds,
+    )
+
+
+def _json(status: int, body: Any, replayed: bool = False) -> Response:
+    headers = {"Content-Type": "application/json"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
+
+
+def _error_payload(exc: DomainError) -> dict[str, Any]:
+    _, code = http_status_and_code(exc)
+    return error_body(code, exc.message, exc.details)
+
+
+def _error_response(exc: Exception) -> Response:
+    if isinstance(exc, DomainError):
+        status, _ = http_status_and_code(exc)
+        if status >= 500 or status == 429:
+            logger.warning("request refused", extra={"error": type(exc).__name__, "status": status})
+        return _json(status, _error_payload(exc))
+    logger.exception("unhandled error")
+    return _json(500, error_body("INTERNAL_ERROR", "Something went wrong on our side; retry later."))
+
+
+# Chalice answers some requests itself (415, 405, a body it cannot decode) in its own
+# shape `{"Code", "Message"}`; the middleware rewrites those into API.md's shape.
+_CHALICE_CODES = {400: "VALIDATION_ERROR", 403: "FORBIDDEN", 404: "NOT_FOUND",
+                  405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE", 500: "INTERNAL_ERROR"}
+
+
+def _conform(response: Response) -> Response:
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "error" not in body:
+        code = _CHALICE_CODES.get(response.status_code, "ERROR")
+        message = str(body.get("Message", "")) if response.status_code < 500 else "Something went wrong on our side."
+        response.body = error_body(code, message)
+    return response
+
+
+def http_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Correlation id, one structured access log line, metrics flush, error shape."""
+    correlation_id = (request.headers.get("x-request-id") if request else None) or str(uuid.uuid4())
+    logger.thread_safe_append_keys(correlation_id=correlation_id)
+    started = time.perf_counter()
+    try:
+        response = _conform(get_response(request))
+        response.headers["X-Request-Id"] = correlation_id
+        logger.info("request", extra={
+            "method": request.method if request else None,
+            "path": request.context.get("resourcePath") if request else None,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        })
+        return response
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()
+        logger.thread_safe_clear_keys()

@@ -1,0 +1,62 @@
+"""Races over real connections: HTTP into chalice's threaded local server, which talks to
+the serialized moto server. Every count below is decided by DynamoDB conditions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import requests
+
+from tests.helpers import fire, headers_for, session, template_body
+
+
+def published(base, **overrides):
+    http = session()
+    created = http.post(f"{base}/admin/templates", json=template_body(**overrides),
+                        headers=headers_for("ops", operator=True)).json()
+    http.post(f"{base}/admin/templates/{created['id']}/publish", headers=headers_for("ops", operator=True))
+    return created["id"]
+
+
+def counters(base, template_id):
+    body = requests.get(f"{base}/admin/templates/{template_id}", headers=headers_for("ops", operator=True)).json()
+    return body["claimed"], body["remaining"]
+
+
+def wallet_size(base, user):
+    return len(requests.get(f"{base}/me/coupons?limit=100", headers=headers_for(user)).json()["items"])
+
+
+def test_200_shoppers_racing_for_50_coupons_get_exactly_50(served_api):
+    template_id = published(served_api, total_stock=50)
+    url = f"{served_api}/templates/{template_id}/claim"
+    results = fire([("POST", url, headers_for(f"user{i}"), None) for i in range(200)])
+    statuses = Counter(status for status, _ in results)
+    codes = Counter(body["error"]["code"] for status, body in results if status != 201)
+    assert statuses[201] == 50, statuses
+    assert codes == Counter({"SOLD_OUT": 150}), codes
+    assert counters(served_api, template_id) == (50, 0)
+    assert sum(wallet_size(served_api, f"user{i}") for i in range(200)) == 50
+
+
+def test_one_shopper_racing_30_claims_with_limit_3_gets_exactly_3(served_api):
+    template_id = published(served_api, total_stock=100, per_user_limit=3)
+    url = f"{served_api}/templates/{template_id}/claim"
+    results = fire([("POST", url, headers_for("greedy"), None) for _ in range(30)])
+    statuses = Counter(status for status, _ in results)
+    assert statuses[201] == 3, statuses
+    assert {body["error"]["code"] for status, body in results if status != 201} == {"LIMIT_REACHED"}
+    assert counters(served_api, template_id) == (3, 97)
+    assert wallet_size(served_api, "greedy") == 3
+
+
+def test_concurrent_retries_with_one_idempotency_key_give_one_coupon(served_api):
+    template_id = published(served_api, total_stock=100, per_user_limit=10)
+    url = f"{served_api}/templates/{template_id}/claim"
+    headers = headers_for("retrier", **{"Idempotency-Key": "order-42-claim"})
+    results = fire([("POST", url, headers, None) for _ in range(20)])
+    assert {status for status, _ in results} == {201}, results
+    assert len({body["id"] for _, body in results}) == 1
+    assert counters(served_api, template_id) == (1, 99)
+    assert wallet_size(served_api, "retrier") == 1
