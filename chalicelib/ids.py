@@ -6,6 +6,7 @@ creation time: a DynamoDB sort key made of them lists newest last, with no extra
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 
@@ -15,5 +16,15 @@ ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 
 def new_id(now_ms: int | None = None) -> str:
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (ms << 80) | secrets.randbits(80)
+    return _encode((ms << 80) | secrets.randbits(80))
+
+
+def derived_id(seed: str, at_ms: int) -> str:
+    """A deterministic id for an effect that must happen once (a coupon granted for one
+    payment and rule): the same seed and time always give the same id, so a retried write
+    meets its own earlier result through `attribute_not_exists`."""
+    return _encode((at_ms << 80) | int.from_bytes(hashlib.sha256(seed.encode()).digest()[:10], "big"))
+
+
+def _encode(value: int) -> str:
     return "".join(CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
