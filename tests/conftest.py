@@ -16,6 +16,8 @@ os.environ.update({
     "AWS_DEFAULT_REGION": "us-east-1",
     "MALL_STAGE": "test",
     "MALL_TABLE": "mall-test",
+    "PAYMENT_EVENTS_QUEUE": "mall-test-payment-events",
+    "PAYMENT_EVENTS_DLQ": "mall-test-payment-events-dlq",
     "MALL_JWT_SECRET": "test-jwt-secret-0123456789abcdef0123",
     "PAYMENT_WEBHOOK_SECRET": "test-webhook-secret",
     "POWERTOOLS_SERVICE_NAME": "mall",
