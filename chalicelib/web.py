@@ -191,6 +191,8 @@ def _conform(response: Response) -> Response:
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "error" not in body:
         code = _CHALICE_CODES.get(response.status_code, "ERROR")
         message = str(body.get("Message", "")) if response.status_code < 500 else "Something went wrong on our side."
+        if response.status_code == 415:
+            message += "; send JSON with Content-Type: application/json"
         response.body = error_body(code, message)
     return response
 
