@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test token bench clean
+.PHONY: run test token bench package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP)
 ROLE ?=
 token: $(STAMP)
 	@$(PY) -m dev.token --user "$(USER)" $(if $(ROLE),--role $(ROLE))
+
+# make package STAGE=prod: dist/sam.json + dist/deployment.zip, checked by cfn-lint (docs/deploy.md)
+STAGE ?= prod
+package: $(STAMP)
+	$(PY) -m infra.package --stage $(STAGE)
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -1,0 +1,68 @@
+"""Cold start: what a Lambda pays at import, `import app` against the floor `import boto3`.
+
+Every function needs boto3, so boto3's import is the floor. Each sample is a new Python
+process (as a cold Lambda is); samples alternate so that machine noise hits both alike.
+Also measured: the first request after import (a health check through the Chalice
+handler), since work moved out of import is paid there.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = int(os.environ.get("BENCH_COLD_SAMPLES", "15"))
+GOAL = 1.3
+
+FLOOR = "import time; t = time.perf_counter(); import boto3; print(time.perf_counter() - t)"
+APP = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
+FIRST_REQUEST = """
+import time
+t = time.perf_counter()
+import app
+from chalice.test import Client
+imported = time.perf_counter()
+with Client(app.app, stage_name='bench') as client:
+    client.http.get('/health')
+print(time.perf_counter() - imported)
+"""
+
+
+def _sample(code: str) -> float:
+    env = {**os.environ, "MALL_JWT_SECRET": "bench-secret-0123456789abcdef0123456789",
+           "POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1]) * 1000
+
+
+def run() -> dict[str, float]:
+    floor, app, first = [], [], []
+    for _ in range(SAMPLES):
+        floor.append(_sample(FLOOR))
+        app.append(_sample(APP))
+    for _ in range(max(SAMPLES // 3, 3)):
+        first.append(_sample(FIRST_REQUEST))
+    result = {
+        "import_boto3_ms": statistics.median(floor),
+        "import_app_ms": statistics.median(app),
+        "first_request_ms": statistics.median(first),
+    }
+    result["ratio"] = result["import_app_ms"] / result["import_boto3_ms"]
+    return result
+
+
+def main() -> None:
+    r = run()
+    verdict = "meets" if r["ratio"] <= GOAL else "misses"
+    print(f"cold start: import app {r['import_app_ms']:.0f} ms vs import boto3 {r['import_boto3_ms']:.0f} ms "
+          f"= {r['ratio']:.2f}x ({verdict} the {GOAL}x goal); first request after import "
+          f"{r['first_request_ms']:.0f} ms (median of {SAMPLES})")
+
+
+if __name__ == "__main__":
+    main()
