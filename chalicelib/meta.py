@@ -12,3 +12,11 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/health", auth=PUBLIC)
 def health(ctx: RequestContext):
     return {"status": "ok"}
+
+
+@endpoint(bp, "/openapi.json", auth=PUBLIC)
+def openapi_document(ctx: RequestContext):
+    """The OpenAPI 3.1 document of every route."""
+    from chalicelib import openapi  # built on first request: it needs every model's schema
+
+    return openapi.document()

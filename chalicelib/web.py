@@ -35,6 +35,26 @@ PATH_PARAM = re.compile(r"{(\w+)}")
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """What `endpoint` registered: the OpenAPI document is built from these."""
+
+    path: str
+    methods: tuple[str, ...]
+    auth: str
+    status: int
+    summary: str
+    body: Any
+    query: Any
+    path_params: dict[str, Any]
+    response: Any
+    idempotent: bool
+    content_types: tuple[str, ...]
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
 @dataclass
 class RequestContext:
     request: Request
@@ -109,6 +129,8 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
                 return _json(stored.status, stored.body)
             if result is None:
                 return Response(body="", status_code=204)
+            if isinstance(result, Response):  # a view answering in another format (text/csv)
+                return result
             return _json(status, result.model_dump(mode="json") if isinstance(result, BaseModel) else result)
 
         view.__name__ = fn.__name__
@@ -117,7 +139,13 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
         if content_types:
             route_kwargs["content_types"] = content_types
         blueprint.route(path, **route_kwargs)(view)
-        fn.route = (path, tuple(methods), auth, status, body_model, query_model)  # read by the OpenAPI builder
+        ENDPOINTS.append(Endpoint(
+            path=path, methods=tuple(methods), auth=auth, status=status,
+            summary=(fn.__doc__ or fn.__name__.replace("_", " ")).strip().splitlines()[0],
+            body=body_model, query=query_model,
+            path_params={name: hints.get(name, str) for name in path_adapters}, response=hints.get("return"),
+            idempotent=idempotent, content_types=tuple(content_types or ["application/json"]),
+        ))
         return fn
 
     return register
@@ -215,4 +243,5 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()
+            metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED, flush keeps them: never let them pile up
         logger.thread_safe_clear_keys()

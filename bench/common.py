@@ -1,0 +1,74 @@
+"""What the benchmarks share: a serialized moto server in its own process (so it has its own
+core and its memory can be read), the service's environment pointed at it, and tokens."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    "MALL_STAGE": "bench", "MALL_TABLE": "mall-bench",
+    "PAYMENT_EVENTS_QUEUE": "mall-bench-payment-events", "PAYMENT_EVENTS_DLQ": "mall-bench-payment-events-dlq",
+    "MALL_JWT_SECRET": "bench-jwt-secret-0123456789abcdef0123456789",
+    "PAYMENT_WEBHOOK_SECRET": "bench-webhook-secret-0123456789abcdef",
+    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+class MotoProcess:
+    """`python -m dev.moto_server` as a child; `peak_rss_mb()` reads its high-water mark."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "dev.moto_server", "--port", "0"], cwd=ROOT,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline()
+        if "ready at" not in line:
+            raise RuntimeError(f"moto server did not start: {line!r}")
+        self.url = line.strip().rsplit(" ", 1)[-1]
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@contextmanager
+def local_aws() -> Iterator[MotoProcess]:
+    """A fresh moto server with the service's tables and queues; the environment points at it."""
+    moto = MotoProcess()
+    saved = dict(os.environ)
+    os.environ.update({**BENCH_ENV, "AWS_ENDPOINT_URL": moto.url})
+    from chalicelib import dynamo
+    from chalicelib.settings import get_settings
+    from dev.bootstrap import bootstrap
+
+    dynamo.client.cache_clear()
+    get_settings.cache_clear()
+    bootstrap(os.environ)
+    try:
+        yield moto
+    finally:
+        moto.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        dynamo.client.cache_clear()
+        get_settings.cache_clear()
+
+
+def bearer(user: str, operator: bool = False) -> dict[str, str]:
+    from chalicelib.auth import issue_token
+
+    token = issue_token(BENCH_ENV["MALL_JWT_SECRET"], user, ["operator"] if operator else [], 3600, int(time.time()))
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
