@@ -41,7 +41,7 @@ def client():
     return boto3.client(
         "dynamodb",
         config=Config(
-            retries={"mode": "standard", "max_attempts": 3},
+            retries={"mode": "standard", "total_max_attempts": 3},
             max_pool_connections=64,
             connect_timeout=3,
             read_timeout=10,
