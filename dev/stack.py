@@ -50,7 +50,12 @@ HOST = "127.0.0.1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 DEFAULT_REGION = "us-east-1"
 STOP_TIMEOUT_SECONDS = 5.0
-_CHALICE_CLI = "import sys; sys.argv[0] = 'chalice'; from chalice.cli import main; sys.exit(main())"
+# `chalice local` listens with socketserver's default backlog of 5: a burst of concurrent
+# connections (a flash sale) then meets "Connection reset by peer". 128 queues them instead.
+_CHALICE_CLI = (
+    "import sys; import chalice.local; chalice.local.ThreadedHTTPServer.request_queue_size = 128; "
+    "sys.argv[0] = 'chalice'; from chalice.cli import main; sys.exit(main())"
+)
 
 
 class StackError(RuntimeError):
