@@ -4,9 +4,15 @@ from chalice import Chalice
 
 from chalicelib import meta
 from chalicelib.coupons import routes as coupons
+from chalicelib.payments import consumer as payment_events
+from chalicelib.payments import routes as payments
+from chalicelib.rebates import routes as rebates
 from chalicelib.web import http_middleware
 
 app = Chalice(app_name="mall")
 app.register_blueprint(meta.bp)
 app.register_blueprint(coupons.bp)
+app.register_blueprint(payments.bp)
+app.register_blueprint(payment_events.bp)
+app.register_blueprint(rebates.bp)
 app.register_middleware(http_middleware, "http")

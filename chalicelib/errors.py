@@ -76,6 +76,10 @@ class Unavailable(DomainError):
     default_message = "A dependency is unavailable; retry later."
 
 
+class NotConfigured(DomainError):
+    default_message = "This feature is not configured on this deployment."
+
+
 # The one table from error to (HTTP status, error code).
 HTTP_ERRORS: dict[type[DomainError], tuple[int, str]] = {
     ValidationFailed: (400, "VALIDATION_ERROR"),
@@ -92,6 +96,7 @@ HTTP_ERRORS: dict[type[DomainError], tuple[int, str]] = {
     IdempotencyMismatch: (409, "IDEMPOTENCY_MISMATCH"),
     Throttled: (429, "THROTTLED"),
     Unavailable: (503, "UNAVAILABLE"),
+    NotConfigured: (503, "NOT_CONFIGURED"),
 }
 
 

@@ -1,5 +1,6 @@
-"""Races over real connections: HTTP into chalice's threaded local server, which talks to
-the serialized moto server. Every count below is decided by DynamoDB conditions.
+"""Races over real connections: HTTP into chalice's threaded local server, whose DynamoDB is
+the serialized moto server or Amazon's DynamoDB Local (each test runs on both). Every count
+below is decided by DynamoDB conditions.
 """
 
 from __future__ import annotations
@@ -28,35 +29,35 @@ def wallet_size(base, user):
     return len(requests.get(f"{base}/me/coupons?limit=100", headers=headers_for(user)).json()["items"])
 
 
-def test_200_shoppers_racing_for_50_coupons_get_exactly_50(served_api):
-    template_id = published(served_api, total_stock=50)
-    url = f"{served_api}/templates/{template_id}/claim"
+def test_200_shoppers_racing_for_50_coupons_get_exactly_50(race_api):
+    template_id = published(race_api, total_stock=50)
+    url = f"{race_api}/templates/{template_id}/claim"
     results = fire([("POST", url, headers_for(f"user{i}"), None) for i in range(200)])
     statuses = Counter(status for status, _ in results)
     codes = Counter(body["error"]["code"] for status, body in results if status != 201)
     assert statuses[201] == 50, statuses
     assert codes == Counter({"SOLD_OUT": 150}), codes
-    assert counters(served_api, template_id) == (50, 0)
-    assert sum(wallet_size(served_api, f"user{i}") for i in range(200)) == 50
+    assert counters(race_api, template_id) == (50, 0)
+    assert sum(wallet_size(race_api, f"user{i}") for i in range(200)) == 50
 
 
-def test_one_shopper_racing_30_claims_with_limit_3_gets_exactly_3(served_api):
-    template_id = published(served_api, total_stock=100, per_user_limit=3)
-    url = f"{served_api}/templates/{template_id}/claim"
+def test_one_shopper_racing_30_claims_with_limit_3_gets_exactly_3(race_api):
+    template_id = published(race_api, total_stock=100, per_user_limit=3)
+    url = f"{race_api}/templates/{template_id}/claim"
     results = fire([("POST", url, headers_for("greedy"), None) for _ in range(30)])
     statuses = Counter(status for status, _ in results)
     assert statuses[201] == 3, statuses
     assert {body["error"]["code"] for status, body in results if status != 201} == {"LIMIT_REACHED"}
-    assert counters(served_api, template_id) == (3, 97)
-    assert wallet_size(served_api, "greedy") == 3
+    assert counters(race_api, template_id) == (3, 97)
+    assert wallet_size(race_api, "greedy") == 3
 
 
-def test_concurrent_retries_with_one_idempotency_key_give_one_coupon(served_api):
-    template_id = published(served_api, total_stock=100, per_user_limit=10)
-    url = f"{served_api}/templates/{template_id}/claim"
+def test_concurrent_retries_with_one_idempotency_key_give_one_coupon(race_api):
+    template_id = published(race_api, total_stock=100, per_user_limit=10)
+    url = f"{race_api}/templates/{template_id}/claim"
     headers = headers_for("retrier", **{"Idempotency-Key": "order-42-claim"})
     results = fire([("POST", url, headers, None) for _ in range(20)])
     assert {status for status, _ in results} == {201}, results
     assert len({body["id"] for _, body in results}) == 1
-    assert counters(served_api, template_id) == (1, 99)
-    assert wallet_size(served_api, "retrier") == 1
+    assert counters(race_api, template_id) == (1, 99)
+    assert wallet_size(race_api, "retrier") == 1

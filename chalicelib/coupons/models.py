@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field, model_serializer, model_validator
+from pydantic import (
+    BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, computed_field,
+    model_serializer, model_validator,
+)
 
-from chalicelib.models import UtcTime
+from chalicelib.auth import USER_ID
+from chalicelib.coupons import codes
+from chalicelib.models import ResourceId, UtcTime
 from chalicelib.web import PageQuery
 
 Kind = Literal["amount_off", "percent_off", "stored_value"]
 TemplateStatus = Literal["draft", "published", "paused", "ended"]
-CouponStatus = Literal["unused", "locked", "used", "expired"]
+CouponStatus = Literal["unused", "locked", "used", "expired", "revoked"]
+# How shoppers get a template's coupons: `open` ones are listed and claimed freely, `code`
+# ones only through minted codes; operators' grants (and rebate rewards) work for every channel.
+ClaimChannel = Literal["open", "code", "grant"]
 MAX_FEN = 10**12
 MAX_STOCK = 10**8
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
-                              serialize_by_alias=True)
+                              serialize_by_alias=True, defer_build=True)
 
 
 class OneOf(Strict):
@@ -81,6 +89,7 @@ class TemplateCreate(Strict):
     claim_ends_at: UtcTime
     validity: Validity
     scope: Scope = Field(default_factory=lambda: Scope(all=True))
+    claim_channel: ClaimChannel = "open"
 
     @model_validator(mode="after")
     def _consistent(self) -> "TemplateCreate":
@@ -98,6 +107,8 @@ class TemplateCreate(Strict):
 
 
 class Template(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     name: str
     kind: Kind
@@ -111,6 +122,7 @@ class Template(BaseModel):
     validity: Validity
     scope: Scope
     status: TemplateStatus
+    claim_channel: ClaimChannel = "open"
     claimed: int = 0
     redeemed: int = 0
     created_at: datetime
@@ -123,6 +135,8 @@ class Template(BaseModel):
 
 
 class Coupon(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     template_id: str
     name: str
@@ -135,6 +149,14 @@ class Coupon(BaseModel):
     valid_from: datetime
     valid_until: datetime
     claimed_at: datetime
+    # Stored-value cards only: what can still be held or spent, and what open orders hold.
+    balance: int | None = None
+    held: int | None = None
+    # The order a coupon is locked for (until lock_expires_at) or was used by, and its payment.
+    order_id: str | None = None
+    lock_expires_at: datetime | None = None
+    payment_id: str | None = None
+    used_at: datetime | None = None
 
 
 class TemplateListQuery(PageQuery):
@@ -143,3 +165,149 @@ class TemplateListQuery(PageQuery):
 
 class CouponListQuery(PageQuery):
     status: CouponStatus | None = None
+
+
+# --- checkout: quotes, locks, card holds -------------------------------------------------
+
+# Order ids come from the mall's order system; they become part of DynamoDB keys, so no '#'.
+OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")]
+HoldStatus = Literal["held", "released", "spent", "refunded"]
+CardEntryType = Literal["issue", "hold", "release", "spend", "refund"]
+
+
+class LineItem(Strict):
+    sku: str = Field(min_length=1, max_length=64)
+    category: str = Field(min_length=1, max_length=64)
+    unit_price: StrictInt = Field(ge=0, le=MAX_FEN)
+    quantity: StrictInt = Field(ge=1, le=10_000)
+
+
+def _unique(values: list[str] | None, field: str) -> None:
+    if values is not None and len(set(values)) != len(values):
+        raise ValueError(f"{field} must not repeat an id")
+
+
+class QuoteRequest(Strict):
+    items: list[LineItem] = Field(min_length=1, max_length=200)
+    coupon_ids: list[ResourceId] | None = Field(None, max_length=20)
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> "QuoteRequest":
+        _unique(self.coupon_ids, "coupon_ids")
+        return self
+
+
+class AppliedCoupon(BaseModel):
+    coupon_id: str
+    kind: Kind
+    name: str
+    amount: int  # fen: the discount of a discount coupon, or what a card pays
+
+
+class Quote(BaseModel):
+    subtotal: int
+    discount: int       # taken off by the (at most one) discount coupon
+    stored_value: int   # paid from stored-value cards
+    total: int          # left to pay: subtotal - discount - stored_value, never below zero
+    applied: list[AppliedCoupon]
+
+
+class LockRequest(Strict):
+    order_id: OrderId
+    items: list[LineItem] = Field(min_length=1, max_length=200)
+
+
+class UnlockRequest(Strict):
+    order_id: OrderId
+
+
+class HoldRequest(Strict):
+    order_id: OrderId
+    amount: StrictInt = Field(ge=1, le=MAX_FEN)
+
+
+class Hold(BaseModel):
+    card_id: str
+    order_id: str
+    amount: int
+    status: HoldStatus
+    expires_at: datetime
+    created_at: datetime
+    payment_id: str | None = None
+
+
+class CardEntry(BaseModel):
+    """One change of a card, append-only. The sums of `balance_change` and `held_change` over
+    a card's history are its `balance` and `held`."""
+
+    id: str
+    type: CardEntryType
+    amount: int
+    balance_change: int
+    held_change: int
+    order_id: str | None = None
+    payment_id: str | None = None
+    created_at: datetime
+
+
+# --- operators: grants and codes ---------------------------------------------------------
+
+UserId = Annotated[str, StringConstraints(pattern=USER_ID.pattern)]
+# A code as a shopper may type it (any case); see chalicelib.coupons.codes.
+CodeText = Annotated[str, BeforeValidator(lambda v: codes.normalise(v) if isinstance(v, str) else v),
+                     StringConstraints(pattern=codes.CODE_PATTERN)]
+MAX_CODES_PER_REQUEST = 5_000
+
+
+class GrantRequest(Strict):
+    user_ids: list[UserId] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> "GrantRequest":
+        _unique(self.user_ids, "user_ids")
+        return self
+
+
+class GrantResult(BaseModel):
+    user_id: str
+    status: str  # "granted", or the error code that refused this user (SOLD_OUT, LIMIT_REACHED, ...)
+    coupon_id: str | None = None
+
+
+class GrantReport(BaseModel):
+    template_id: str
+    granted: int
+    results: list[GrantResult]
+
+
+class CodeMintRequest(Strict):
+    count: StrictInt = Field(ge=1, le=MAX_CODES_PER_REQUEST)
+    prefix: str | None = Field(None, pattern=rf"^{codes.PREFIX_PATTERN}$")
+
+
+class CodeBatch(BaseModel):
+    id: str
+    template_id: str
+    count: int
+    minted: int
+    prefix: str | None = None
+    created_at: datetime
+
+
+class Code(BaseModel):
+    code: str
+    template_id: str
+    batch_id: str
+    status: Literal["new", "claimed"]
+    created_at: datetime
+    claimed_by: str | None = None
+    coupon_id: str | None = None
+    claimed_at: datetime | None = None
+
+
+class CodeListQuery(PageQuery):
+    batch: ResourceId | None = None
+
+
+class CodeCsvQuery(CodeListQuery):
+    limit: int = Field(5_000, ge=1, le=5_000)

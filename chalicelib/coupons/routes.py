@@ -1,57 +1,128 @@
-"""HTTP routes of coupons: operators manage templates, shoppers claim and see their wallet."""
+"""HTTP routes of coupons: operators manage templates, grants and codes; shoppers claim, see their
+wallet, quote, lock and hold at checkout."""
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
-from chalicelib.coupons import service
-from chalicelib.coupons.models import CouponListQuery, TemplateCreate, TemplateListQuery
+from chalicelib.coupons import codes, service
+from chalicelib.coupons.models import (
+    CardEntry, Code, CodeBatch, CodeCsvQuery, CodeListQuery, CodeMintRequest, CodeText, Coupon, CouponListQuery,
+    GrantReport, GrantRequest, Hold, HoldRequest, LockRequest, Quote, QuoteRequest, Template, TemplateCreate,
+    TemplateListQuery, UnlockRequest,
+)
+from chalicelib.coupons.service import ClaimableTemplate
 from chalicelib.models import ResourceId
-from chalicelib.web import OPERATOR, PageQuery, RequestContext, endpoint
+from chalicelib.web import OPERATOR, Page, PageQuery, RequestContext, endpoint
 
 bp = Blueprint(__name__)
 
 
 @endpoint(bp, "/admin/templates", methods=("POST",), auth=OPERATOR, status=201, idempotent=True)
-def create_template(ctx: RequestContext, body: TemplateCreate):
+def create_template(ctx: RequestContext, body: TemplateCreate) -> Template:
     return service.create_template(body, ctx.now, ctx.idempotency)
 
 
 @endpoint(bp, "/admin/templates", auth=OPERATOR)
-def list_templates(ctx: RequestContext, query: TemplateListQuery):
+def list_templates(ctx: RequestContext, query: TemplateListQuery) -> Page[Template]:
     return service.list_templates(query)
 
 
 @endpoint(bp, "/admin/templates/{template_id}", auth=OPERATOR)
-def get_template(ctx: RequestContext, template_id: ResourceId):
+def get_template(ctx: RequestContext, template_id: ResourceId) -> Template:
     return service.get_template(template_id)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/publish", methods=("POST",), auth=OPERATOR)
-def publish_template(ctx: RequestContext, template_id: ResourceId):
+def publish_template(ctx: RequestContext, template_id: ResourceId) -> Template:
     return service.change_template_status(template_id, "publish", ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/pause", methods=("POST",), auth=OPERATOR)
-def pause_template(ctx: RequestContext, template_id: ResourceId):
+def pause_template(ctx: RequestContext, template_id: ResourceId) -> Template:
     return service.change_template_status(template_id, "pause", ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/end", methods=("POST",), auth=OPERATOR)
-def end_template(ctx: RequestContext, template_id: ResourceId):
+def end_template(ctx: RequestContext, template_id: ResourceId) -> Template:
     return service.change_template_status(template_id, "end", ctx.now)
 
 
 @endpoint(bp, "/templates")
-def list_claimable(ctx: RequestContext, query: PageQuery):
+def list_claimable(ctx: RequestContext, query: PageQuery) -> Page[ClaimableTemplate]:
     return service.list_claimable(ctx.user_id, query, ctx.now)
 
 
 @endpoint(bp, "/templates/{template_id}/claim", methods=("POST",), status=201, idempotent=True)
-def claim(ctx: RequestContext, template_id: ResourceId):
+def claim(ctx: RequestContext, template_id: ResourceId) -> Coupon:
     return service.claim(template_id, ctx.user_id, ctx.now, ctx.idempotency)
 
 
 @endpoint(bp, "/me/coupons")
-def list_my_coupons(ctx: RequestContext, query: CouponListQuery):
+def list_my_coupons(ctx: RequestContext, query: CouponListQuery) -> Page[Coupon]:
     return service.list_coupons(ctx.user_id, query, ctx.now)
+
+
+@endpoint(bp, "/me/coupons/{coupon_id}")
+def get_my_coupon(ctx: RequestContext, coupon_id: ResourceId) -> Coupon:
+    return service.get_coupon(ctx.user_id, coupon_id, ctx.now)
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+@endpoint(bp, "/checkout/quote", methods=("POST",))
+def quote(ctx: RequestContext, body: QuoteRequest) -> Quote:
+    return service.quote(ctx.user_id, body, ctx.now)
+
+
+@endpoint(bp, "/me/coupons/{coupon_id}/lock", methods=("POST",))
+def lock_coupon(ctx: RequestContext, coupon_id: ResourceId, body: LockRequest) -> Coupon:
+    return service.lock_coupon(ctx.user_id, coupon_id, body, ctx.now)
+
+
+@endpoint(bp, "/me/coupons/{coupon_id}/unlock", methods=("POST",))
+def unlock_coupon(ctx: RequestContext, coupon_id: ResourceId, body: UnlockRequest) -> Coupon:
+    return service.unlock_coupon(ctx.user_id, coupon_id, body.order_id, ctx.now)
+
+
+@endpoint(bp, "/me/coupons/{coupon_id}/hold", methods=("POST",))
+def hold_card(ctx: RequestContext, coupon_id: ResourceId, body: HoldRequest) -> Hold:
+    return service.hold_card(ctx.user_id, coupon_id, body, ctx.now)
+
+
+@endpoint(bp, "/me/coupons/{coupon_id}/history")
+def card_history(ctx: RequestContext, coupon_id: ResourceId, query: PageQuery) -> Page[CardEntry]:
+    return service.card_history(ctx.user_id, coupon_id, query)
+
+
+# --- grants and codes -------------------------------------------------------------------------
+
+@endpoint(bp, "/admin/templates/{template_id}/grant", methods=("POST",), auth=OPERATOR, idempotent=True)
+def grant(ctx: RequestContext, template_id: ResourceId, body: GrantRequest) -> GrantReport:
+    return service.grant_many(template_id, body.user_ids, ctx.now, ctx.user_id, ctx.idempotency)
+
+
+@endpoint(bp, "/admin/templates/{template_id}/codes", methods=("POST",), auth=OPERATOR, status=201, idempotent=True)
+def mint_codes(ctx: RequestContext, template_id: ResourceId, body: CodeMintRequest) -> CodeBatch:
+    return service.mint_codes_for_request(template_id, body, ctx.now, ctx.user_id, ctx.idempotency)
+
+
+@endpoint(bp, "/admin/templates/{template_id}/codes", auth=OPERATOR)
+def list_codes(ctx: RequestContext, template_id: ResourceId, query: CodeListQuery) -> Page[Code]:
+    return service.list_codes(template_id, query)
+
+
+@endpoint(bp, "/admin/templates/{template_id}/codes.csv", auth=OPERATOR)
+def export_codes(ctx: RequestContext, template_id: ResourceId, query: CodeCsvQuery) -> Response:
+    """One page of codes as CSV (header row included); `X-Next-Cursor` fetches the next page."""
+    page = service.list_codes(template_id, query)
+    headers = {"Content-Type": "text/csv; charset=utf-8",
+               "Content-Disposition": f'attachment; filename="codes-{template_id}.csv"'}
+    if page.next_cursor:
+        headers["X-Next-Cursor"] = page.next_cursor
+    return Response(body=codes.to_csv(page.items), status_code=200, headers=headers)
+
+
+@endpoint(bp, "/codes/{code}/claim", methods=("POST",), status=201, idempotent=True)
+def claim_code(ctx: RequestContext, code: CodeText) -> Coupon:
+    return service.claim_code(code, ctx.user_id, ctx.now, ctx.idempotency)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.coupons.models import Coupon, CouponStatus, Template, TemplateStatus
-from chalicelib.errors import DomainError, InvalidState, NotClaimable, SoldOut
+from chalicelib.coupons.models import CardEntry, ClaimChannel, Coupon, CouponStatus, Template, TemplateStatus
+from chalicelib.errors import AlreadyLocked, DomainError, InvalidState, NotClaimable, NotUsable, SoldOut
 
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], TemplateStatus]] = {
@@ -29,12 +29,18 @@ def validity_window(template: Template, claimed_at: datetime) -> tuple[datetime,
     return claimed_at, claimed_at + timedelta(days=template.validity.days_after_claim or 0)
 
 
-def claim_refusal(template: Template, now: datetime) -> DomainError | None:
+def claim_refusal(template: Template, now: datetime,
+                  channels: tuple[ClaimChannel, ...] = ("open",)) -> DomainError | None:
     """Why a claim of this template at `now` must be refused, judged from a copy of it.
 
-    The claim transaction enforces the same rules by condition; this explains its
-    cancellation (and spares a doomed write when the copy already shows the refusal).
+    `channels` are the claim channels the caller's path serves: a free claim serves `open`
+    templates, a code claim `open` and `code` ones. The claim transaction enforces the same
+    rules by condition; this explains its cancellation (and spares a doomed write when the
+    copy already shows the refusal).
     """
+    if template.claim_channel not in channels:
+        how = "with a code" if template.claim_channel == "code" else "only by an operator's grant"
+        return NotClaimable(f"This coupon is issued {how}.")
     if template.status != "published":
         return NotClaimable(f"This coupon is {template.status}, not open for claims.")
     if now < template.claim_starts_at:
@@ -48,8 +54,89 @@ def claim_refusal(template: Template, now: datetime) -> DomainError | None:
     return None
 
 
+def grant_refusal(template: Template, now: datetime) -> DomainError | None:
+    """Why an operator's grant (or a rebate reward) of this template must be refused.
+
+    Grants ignore the claim window, the channel and a paused or draft status: they are the
+    operator's deliberate act. They refuse an ended template, a fixed validity that is over
+    (the coupon would be born expired), and a template without stock.
+    """
+    if template.status == "ended":
+        return NotClaimable("This coupon template has ended.")
+    if template.validity.fixed is not None and now >= template.validity.fixed.until:
+        return NotClaimable("This coupon's validity has ended.")
+    if template.claimed >= template.total_stock:
+        return SoldOut()
+    return None
+
+
+def new_coupon(template: Template, coupon_id: str, now: datetime) -> Coupon:
+    """The coupon a claim or grant of `template` at `now` issues; a card starts full."""
+    valid_from, valid_until = validity_window(template, now)
+    card = template.kind == "stored_value"
+    return Coupon(
+        id=coupon_id, template_id=template.id, name=template.name, kind=template.kind,
+        value=template.value, max_discount=template.max_discount, min_spend=template.min_spend,
+        scope=template.scope, status="unused", valid_from=valid_from, valid_until=valid_until,
+        claimed_at=now, balance=template.value if card else None, held=0 if card else None,
+    )
+
+
+def issue_entry(coupon: Coupon, entry_id: str, now: datetime) -> CardEntry:
+    """The first history entry of a card: its starting balance."""
+    return CardEntry(id=entry_id, type="issue", amount=coupon.value, balance_change=coupon.value,
+                     held_change=0, created_at=now)
+
+
+def lock_lapsed(coupon: Coupon, now: datetime) -> bool:
+    return coupon.status == "locked" and coupon.lock_expires_at is not None and coupon.lock_expires_at <= now
+
+
 def coupon_status(coupon: Coupon, now: datetime) -> CouponStatus:
-    """The status a holder sees: an unused coupon past its validity is expired even before the sweep."""
+    """The status a holder sees: an unused coupon past its validity is expired even before the
+    sweep, and a coupon whose lock lapsed is unused (or expired) again: any order may lock it."""
+    if lock_lapsed(coupon, now):
+        return "expired" if now >= coupon.valid_until else "unused"
     if coupon.status == "unused" and now >= coupon.valid_until:
         return "expired"
     return coupon.status
+
+
+def shown(coupon: Coupon, now: datetime) -> Coupon:
+    """The coupon as its holder sees it at `now`: its shown status, and no trace of a lapsed lock."""
+    update: dict[str, object] = {"status": coupon_status(coupon, now)}
+    if lock_lapsed(coupon, now):
+        update.update(order_id=None, lock_expires_at=None)
+    return coupon.model_copy(update=update)
+
+
+def unusable_reason(coupon: Coupon, now: datetime, need_balance: bool = True) -> str | None:
+    """Why this coupon cannot go into a new order at `now` (None: it can). With
+    `need_balance=False` an empty card passes: the caller reports the balance itself."""
+    status = coupon_status(coupon, now)
+    if status == "locked":
+        return "it is reserved by an order"
+    if status != "unused":
+        return f"it is {status}"
+    if now < coupon.valid_from:
+        return "it is not valid yet"
+    if need_balance and coupon.kind == "stored_value" and (coupon.balance or 0) <= 0:
+        return "the card has no balance left"
+    return None
+
+
+def lock_refusal(coupon: Coupon, order_id: str, now: datetime) -> DomainError:
+    """Explain a lock that DynamoDB refused, from the coupon as it was."""
+    if coupon.status == "locked" and coupon.order_id != order_id and not lock_lapsed(coupon, now):
+        return AlreadyLocked()
+    reason = unusable_reason(coupon, now) or "it cannot be locked now"
+    return NotUsable(f"This coupon cannot be locked: {reason}.", [{"coupon_id": coupon.id, "reason": reason}])
+
+
+def unlock_refusal(coupon: Coupon, order_id: str) -> DomainError | None:
+    """Explain an unlock that DynamoDB refused; None when there is nothing to undo (idempotent)."""
+    if coupon.status == "locked" and coupon.order_id != order_id:
+        return AlreadyLocked("This coupon is reserved by another order; only that order can unlock it.")
+    if coupon.status in ("used", "revoked"):
+        return InvalidState(f"This coupon is {coupon.status}; there is no lock to give back.")
+    return None

@@ -1,0 +1,1 @@
+"""Payment intake: provider webhooks verified, normalised into one event, queued on SQS."""

@@ -1,0 +1,86 @@
+"""The one internal payment event that every provider's notification becomes.
+
+The webhooks verify a provider's notification, translate it into a `PaymentEvent` and put
+it on the payment events queue; the consumer reads nothing else. Provider quirks (yuan
+strings, Beijing times, cumulative refund totals, JSON smuggled through `attach` or
+`passback_params`) end at the translation, so the consumer has one shape to trust.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from chalicelib.auth import USER_ID
+from chalicelib.models import ResourceId, UtcTime
+
+Provider = Literal["generic", "wechatpay", "alipay"]
+EventType = Literal["payment", "refund"]
+MAX_FEN = 10**12
+MAX_COUPONS_PER_ORDER = 20
+
+# A provider's identifier. It becomes part of DynamoDB keys, so `#` (the key separator)
+# and anything outside a conservative alphabet is refused at the edge.
+ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@\-]{1,128}$")]
+UserId = Annotated[str, StringConstraints(pattern=USER_ID.pattern)]
+Fen = Annotated[int, Field(ge=1, le=MAX_FEN)]
+
+
+class PaymentEvent(BaseModel):
+    """A verified payment or refund, whichever provider reported it.
+
+    `payment`: `order_id`, `user_id`, `amount` (fen paid), `paid_at`, `coupon_ids`.
+    `refund`: `refund_id`, and either `amount` (fen refunded by this refund: generic,
+    WeChat Pay) or `refunded_total` (fen refunded on the payment so far, all refunds
+    included: Alipay's cumulative `refund_fee`). `user_id` and `order_id` are optional on
+    a refund: the stored payment names its user.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    provider: Provider
+    event_id: ExternalId
+    type: EventType
+    payment_id: ExternalId
+    order_id: ExternalId | None = None
+    user_id: UserId | None = None
+    amount: Fen | None = None
+    refunded_total: Fen | None = None
+    paid_at: UtcTime | None = None
+    refund_id: ExternalId | None = None
+    refunded_at: UtcTime | None = None
+    coupon_ids: list[ResourceId] = Field(default_factory=list, max_length=MAX_COUPONS_PER_ORDER)
+    received_at: UtcTime
+
+    @model_validator(mode="after")
+    def _complete(self) -> PaymentEvent:
+        if self.type == "payment":
+            missing = [f for f in ("order_id", "user_id", "amount", "paid_at") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"a payment event needs {', '.join(missing)}")
+            if self.refund_id or self.refunded_total or self.refunded_at:
+                raise ValueError("a payment event carries no refund fields")
+        else:
+            if self.refund_id is None:
+                raise ValueError("a refund event needs refund_id")
+            if (self.amount is None) == (self.refunded_total is None):
+                raise ValueError("a refund event carries either amount or refunded_total")
+            if self.paid_at is not None or self.coupon_ids:
+                raise ValueError("a refund event carries no payment fields")
+        if len(set(self.coupon_ids)) != len(self.coupon_ids):
+            raise ValueError("coupon_ids must not repeat")
+        return self
+
+    @property
+    def payment_ref(self) -> str:
+        """The payment's name inside this service: provider-qualified, since two providers'
+        ids may collide. Ledger refs, coupon redemptions and voucher grants use it."""
+        return f"{self.provider}:{self.payment_id}"
+
+
+class Received(BaseModel):
+    """The generic webhook's answer: whether the event went onto the queue."""
+
+    received: bool = True
+    queued: bool

@@ -1,0 +1,69 @@
+"""Payment provider webhooks: public routes, each provider authenticated by its signature.
+
+The generic webhook answers in API.md's JSON shapes. WeChat Pay and Alipay expect their
+own answers (WeChat: 204 with no body, failures `{"code": "FAIL", "message"}`; Alipay: the
+body `success` exactly, failures `fail`), so their views catch the domain errors
+themselves, map them to a status through the same error table as `web.endpoint`, and
+return the provider's `Response`, which `endpoint` passes through. Every view hands the
+service `raw_body`: signatures are over the exact bytes received.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from chalice import Blueprint, Response
+
+from chalicelib.errors import DomainError, http_status_and_code
+from chalicelib.observability import logger
+from chalicelib.payments import service
+from chalicelib.payments.models import Received
+from chalicelib.web import PUBLIC, RequestContext, endpoint
+
+bp = Blueprint(__name__)
+FORM = "application/x-www-form-urlencoded"
+
+
+@endpoint(bp, "/webhooks/payments/generic", methods=("POST",), auth=PUBLIC)
+def generic_webhook(ctx: RequestContext) -> Received:
+    """A signed payment event (X-Mall-Signature: t=..,v1=HMAC-SHA256); 200 once it is queued."""
+    return service.receive_generic(ctx.request.headers, ctx.request.raw_body or b"", ctx.now)
+
+
+@endpoint(bp, "/webhooks/payments/wechatpay", methods=("POST",), auth=PUBLIC)
+def wechatpay_webhook(ctx: RequestContext) -> Response:
+    """A WeChat Pay API v3 notification; 204 once it is queued, else 4xx/5xx {"code": "FAIL"}."""
+    return _answer(lambda: service.receive_wechatpay(ctx.request.headers, ctx.request.raw_body or b"", ctx.now),
+                   lambda: Response(body="", status_code=204), _wechat_failure)
+
+
+@endpoint(bp, "/webhooks/payments/alipay", methods=("POST",), auth=PUBLIC, content_types=[FORM])
+def alipay_webhook(ctx: RequestContext) -> Response:
+    """An Alipay asynchronous notification (form, RSA2); the body `success` once it is queued."""
+    return _answer(lambda: service.receive_alipay(ctx.request.raw_body or b"", ctx.now),
+                   lambda: _text("success"), lambda status, _: _text("fail", status))
+
+
+def _answer(receive: Callable[[], object], success: Callable[[], Response],
+            failure: Callable[[int, str], Response]) -> Response:
+    """Run `receive`; answer `success()`, or `failure(status, message)` and never a traceback."""
+    try:
+        receive()
+    except DomainError as exc:
+        status, _ = http_status_and_code(exc)
+        logger.warning("webhook refused", extra={"status": status, "error": type(exc).__name__, "reason": exc.message})
+        return failure(status, exc.message)
+    except Exception:  # noqa: BLE001 - the provider gets its own failure shape, and retries
+        logger.exception("webhook failed")
+        return failure(500, "Internal error; retry later.")
+    return success()
+
+
+def _wechat_failure(status: int, message: str) -> Response:
+    body = json.dumps({"code": "FAIL", "message": message}, ensure_ascii=False)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def _text(text: str, status: int = 200) -> Response:
+    return Response(body=text, status_code=status, headers={"Content-Type": "text/plain; charset=utf-8"})

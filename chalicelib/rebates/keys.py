@@ -1,0 +1,113 @@
+"""Every DynamoDB key and index name of the rebates domain (payments, rules, accounts), and nowhere else.
+
+Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2SK):
+
+| item                        | PK                   | SK                                       |
+|-----------------------------|----------------------|------------------------------------------|
+| rebate rule (+ budget_used) | RULE#<rid>           | RULE                                     |
+| per-order cap counter       | RULE#<rid>           | ORDER#<order_id>                         |
+| per-user daily cap counter  | RULE#<rid>           | USERDAY#<uid>#<yyyy-mm-dd>               |
+| provider event seen         | EVT#<provider>#<eid> | EVT                                      |
+| payment                     | PAY#<payment_ref>    | PAY                                      |
+| rebate (one per rule)       | PAY#<payment_ref>    | REBATE#<rid>                             |
+| refund                      | PAY#<payment_ref>    | REFUND#<refund_id>                       |
+| account                     | ACCT#<uid>           | ACCOUNT                                  |
+| ledger entry                | ACCT#<uid>           | LEDGER#<entry_id>                        |
+| instalment                  | ACCT#<uid>           | INST#<due_at>#<payment_ref>#<rid>#<nn>   |
+| withdrawal                  | WD#<wid>             | WD                                       |
+
+Index entries:
+- rule: GSI1 REBATE_RULES / <created_at>#<rid>; GSI2 REBATE_RULES#live / <ends_at>#<rid> (*)
+- instalment: GSI1 REBATE_INSTALMENTS#due / <due_at>#<uid>#<payment_ref>#<rid>#<nn> (**)
+- withdrawal: GSI1 WITHDRAWALS#<status> / <created_at>#<wid>
+
+(*) only while published: the rules a payment can earn under.
+(**) only while pending: the release job reads exactly what is due.
+`payment_ref` is `<provider>:<provider's payment id>`. Entry and withdrawal ids are ULIDs,
+so `LEDGER#` sorts an account's ledger by time.
+"""
+
+from __future__ import annotations
+
+ADMIN_INDEX = "GSI1"
+LIVE_INDEX = "GSI2"
+DUE_INDEX = "GSI1"
+WITHDRAWALS_INDEX = "GSI1"
+RULES_PARTITION = "REBATE_RULES"
+LIVE_RULES_PARTITION = "REBATE_RULES#live"
+DUE_PARTITION = "REBATE_INSTALMENTS#due"
+LEDGER_PREFIX = "LEDGER#"
+INSTALMENT_PREFIX = "INST#"
+REBATE_PREFIX = "REBATE#"
+
+
+def rule(rule_id: str) -> dict[str, str]:
+    return {"PK": f"RULE#{rule_id}", "SK": "RULE"}
+
+
+def rule_listing(created_at: str, rule_id: str) -> dict[str, str]:
+    return {"GSI1PK": RULES_PARTITION, "GSI1SK": f"{created_at}#{rule_id}"}
+
+
+def live_rule_listing(ends_at: str, rule_id: str) -> dict[str, str]:
+    return {"GSI2PK": LIVE_RULES_PARTITION, "GSI2SK": f"{ends_at}#{rule_id}"}
+
+
+def order_cap(rule_id: str, order_id: str) -> dict[str, str]:
+    return {"PK": f"RULE#{rule_id}", "SK": f"ORDER#{order_id}"}
+
+
+def user_day_cap(rule_id: str, user_id: str, day: str) -> dict[str, str]:
+    return {"PK": f"RULE#{rule_id}", "SK": f"USERDAY#{user_id}#{day}"}
+
+
+def event(provider: str, event_id: str) -> dict[str, str]:
+    return {"PK": f"EVT#{provider}#{event_id}", "SK": "EVT"}
+
+
+def payment(payment_ref: str) -> dict[str, str]:
+    return {"PK": f"PAY#{payment_ref}", "SK": "PAY"}
+
+
+def payment_partition(payment_ref: str) -> str:
+    return f"PAY#{payment_ref}"
+
+
+def rebate(payment_ref: str, rule_id: str) -> dict[str, str]:
+    return {"PK": f"PAY#{payment_ref}", "SK": f"{REBATE_PREFIX}{rule_id}"}
+
+
+def refund(payment_ref: str, refund_id: str) -> dict[str, str]:
+    return {"PK": f"PAY#{payment_ref}", "SK": f"REFUND#{refund_id}"}
+
+
+def account(user_id: str) -> dict[str, str]:
+    return {"PK": f"ACCT#{user_id}", "SK": "ACCOUNT"}
+
+
+def account_partition(user_id: str) -> str:
+    return f"ACCT#{user_id}"
+
+
+def ledger_entry(user_id: str, entry_id: str) -> dict[str, str]:
+    return {"PK": f"ACCT#{user_id}", "SK": f"{LEDGER_PREFIX}{entry_id}"}
+
+
+def instalment(user_id: str, due_at: str, payment_ref: str, rule_id: str, number: int) -> dict[str, str]:
+    return {"PK": f"ACCT#{user_id}", "SK": f"{INSTALMENT_PREFIX}{due_at}#{payment_ref}#{rule_id}#{number:02d}"}
+
+
+def due_listing(user_id: str, due_at: str, payment_ref: str, rule_id: str, number: int) -> dict[str, str]:
+    return {"GSI1PK": DUE_PARTITION, "GSI1SK": f"{due_at}#{user_id}#{payment_ref}#{rule_id}#{number:02d}"}
+
+
+def withdrawal(withdrawal_id: str) -> dict[str, str]:
+    return {"PK": f"WD#{withdrawal_id}", "SK": "WD"}
+
+
+def withdrawal_partition(status: str) -> str:
+    return f"WITHDRAWALS#{status}"
+
+
+def withdrawal_listing(status: str, created_at: str, withdrawal_id: str) -> dict[str, str]:
+    return {"GSI1PK": withdrawal_partition(status), "GSI1SK": f"{created_at}#{withdrawal_id}"}

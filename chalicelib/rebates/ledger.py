@@ -1,0 +1,45 @@
+"""Account changes and the ledger entries that explain them, built together.
+
+Each entry is the signed change of one asset (`balance`, `frozen`, `points`, `debt`,
+`points_debt`), so the sum of an account's entries per asset is that asset's value. The
+repository writes a change and its entries in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.ids import new_id
+from chalicelib.rebates import policy
+from chalicelib.rebates.models import DEBT_OF, LedgerEntry
+from chalicelib.rebates.repository import AccountChange
+
+
+def entries_for(deltas: dict[str, int], type: str, ref: str, rule_id: str | None,
+                now: datetime) -> list[LedgerEntry]:
+    return [LedgerEntry(id=new_id(), type=type, amount=amount, asset=asset, ref=ref, rule_id=rule_id, created_at=now)
+            for asset, amount in deltas.items() if amount != 0]
+
+
+def credit(user_id: str, asset: str, amount: int, account: dict[str, int], type: str, ref: str,
+           rule_id: str | None, now: datetime, also: dict[str, int] | None = None,
+           at_least: dict[str, int] | None = None) -> tuple[AccountChange, list[LedgerEntry]]:
+    """Add `amount` to `asset`, repaying its debt first; pinned on the debt it was computed from.
+    `also` adds other deltas to the same change (a rejected withdrawal leaves `frozen`)."""
+    debt = DEBT_OF[asset]
+    repaid, added = policy.credit(amount, account[debt])
+    deltas = {**(also or {}), debt: -repaid, asset: added}
+    change = AccountChange(user_id, {k: v for k, v in deltas.items() if v}, expect={debt: account[debt]},
+                           at_least=at_least or {})
+    return change, entries_for(deltas, type, ref, rule_id, now)
+
+
+def debit(user_id: str, asset: str, amount: int, account: dict[str, int], type: str, ref: str,
+          rule_id: str | None, now: datetime) -> tuple[AccountChange, list[LedgerEntry]]:
+    """Take `amount` from `asset`, down to zero at most; the rest becomes debt. Pinned on the
+    asset's value it was computed from."""
+    debt = DEBT_OF[asset]
+    taken, owed = policy.debit(amount, account[asset])
+    deltas = {asset: -taken, debt: owed}
+    change = AccountChange(user_id, {k: v for k, v in deltas.items() if v}, expect={asset: account[asset]})
+    return change, entries_for(deltas, type, ref, rule_id, now)

@@ -1,0 +1,227 @@
+"""Request, domain and response models of rebates: rules, payments, accounts, withdrawals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from chalicelib.models import ResourceId, UtcTime
+from chalicelib.rebates.policy import BP
+from chalicelib.web import PageQuery
+
+RuleKind = Literal["fixed_ratio", "tiered", "threshold", "full_return"]
+RuleStatus = Literal["draft", "published", "paused", "ended"]
+Asset = Literal["balance", "frozen", "points", "debt", "points_debt"]
+EntryType = Literal["rebate", "clawback", "instalment", "withdrawal", "withdrawal_paid", "withdrawal_rejected"]
+WithdrawalStatus = Literal["pending", "approved", "rejected"]
+MAX_FEN = 10**12
+MAX_INSTALLMENTS = 36  # one payment's instalments are written in one transaction (<= 100 items)
+MAX_LADDER_STEPS = 20
+# What each credited asset owes when a clawback found too little in it.
+DEBT_OF = {"balance": "debt", "points": "points_debt"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Step(Strict):
+    min_paid: StrictInt = Field(ge=0, le=MAX_FEN)
+    ratio_bp: StrictInt = Field(ge=0, le=BP)
+
+
+class Threshold(Strict):
+    min_paid: StrictInt = Field(ge=1, le=MAX_FEN)
+    amount: StrictInt | None = Field(None, ge=1, le=MAX_FEN)
+
+
+class VoucherReward(Strict):
+    voucher_template_id: ResourceId
+
+
+class Caps(Strict):
+    per_order: StrictInt | None = Field(None, ge=1, le=MAX_FEN)
+    per_user_per_day: StrictInt | None = Field(None, ge=1, le=MAX_FEN)
+    budget: StrictInt | None = Field(None, ge=1, le=MAX_FEN)
+
+
+class RuleCreate(Strict):
+    """An operator's rebate rule. Which fields a kind takes:
+    fixed_ratio: ratio_bp; tiered: ladder; threshold: threshold {min_paid, amount};
+    full_return: installments, period_days and optionally ratio_bp (default: all of it)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    kind: RuleKind
+    ratio_bp: StrictInt | None = Field(None, ge=0, le=BP)
+    ladder: list[Step] | None = Field(None, min_length=1, max_length=MAX_LADDER_STEPS)
+    threshold: Threshold | None = None
+    installments: StrictInt | None = Field(None, ge=1, le=MAX_INSTALLMENTS)
+    period_days: StrictInt | None = Field(None, ge=1, le=366)
+    reward: Literal["points", "balance"] | VoucherReward
+    caps: Caps = Field(default_factory=Caps)
+    starts_at: UtcTime
+    ends_at: UtcTime
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleCreate:
+        if not self.name.strip():
+            raise ValueError("name must not be blank")
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        allowed = {"fixed_ratio": {"ratio_bp"}, "tiered": {"ladder"}, "threshold": {"threshold"},
+                   "full_return": {"ratio_bp", "installments", "period_days"}}[self.kind]
+        required = {"fixed_ratio": {"ratio_bp"}, "tiered": {"ladder"}, "threshold": {"threshold"},
+                    "full_return": {"installments", "period_days"}}[self.kind]
+        given = {f for f in ("ratio_bp", "ladder", "threshold", "installments", "period_days")
+                 if getattr(self, f) is not None}
+        if required - given:
+            raise ValueError(f"a {self.kind} rule needs {', '.join(sorted(required - given))}")
+        if given - allowed:
+            raise ValueError(f"a {self.kind} rule takes no {', '.join(sorted(given - allowed))}")
+        if self.ladder and any(a.min_paid >= b.min_paid for a, b in zip(self.ladder, self.ladder[1:])):
+            raise ValueError("ladder steps must be in strictly ascending order of min_paid")
+        self._check_reward()
+        return self
+
+    def _check_reward(self) -> None:
+        voucher = isinstance(self.reward, VoucherReward)
+        if voucher and self.kind != "threshold":
+            raise ValueError("a voucher reward goes with a threshold rule (one voucher once min_paid is reached)")
+        if voucher and self.caps != Caps():
+            raise ValueError("a voucher rule takes no caps: the template's stock and per-user limit bound it")
+        if self.threshold is not None and voucher != (self.threshold.amount is None):
+            raise ValueError("threshold.amount is required for points or balance, and absent for a voucher")
+
+
+class Rule(BaseModel):
+    id: str
+    name: str
+    kind: RuleKind
+    ratio_bp: int | None = None
+    ladder: list[Step] | None = None
+    threshold: Threshold | None = None
+    installments: int | None = None
+    period_days: int | None = None
+    reward: Literal["points", "balance"] | VoucherReward
+    caps: Caps
+    starts_at: datetime
+    ends_at: datetime
+    status: RuleStatus
+    budget_used: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def asset(self) -> str | None:
+        """The account asset this rule credits; None for a voucher."""
+        return None if isinstance(self.reward, VoucherReward) else self.reward
+
+
+class RuleListQuery(PageQuery):
+    status: RuleStatus | None = None
+
+
+# --- payments as the consumer stores them -------------------------------------------------
+
+class Payment(BaseModel):
+    """A payment as recorded once: what it paid, who, and which rules it earns under."""
+
+    payment_ref: str
+    provider: str
+    payment_id: str
+    event_id: str
+    order_id: str
+    user_id: str
+    amount: int
+    paid_at: datetime
+    coupon_ids: list[str]
+    rules: list[Rule]
+    status: Literal["received", "applied"]
+    refunded: int = 0
+    coupons_outcome: str | None = None
+    created_at: datetime
+
+
+class PlannedPart(BaseModel):
+    number: int
+    due_at: datetime
+    amount: int
+
+
+class Rebate(BaseModel):
+    """What one rule gave for one payment, and what refunds took back since."""
+
+    payment_ref: str
+    rule_id: str
+    user_id: str
+    asset: str | None = None  # balance, points; None for a voucher
+    computed: int      # what the rule gives before caps
+    amount: int        # what was granted (after caps)
+    clawed: int = 0    # taken back from the account
+    cancelled: int = 0  # instalments cancelled before release
+    plan: list[PlannedPart] = Field(default_factory=list)
+    coupon_id: str | None = None
+    voucher_state: Literal["granted", "revoked", "kept_in_use", "refused"] | None = None
+    min_paid: int | None = None
+    created_at: datetime
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+class LedgerEntry(BaseModel):
+    id: str
+    type: EntryType
+    amount: int
+    asset: Asset
+    ref: str
+    rule_id: str | None = None
+    created_at: datetime
+
+
+class Instalment(BaseModel):
+    due_at: datetime
+    amount: int
+    asset: str
+    payment_ref: str
+    rule_id: str
+    number: int
+
+
+class InstalmentRecord(Instalment):
+    """An instalment as stored: whose it is and where it stands."""
+
+    user_id: str
+    status: Literal["pending", "released", "cancelled"]
+
+
+class Account(BaseModel):
+    """`balance` can be spent or withdrawn now; `frozen` is held by pending withdrawals;
+    `debt` / `points_debt` are clawbacks that found too little to take, repaid by the next
+    credits; `pending_instalments` the scheduled 全返 parts not yet released (next first)."""
+
+    balance: int = 0
+    frozen: int = 0
+    points: int = 0
+    debt: int = 0
+    points_debt: int = 0
+    pending_instalments: list[Instalment] = Field(default_factory=list)
+
+
+class WithdrawalCreate(Strict):
+    amount: StrictInt = Field(ge=1, le=MAX_FEN)
+
+
+class Withdrawal(BaseModel):
+    id: str
+    user_id: str
+    amount: int
+    status: WithdrawalStatus
+    created_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+
+
+class WithdrawalListQuery(PageQuery):
+    status: WithdrawalStatus = "pending"

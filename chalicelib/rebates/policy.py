@@ -1,0 +1,148 @@
+"""Pure rules of rebates: amounts, caps, instalments, clawbacks, debt. No I/O.
+
+All money is integer fen (points count like fen: one point per fen of reward) and every
+ratio is integer basis points. Every division rounds down (integer floor division of
+non-negative numbers) and every result is clipped at zero, so a rebate never exceeds its
+rule and no rounding ever pays out a fen that was not earned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+from chalicelib.errors import InvalidState
+
+BP = 10_000
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+# action -> (states it may start from, state it leads to); as for coupon templates.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "publish": (frozenset({"draft", "paused"}), "published"),
+    "pause": (frozenset({"published"}), "paused"),
+    "end": (frozenset({"published", "paused"}), "ended"),
+}
+
+
+def transition(current: str, action: str) -> str:
+    sources, target = TRANSITIONS[action]
+    if current not in sources:
+        raise InvalidState(f"A {current} rule cannot {action}; allowed from: {', '.join(sorted(sources))}.")
+    return target
+
+
+# --- what a payment earns -----------------------------------------------------------------
+
+def ratio_of(amount: int, ratio_bp: int) -> int:
+    """`ratio_bp` basis points of `amount`, rounded down, never negative."""
+    return max(amount * ratio_bp // BP, 0)
+
+
+def tiered(paid: int, ladder: Sequence[tuple[int, int]]) -> int:
+    """The highest step reached, `(min_paid, ratio_bp)` in ascending order, applies to the
+    WHOLE paid amount (not marginally, like tax brackets): paying 50,000 on a ladder
+    [(10,000, 1%), (50,000, 3%)] earns 3% of 50,000. Below the first step: nothing."""
+    reached = [ratio_bp for min_paid, ratio_bp in ladder if paid >= min_paid]
+    return ratio_of(paid, reached[-1]) if reached else 0
+
+
+def threshold(paid: int, min_paid: int, amount: int) -> int:
+    """满额返: a fixed `amount` once the payment reaches `min_paid`."""
+    return amount if paid >= min_paid else 0
+
+
+def within_caps(amount: int, remaining: Sequence[int | None]) -> int:
+    """What can be granted of `amount` given what each cap has left (None: no such cap).
+
+    A cap that would be exceeded pays up to what it has left (a partial rebate), so a
+    budget is spent to the last fen and the last payer gets what remains."""
+    return max(min([amount, *(r for r in remaining if r is not None)]), 0)
+
+
+# --- 全返 instalments -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Part:
+    number: int  # 1-based
+    due_at: datetime
+    amount: int
+
+
+def instalment_amounts(total: int, installments: int) -> list[int]:
+    """`installments` equal parts (rounded down) with the remainder on the last, summing to `total`."""
+    if installments < 1 or total < 0:
+        raise ValueError("installments must be >= 1 and total >= 0")
+    base = total // installments
+    return [base] * (installments - 1) + [total - base * (installments - 1)]
+
+
+def schedule(total: int, installments: int, period_days: int, paid_at: datetime) -> list[Part]:
+    """The parts with their due times. Part k is due at paid_at + k * period_days: the first
+    part waits one period too, so a refund inside the first period cancels everything and
+    leaves nothing to claw back. Parts of 0 fen (total smaller than the number of parts) are
+    not scheduled."""
+    amounts = instalment_amounts(total, installments)
+    return [Part(k, paid_at + timedelta(days=k * period_days), amount)
+            for k, amount in enumerate(amounts, start=1) if amount > 0]
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+def refunded_after(paid: int, refunded_before: int, *, amount: int | None = None,
+                   cumulative: int | None = None) -> int:
+    """The payment's refunded total after one refund, never above the paid amount.
+
+    A refund names either its own `amount` (added) or the provider's `cumulative` total so
+    far (a high-water mark: an older notification delivered late changes nothing)."""
+    if (amount is None) == (cumulative is None):
+        raise ValueError("give either amount or cumulative")
+    target = refunded_before + amount if amount is not None else max(refunded_before, cumulative or 0)
+    return min(target, paid)
+
+
+def clawback_due(rebate: int, refunded: int, paid: int) -> int:
+    """How much of a rebate is taken back once `refunded` of `paid` is refunded, in total.
+
+    Proportional and rounded down on the cumulative refund, so each refund takes `due(now)
+    - already taken`: the parts over any sequence of partial refunds add up to exactly the
+    rebate when the whole payment is refunded, and never more."""
+    if paid <= 0:
+        return 0
+    return rebate * min(max(refunded, 0), paid) // paid
+
+
+def reduce_pending(pending: Sequence[int], reduction: int) -> list[int]:
+    """New amounts of pending instalments (in due order) after cancelling `reduction`,
+    latest first: the next instalment is the last to shrink."""
+    left, result = max(reduction, 0), list(pending)
+    for i in range(len(result) - 1, -1, -1):
+        cut = min(result[i], left)
+        result[i] -= cut
+        left -= cut
+    return result
+
+
+def voucher_kept(paid: int, refunded: int, min_paid: int) -> bool:
+    """A rebate voucher stays while what the shopper kept still reaches the rule's threshold."""
+    return paid - refunded >= min_paid
+
+
+# --- debt ---------------------------------------------------------------------------------
+
+def credit(amount: int, debt: int) -> tuple[int, int]:
+    """(repays debt, adds to the asset): a credit pays an outstanding debt first."""
+    repaid = min(max(amount, 0), max(debt, 0))
+    return repaid, max(amount, 0) - repaid
+
+
+def debit(amount: int, available: int) -> tuple[int, int]:
+    """(taken from the asset, becomes debt): an asset never goes below zero; a shortfall is
+    recorded as debt, which later credits repay."""
+    taken = min(max(amount, 0), max(available, 0))
+    return taken, max(amount, 0) - taken
+
+
+def beijing_day(moment: datetime) -> str:
+    """The calendar day (China Standard Time) of a moment: per-user daily caps count by it."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d")

@@ -1,0 +1,479 @@
+"""DynamoDB storage of rebate rules, payments, rebates, refunds, accounts, ledgers, withdrawals.
+
+Every limit and every once-only effect is a condition evaluated by DynamoDB:
+- once only: the record of an effect (`EVT#`, `PAY#`, `REBATE#`, `REFUND#`) is put with
+  `attribute_not_exists` in the same transaction as the effect, so a redelivery or a
+  racing duplicate fails on it (`AlreadyDone`) and changes nothing;
+- caps: each counter is updated with `used <= cap - amount`, so racing payments never
+  push it over the cap;
+- values the service computed from (an account's debt, a balance being debited, a rebate's
+  clawed amount, a pending instalment's amount) are pinned with `attribute = :seen`; when a
+  concurrent writer got there first the transaction fails with `Stale` and the service
+  reads again and recomputes. Nothing is decided by a read that the write does not check.
+Every change of balance, frozen, points or debt is written with its ledger entries in the
+same transaction (`_account_items`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from chalicelib import dynamo
+from chalicelib.clock import iso
+from chalicelib.errors import InsufficientBalance, InvalidState, NotFound
+from chalicelib.idempotency import Idempotency, Replay
+from chalicelib.rebates import keys, policy
+from chalicelib.rebates.models import (
+    Instalment, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, Withdrawal,
+)
+
+ACCOUNT_FIELDS = ("balance", "frozen", "points", "debt", "points_debt")
+
+
+class AlreadyDone(Exception):
+    """The once-only record of this effect exists: it happened before (or concurrently)."""
+
+
+class Stale(Exception):
+    """A value the write was computed from has changed meanwhile: read again, recompute."""
+
+
+@dataclass
+class AccountChange:
+    """A change of one account: signed `deltas` per field, written only if each field in
+    `expect` still holds the value it was computed from (absent counts as 0) and each field
+    in `at_least` holds at least that much."""
+
+    user_id: str
+    deltas: dict[str, int]
+    expect: dict[str, int] = field(default_factory=dict)
+    at_least: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CapCounter:
+    """One cap of one rule: `scope` "order" (subject: the order id), "user_day" (subject:
+    user id and day) or "budget" (the rule's own `budget_used`), holding at most `limit`."""
+
+    rule_id: str
+    scope: Literal["order", "user_day", "budget"]
+    subject: tuple[str, ...]
+    limit: int
+    expires_at: int | None = None  # epoch seconds: a daily counter is not kept forever
+
+    def location(self) -> tuple[dict[str, str], str]:
+        """(item key, attribute) of the counter."""
+        if self.scope == "order":
+            return keys.order_cap(self.rule_id, *self.subject), "used"
+        if self.scope == "user_day":
+            return keys.user_day_cap(self.rule_id, *self.subject), "used"
+        return keys.rule(self.rule_id), "budget_used"
+
+
+# --- rules --------------------------------------------------------------------------------
+
+def _rule_item(rule: Rule) -> dict[str, Any]:
+    data = rule.model_dump(mode="json")
+    item = {**keys.rule(rule.id), **keys.rule_listing(data["created_at"], rule.id), "entity": "rebate_rule", **data}
+    item["live_sk"] = keys.live_rule_listing(data["ends_at"], rule.id)["GSI2SK"]
+    if rule.status == "published":
+        item.update(keys.live_rule_listing(data["ends_at"], rule.id))
+    return item
+
+
+def _rule(item: dict[str, Any]) -> Rule:
+    return Rule.model_validate(item)
+
+
+def create_rule(rule: Rule, idem: Idempotency | None) -> None:
+    items = [dynamo.tx_put(_rule_item(rule), "attribute_not_exists(PK)")]
+    if idem:
+        items.append(idem.record_item(rule.model_dump(mode="json")))
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        if 1 in exc.failed:
+            raise Replay() from exc
+        raise
+
+
+def get_rule(rule_id: str, consistent: bool = False) -> Rule | None:
+    item = dynamo.get(keys.rule(rule_id), consistent=consistent)
+    return _rule(item) if item else None
+
+
+def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list[Rule], str | None]:
+    items, next_cursor = dynamo.query_page(
+        index=keys.ADMIN_INDEX, partition_attr="GSI1PK", partition_value=keys.RULES_PARTITION,
+        key_attrs=("GSI1PK", "GSI1SK", "PK", "SK"), limit=limit, cursor=cursor,
+        filter_expression="#status = :status" if status else None,
+        names={"#status": "status"} if status else None,
+        vals=dynamo.values(status=status) if status else None,
+    )
+    return [_rule(i) for i in items], next_cursor
+
+
+def change_rule_status(rule_id: str, action: str, now: datetime) -> Rule:
+    """Apply a state-machine action if, at the moment of the write, the rule allows it."""
+    sources, target = policy.TRANSITIONS[action]
+    sources_named = {f"s{i}": s for i, s in enumerate(sorted(sources))}
+    listing = ("SET #status = :target, updated_at = :now, GSI2PK = :live, GSI2SK = live_sk"
+               if target == "published" else "SET #status = :target, updated_at = :now REMOVE GSI2PK, GSI2SK")
+    vals: dict[str, Any] = {"target": target, "now": iso(now), **sources_named}
+    if target == "published":
+        vals["live"] = keys.LIVE_RULES_PARTITION
+    try:
+        item = dynamo.update(
+            keys.rule(rule_id), listing,
+            condition=f"attribute_exists(PK) AND #status IN ({', '.join(':' + k for k in sources_named)})",
+            names={"#status": "status"}, vals=dynamo.values(**vals),
+        )
+    except dynamo.ConditionFailed as exc:
+        old = exc.failed.get(0)
+        if old is None:
+            raise NotFound("No rebate rule with this id.") from exc
+        policy.transition(old["status"], action)  # raises InvalidState naming the allowed states
+        raise InvalidState() from exc
+    return _rule(item)
+
+
+def live_rules_at(moment: datetime) -> list[Rule]:
+    """Published rules whose window holds `moment` (sparse GSI2: published rules only)."""
+    rules: list[Rule] = []
+    cursor: str | None = None
+    while True:
+        items, cursor = dynamo.query_page(
+            index=keys.LIVE_INDEX, partition_attr="GSI2PK", partition_value=keys.LIVE_RULES_PARTITION,
+            key_attrs=("GSI2PK", "GSI2SK", "PK", "SK"), limit=100, cursor=cursor, newest_first=False,
+            sort_condition="GSI2SK > :at", filter_expression="starts_at <= :at AND ends_at > :at",
+            vals=dynamo.values(at=iso(moment)),
+        )
+        rules.extend(_rule(i) for i in items)
+        if cursor is None:
+            return rules
+
+
+def cap_used(counter: CapCounter) -> int:
+    key, attr = counter.location()
+    item = dynamo.get(key, consistent=True)
+    return int((item or {}).get(attr, 0))
+
+
+# --- payments, rebates, refunds -----------------------------------------------------------
+
+def record_payment(payment: Payment) -> bool:
+    """Store the payment and its event once; False if either was stored before."""
+    event_item = {**keys.event(payment.provider, payment.event_id), "entity": "payment_event",
+                  "payment_ref": payment.payment_ref, "type": "payment", "received_at": iso(payment.created_at)}
+    payment_item = {**keys.payment(payment.payment_ref), "entity": "payment", **payment.model_dump(mode="json")}
+    try:
+        dynamo.transact([dynamo.tx_put(event_item, "attribute_not_exists(PK)"),
+                         dynamo.tx_put(payment_item, "attribute_not_exists(PK)")])
+    except dynamo.ConditionFailed:
+        return False
+    return True
+
+
+def get_payment(payment_ref: str) -> Payment | None:
+    item = dynamo.get(keys.payment(payment_ref), consistent=True)
+    return Payment.model_validate(item) if item else None
+
+
+def mark_coupons(payment_ref: str, outcome: str) -> None:
+    """Note once how redeeming the order's coupons ended, so a resumed payment skips it."""
+    try:
+        dynamo.update(keys.payment(payment_ref), "SET coupons_outcome = :outcome",
+                      condition="attribute_not_exists(coupons_outcome)", vals=dynamo.values(outcome=outcome))
+    except dynamo.ConditionFailed:
+        pass
+
+
+def mark_applied(payment_ref: str) -> None:
+    """Every rule's rebate is recorded: refunds may now compute clawbacks from them."""
+    try:
+        dynamo.update(keys.payment(payment_ref), "SET #status = :applied", condition="#status = :received",
+                      names={"#status": "status"}, vals=dynamo.values(applied="applied", received="received"))
+    except dynamo.ConditionFailed:
+        pass
+
+
+def get_rebate(payment_ref: str, rule_id: str) -> Rebate | None:
+    item = dynamo.get(keys.rebate(payment_ref, rule_id), consistent=True)
+    return Rebate.model_validate(item) if item else None
+
+
+def _rebate_item(rebate: Rebate) -> dict[str, Any]:
+    return {**keys.rebate(rebate.payment_ref, rebate.rule_id), "entity": "rebate", **rebate.model_dump(mode="json")}
+
+
+def _cap_update(counter: CapCounter, amount: int, now: datetime) -> dict[str, Any]:
+    key, attr = counter.location()
+    expression = "SET #used = if_not_exists(#used, :zero) + :amount, last_used_at = :now"
+    vals: dict[str, Any] = {"zero": 0, "amount": amount, "max_before": counter.limit - amount, "now": iso(now)}
+    names = {"#used": attr}
+    if counter.expires_at is not None:
+        expression += ", #ttl = :ttl"
+        vals["ttl"], names["#ttl"] = counter.expires_at, "ttl"
+    return dynamo.tx_update(key, expression, condition="attribute_not_exists(#used) OR #used <= :max_before",
+                            names=names, vals=dynamo.values(**vals))
+
+
+def _instalment_put(rebate: Rebate, asset: str, part: PlannedPart) -> dict[str, Any]:
+    record = InstalmentRecord(due_at=part.due_at, amount=part.amount, asset=asset, user_id=rebate.user_id,
+                              payment_ref=rebate.payment_ref, rule_id=rebate.rule_id, number=part.number,
+                              status="pending")
+    due = iso(part.due_at)
+    item = {**_instalment_key(record), **keys.due_listing(rebate.user_id, due, rebate.payment_ref, rebate.rule_id,
+                                                           part.number),
+            "entity": "instalment", **record.model_dump(mode="json")}
+    return dynamo.tx_put(item, "attribute_not_exists(PK)")
+
+
+def grant_rebate(rebate: Rebate, caps: list[CapCounter], change: AccountChange | None,
+                 entries: list[LedgerEntry], now: datetime) -> None:
+    """One transaction: the rebate's once-only record, `rebate.amount` taken from each cap
+    counter, and either the account credit (with its ledger entries) or the instalments."""
+    items = [dynamo.tx_put(_rebate_item(rebate), "attribute_not_exists(PK)"),
+             *(_cap_update(cap, rebate.amount, now) for cap in caps)]
+    if change is not None:
+        items.extend(_account_items(change, entries, now))
+    if rebate.plan:
+        assert rebate.asset is not None  # 全返 pays points or balance, never a voucher (RuleCreate)
+        items.extend(_instalment_put(rebate, rebate.asset, part) for part in rebate.plan)
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        if 0 in exc.failed:
+            raise AlreadyDone() from exc
+        raise Stale() from exc
+
+
+def record_rebate(rebate: Rebate) -> None:
+    """Store a rebate that moves no money (a voucher, or nothing left under a cap)."""
+    try:
+        dynamo.put(_rebate_item(rebate), "attribute_not_exists(PK)")
+    except dynamo.ConditionFailed as exc:
+        raise AlreadyDone() from exc
+
+
+def record_refund(payment: Payment, refund_id: str, event_id: str, provider: str, amount: int,
+                  refunded_after: int, now: datetime) -> None:
+    """One transaction: the refund's once-only record, its event, and the payment's refunded
+    total moved from the value it was computed from (`payment.refunded`)."""
+    refund_item = {**keys.refund(payment.payment_ref, refund_id), "entity": "refund", "refund_id": refund_id,
+                   "payment_ref": payment.payment_ref, "amount": amount, "refunded_before": payment.refunded,
+                   "refunded_after": refunded_after, "event_id": event_id, "created_at": iso(now)}
+    event_item = {**keys.event(provider, event_id), "entity": "payment_event", "payment_ref": payment.payment_ref,
+                  "type": "refund", "received_at": iso(now)}
+    try:
+        dynamo.transact([
+            dynamo.tx_put(event_item, "attribute_not_exists(PK)"),
+            dynamo.tx_put(refund_item, "attribute_not_exists(PK)"),
+            dynamo.tx_update(keys.payment(payment.payment_ref), "SET refunded = :after",
+                             condition="refunded = :before AND #status = :applied", names={"#status": "status"},
+                             vals=dynamo.values(after=refunded_after, before=payment.refunded, applied="applied")),
+        ])
+    except dynamo.ConditionFailed as exc:
+        if 0 in exc.failed or 1 in exc.failed:
+            raise AlreadyDone() from exc
+        raise Stale() from exc
+
+
+def claw_back(rebate: Rebate, clawed: int, cancelled: int, cancellations: list[tuple[InstalmentRecord, int]],
+              change: AccountChange | None, entries: list[LedgerEntry], now: datetime) -> None:
+    """One transaction: the rebate's clawed/cancelled totals moved from the values they were
+    computed from, pending instalments shrunk (each from the amount it was seen with), and
+    the account debited with its ledger entries."""
+    items = [dynamo.tx_update(
+        keys.rebate(rebate.payment_ref, rebate.rule_id), "SET clawed = :clawed, cancelled = :cancelled",
+        condition="clawed = :seen_clawed AND cancelled = :seen_cancelled",
+        vals=dynamo.values(clawed=clawed, cancelled=cancelled, seen_clawed=rebate.clawed,
+                           seen_cancelled=rebate.cancelled),
+    )]
+    for instalment, new_amount in cancellations:
+        expression = ("SET amount = :new, updated_at = :now" if new_amount > 0 else
+                      "SET amount = :new, #status = :cancelled, updated_at = :now REMOVE GSI1PK, GSI1SK")
+        items.append(dynamo.tx_update(
+            _instalment_key(instalment), expression,
+            condition="#status = :pending AND amount = :seen", names={"#status": "status"},
+            vals=dynamo.values(new=new_amount, now=iso(now), pending="pending", seen=instalment.amount,
+                               **({"cancelled": "cancelled"} if new_amount == 0 else {})),
+        ))
+    if change is not None:
+        items.extend(_account_items(change, entries, now))
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        raise Stale() from exc
+
+
+def set_voucher_state(rebate: Rebate, state: str) -> None:
+    try:
+        dynamo.update(keys.rebate(rebate.payment_ref, rebate.rule_id), "SET voucher_state = :state",
+                      condition="voucher_state = :granted", vals=dynamo.values(state=state, granted="granted"))
+    except dynamo.ConditionFailed:
+        pass
+
+
+def _instalment_key(instalment: InstalmentRecord) -> dict[str, str]:
+    return keys.instalment(instalment.user_id, iso(instalment.due_at), instalment.payment_ref, instalment.rule_id,
+                           instalment.number)
+
+
+def instalments_of(rebate: Rebate) -> list[InstalmentRecord]:
+    """The rebate's instalments, in due order (eventually consistent: every write that uses
+    them pins the status and amount it saw)."""
+    wanted = [keys.instalment(rebate.user_id, iso(p.due_at), rebate.payment_ref, rebate.rule_id, p.number)
+              for p in rebate.plan]
+    found = {item["SK"]: item for item in dynamo.batch_get(wanted)}
+    return [InstalmentRecord.model_validate(found[k["SK"]]) for k in wanted if k["SK"] in found]
+
+
+def get_instalment(instalment: InstalmentRecord) -> InstalmentRecord | None:
+    item = dynamo.get(_instalment_key(instalment), consistent=True)
+    return InstalmentRecord.model_validate(item) if item else None
+
+
+def due_instalments(now: datetime, limit: int) -> list[InstalmentRecord]:
+    """Pending instalments due at `now` or before, oldest first (sparse index: pending only)."""
+    items, _ = dynamo.query_page(
+        index=keys.DUE_INDEX, partition_attr="GSI1PK", partition_value=keys.DUE_PARTITION,
+        key_attrs=("GSI1PK", "GSI1SK", "PK", "SK"), limit=limit, cursor=None, newest_first=False,
+        sort_condition="GSI1SK <= :upto", vals=dynamo.values(upto=f"{iso(now)}#~"),
+    )
+    return [InstalmentRecord.model_validate(i) for i in items]
+
+
+def release_instalment(instalment: InstalmentRecord, change: AccountChange, entries: list[LedgerEntry],
+                       now: datetime) -> None:
+    """One transaction: a pending instalment (with the amount it was seen with) becomes
+    released, and the account is credited with its ledger entries."""
+    items = [dynamo.tx_update(
+        _instalment_key(instalment),
+        "SET #status = :released, released_at = :now REMOVE GSI1PK, GSI1SK",
+        condition="#status = :pending AND amount = :seen AND due_at <= :now", names={"#status": "status"},
+        vals=dynamo.values(released="released", pending="pending", seen=instalment.amount, now=iso(now)),
+    ), *_account_items(change, entries, now)]
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        old = exc.failed.get(0)
+        if 0 in exc.failed and (old is None or old.get("status") != "pending"):
+            raise AlreadyDone() from exc
+        raise Stale() from exc
+
+
+# --- accounts and ledgers -----------------------------------------------------------------
+
+def _account_items(change: AccountChange, entries: list[LedgerEntry], now: datetime) -> list[dict[str, Any]]:
+    names: dict[str, str] = {}
+    vals: dict[str, Any] = {"zero": 0, "now": iso(now), "uid": change.user_id}
+    sets, conditions = ["user_id = :uid", "updated_at = :now"], []
+    for i, (name, delta) in enumerate(sorted(change.deltas.items())):
+        names[f"#d{i}"], vals[f"d{i}"] = name, delta
+        sets.append(f"#d{i} = if_not_exists(#d{i}, :zero) + :d{i}")
+    for i, (name, seen) in enumerate(sorted(change.expect.items())):
+        names[f"#e{i}"], vals[f"e{i}"] = name, seen
+        conditions.append(f"(attribute_not_exists(#e{i}) OR #e{i} = :e{i})" if seen == 0 else f"#e{i} = :e{i}")
+    for i, (name, minimum) in enumerate(sorted(change.at_least.items())):
+        names[f"#m{i}"], vals[f"m{i}"] = name, minimum
+        conditions.append(f"#m{i} >= :m{i}")
+    update = dynamo.tx_update(keys.account(change.user_id), "SET " + ", ".join(sets),
+                              condition=" AND ".join(conditions) or None, names=names, vals=dynamo.values(**vals))
+    puts = [dynamo.tx_put({**keys.ledger_entry(change.user_id, e.id), "entity": "ledger_entry",
+                           "user_id": change.user_id, **e.model_dump(mode="json")}, "attribute_not_exists(PK)")
+            for e in entries]
+    return [update, *puts]
+
+
+def get_account(user_id: str) -> dict[str, int]:
+    """The account's fields (0 for an account never credited), read consistently: changes are
+    computed from it and pinned on it."""
+    item = dynamo.get(keys.account(user_id), consistent=True) or {}
+    return {name: int(item.get(name, 0)) for name in ACCOUNT_FIELDS}
+
+
+def pending_instalments(user_id: str, limit: int) -> list[Instalment]:
+    items, _ = dynamo.query_page(
+        partition_attr="PK", partition_value=keys.account_partition(user_id), key_attrs=("PK", "SK"),
+        limit=limit, cursor=None, newest_first=False, sort_condition="begins_with(SK, :prefix)",
+        filter_expression="#status = :pending", names={"#status": "status"},
+        vals=dynamo.values(prefix=keys.INSTALMENT_PREFIX, pending="pending"),
+    )
+    return [Instalment.model_validate(i) for i in items]
+
+
+def ledger_page(user_id: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
+    items, next_cursor = dynamo.query_page(
+        partition_attr="PK", partition_value=keys.account_partition(user_id), key_attrs=("PK", "SK"),
+        limit=limit, cursor=cursor, sort_condition="begins_with(SK, :prefix)",
+        vals=dynamo.values(prefix=keys.LEDGER_PREFIX),
+    )
+    return [LedgerEntry.model_validate(i) for i in items], next_cursor
+
+
+# --- withdrawals --------------------------------------------------------------------------
+
+def _withdrawal_item(withdrawal: Withdrawal) -> dict[str, Any]:
+    data = withdrawal.model_dump(mode="json")
+    return {**keys.withdrawal(withdrawal.id), **keys.withdrawal_listing(withdrawal.status, data["created_at"],
+                                                                        withdrawal.id),
+            "entity": "withdrawal", **data}
+
+
+def create_withdrawal(withdrawal: Withdrawal, change: AccountChange, entries: list[LedgerEntry],
+                      idem: Idempotency | None, now: datetime) -> None:
+    """One transaction: balance -> frozen if the balance covers it, the withdrawal, its
+    ledger entries [, the Idempotency-Key record]."""
+    items = [*_account_items(change, entries, now), dynamo.tx_put(_withdrawal_item(withdrawal),
+                                                                  "attribute_not_exists(PK)")]
+    if idem:
+        items.append(idem.record_item(withdrawal.model_dump(mode="json")))
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        if idem and len(items) - 1 in exc.failed:
+            raise Replay() from exc
+        if 0 in exc.failed:
+            raise InsufficientBalance(f"The balance cannot cover {withdrawal.amount} fen.") from exc
+        raise
+
+
+def get_withdrawal(withdrawal_id: str) -> Withdrawal | None:
+    item = dynamo.get(keys.withdrawal(withdrawal_id), consistent=True)
+    return Withdrawal.model_validate(item) if item else None
+
+
+def list_withdrawals(status: str, limit: int, cursor: str | None) -> tuple[list[Withdrawal], str | None]:
+    """Oldest first: operators work through the pending ones in the order they came."""
+    items, next_cursor = dynamo.query_page(
+        index=keys.WITHDRAWALS_INDEX, partition_attr="GSI1PK", partition_value=keys.withdrawal_partition(status),
+        key_attrs=("GSI1PK", "GSI1SK", "PK", "SK"), limit=limit, cursor=cursor, newest_first=False,
+    )
+    return [Withdrawal.model_validate(i) for i in items], next_cursor
+
+
+def decide_withdrawal(withdrawal: Withdrawal, status: str, operator: str, change: AccountChange,
+                      entries: list[LedgerEntry], now: datetime) -> Withdrawal:
+    """One transaction: pending -> `status` exactly once, and the account change with its entries."""
+    decided = withdrawal.model_copy(update={"status": status, "decided_at": now, "decided_by": operator})
+    listing = keys.withdrawal_listing(status, iso(withdrawal.created_at), withdrawal.id)
+    items = [dynamo.tx_update(
+        keys.withdrawal(withdrawal.id),
+        "SET #status = :status, decided_at = :now, decided_by = :operator, GSI1PK = :gpk, GSI1SK = :gsk",
+        condition="#status = :pending", names={"#status": "status"},
+        vals=dynamo.values(status=status, now=iso(now), operator=operator, pending="pending",
+                           gpk=listing["GSI1PK"], gsk=listing["GSI1SK"]),
+    ), *_account_items(change, entries, now)]
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        old = exc.failed.get(0)
+        if 0 in exc.failed:
+            if old is None:
+                raise NotFound("No withdrawal with this id.") from exc
+            raise InvalidState(f"This withdrawal is already {old['status']}.") from exc
+        raise Stale() from exc
+    return decided

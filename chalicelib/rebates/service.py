@@ -1,0 +1,115 @@
+"""Business operations on rebate rules, accounts, ledgers and withdrawals. No boto3, no Chalice.
+
+Payments and refunds are settled in `settlement`; this module serves the HTTP routes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.coupons import service as coupons
+from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.idempotency import Idempotency
+from chalicelib.rebates import ledger, repository, retry
+from chalicelib.rebates.models import (
+    Account, LedgerEntry, Rule, RuleCreate, RuleListQuery, VoucherReward, Withdrawal, WithdrawalCreate,
+    WithdrawalListQuery,
+)
+from chalicelib.rebates.repository import AccountChange
+from chalicelib.web import Page, PageQuery
+
+PENDING_SHOWN = 100
+
+
+# --- rules --------------------------------------------------------------------------------
+
+def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None) -> Rule:
+    if isinstance(request.reward, VoucherReward):
+        try:
+            coupons.get_template(request.reward.voucher_template_id)
+        except NotFound as exc:
+            raise ValidationFailed("reward.voucher_template_id names no coupon template.",
+                                   [{"field": "reward.voucher_template_id", "message": "no such template"}]) from exc
+    rule = Rule.model_validate({**request.model_dump(), "id": new_id(), "status": "draft", "budget_used": 0,
+                                "created_at": now, "updated_at": now})
+    repository.create_rule(rule, idem)
+    return rule
+
+
+def get_rule(rule_id: str) -> Rule:
+    rule = repository.get_rule(rule_id, consistent=True)
+    if rule is None:
+        raise NotFound("No rebate rule with this id.")
+    return rule
+
+
+def list_rules(query: RuleListQuery) -> Page[Rule]:
+    items, cursor = repository.list_rules(query.status, query.limit, query.cursor)
+    return Page[Rule](items=items, next_cursor=cursor)
+
+
+def change_rule_status(rule_id: str, action: str, now: datetime) -> Rule:
+    return repository.change_rule_status(rule_id, action, now)
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+def get_account(user_id: str) -> Account:
+    return Account(**repository.get_account(user_id),
+                   pending_instalments=repository.pending_instalments(user_id, PENDING_SHOWN))
+
+
+def list_ledger(user_id: str, query: PageQuery) -> Page[LedgerEntry]:
+    items, cursor = repository.ledger_page(user_id, query.limit, query.cursor)
+    return Page[LedgerEntry](items=items, next_cursor=cursor)
+
+
+# --- withdrawals --------------------------------------------------------------------------
+
+def request_withdrawal(user_id: str, request: WithdrawalCreate, now: datetime, idem: Idempotency | None) -> Withdrawal:
+    """balance -> frozen in one transaction that requires balance >= amount (409 otherwise)."""
+    withdrawal = Withdrawal(id=new_id(), user_id=user_id, amount=request.amount, status="pending", created_at=now)
+    deltas = {"balance": -request.amount, "frozen": request.amount}
+    change = AccountChange(user_id, deltas, at_least={"balance": request.amount})
+    entries = ledger.entries_for(deltas, "withdrawal", withdrawal.id, None, now)
+    repository.create_withdrawal(withdrawal, change, entries, idem, now)
+    return withdrawal
+
+
+def list_withdrawals(query: WithdrawalListQuery) -> Page[Withdrawal]:
+    items, cursor = repository.list_withdrawals(query.status, query.limit, query.cursor)
+    return Page[Withdrawal](items=items, next_cursor=cursor)
+
+
+def _withdrawal(withdrawal_id: str) -> Withdrawal:
+    withdrawal = repository.get_withdrawal(withdrawal_id)
+    if withdrawal is None:
+        raise NotFound("No withdrawal with this id.")
+    return withdrawal
+
+
+def approve_withdrawal(withdrawal_id: str, operator: str, now: datetime) -> Withdrawal:
+    """Pay out: the frozen amount leaves the account (decided once: a second decision is 409)."""
+    def attempt() -> Withdrawal:
+        withdrawal = _withdrawal(withdrawal_id)
+        deltas = {"frozen": -withdrawal.amount}
+        change = AccountChange(withdrawal.user_id, deltas, at_least={"frozen": withdrawal.amount})
+        entries = ledger.entries_for(deltas, "withdrawal_paid", withdrawal.id, None, now)
+        return repository.decide_withdrawal(withdrawal, "approved", operator, change, entries, now)
+
+    return retry.on_stale(attempt)
+
+
+def reject_withdrawal(withdrawal_id: str, operator: str, now: datetime) -> Withdrawal:
+    """The frozen amount returns to the balance, repaying any debt first (decided once)."""
+    def attempt() -> Withdrawal:
+        withdrawal = _withdrawal(withdrawal_id)
+        change, entries = ledger.credit(
+            withdrawal.user_id, "balance", withdrawal.amount, repository.get_account(withdrawal.user_id),
+            "withdrawal_rejected", withdrawal.id, None, now, also={"frozen": -withdrawal.amount},
+            at_least={"frozen": withdrawal.amount},
+        )
+        return repository.decide_withdrawal(withdrawal, "rejected", operator, change, entries, now)
+
+    return retry.on_stale(attempt)

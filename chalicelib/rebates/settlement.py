@@ -1,0 +1,286 @@
+"""What a payment event does: coupons used, rebates granted; and what a refund undoes.
+
+Events arrive at least once, in any order, possibly many copies at the same time. Every
+step is made idempotent by a DynamoDB record written with the step's effect (see
+repository), so the whole settlement is a resumable sequence: any delivery of any event
+of a payment carries it forward from wherever an earlier (crashed, or concurrent)
+delivery stopped, and a complete one changes nothing.
+
+Payment (one `PaymentEvent` of type payment):
+1. record the payment with the rules live at `paid_at` (a snapshot: resuming later uses
+   the same rules) and the provider's event id, once;
+2. redeem the order's coupons (coupons.service.redeem_order, idempotent on the payment);
+3. per rule, one transaction: the rebate record, the cap counters, and the credit to the
+   account with its ledger entries, or the scheduled 全返 instalments; a voucher reward is
+   granted through coupons.service.grant_one (idempotent on its grant_ref) first;
+4. mark the payment `applied`: from then on refunds may compute clawbacks.
+
+Refund: settle the payment first (a refund can overtake its payment's last steps), move
+the payment's refunded total once per refund id (a cumulative total is a high-water
+mark), then bring every rebate to what the refunded total calls for: the granted amount
+times refunded/paid, rounded down, minus what was taken already; unreleased instalments
+cancelled first (latest first), the rest from the account (shortfall -> debt); vouchers
+revoked once the kept amount is below their threshold; on a full refund the order's
+coupons are restored (coupons.service.restore_order).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timedelta
+
+from chalicelib.coupons import service as coupons
+from chalicelib.errors import DomainError, LimitReached, NotClaimable, NotFound, SoldOut, Throttled, Unavailable
+from chalicelib.observability import count, logger
+from chalicelib.payments.models import PaymentEvent
+from chalicelib.rebates import ledger, policy, repository, retry
+from chalicelib.rebates.models import (
+    InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, VoucherReward,
+)
+from chalicelib.rebates.repository import AccountChange, AlreadyDone, CapCounter
+
+DAILY_CAP_KEPT = timedelta(days=8)
+RELEASE_BATCH = 100
+
+
+class NotReady(Exception):
+    """The event refers to a payment this service has not recorded yet: retry it later."""
+
+
+class Unprocessable(Exception):
+    """The event contradicts what is stored; retries cannot help, it belongs in the DLQ."""
+
+
+def process(event: PaymentEvent, now: datetime) -> None:
+    if event.type == "payment":
+        settle_payment(record_payment(event, now), now)
+    else:
+        settle_refund(event, now)
+
+
+# --- payments -----------------------------------------------------------------------------
+
+def record_payment(event: PaymentEvent, now: datetime) -> Payment:
+    """The stored payment of this event: recorded now, or by an earlier or concurrent delivery."""
+    stored = repository.get_payment(event.payment_ref)
+    if stored is None:
+        assert event.paid_at and event.order_id and event.user_id and event.amount  # a validated payment event
+        candidate = Payment(
+            payment_ref=event.payment_ref, provider=event.provider, payment_id=event.payment_id,
+            event_id=event.event_id, order_id=event.order_id, user_id=event.user_id, amount=event.amount,
+            paid_at=event.paid_at, coupon_ids=event.coupon_ids, rules=repository.live_rules_at(event.paid_at),
+            status="received", created_at=now,
+        )
+        if repository.record_payment(candidate):
+            count("PaymentRecorded", provider=event.provider)
+            return candidate
+        stored = repository.get_payment(event.payment_ref)
+        if stored is None:
+            raise Unprocessable(f"event {event.provider}:{event.event_id} was recorded for another payment")
+    if (stored.user_id, stored.amount, stored.order_id) != (event.user_id, event.amount, event.order_id):
+        logger.warning("payment event disagrees with the stored payment; the first one stands",
+                       extra={"payment_ref": stored.payment_ref, "event_id": event.event_id})
+    return stored
+
+
+def settle_payment(payment: Payment, now: datetime) -> None:
+    """Carry the payment through coupons and every rule's rebate, then mark it applied."""
+    if payment.status == "applied":
+        return
+    if payment.coupons_outcome is None:
+        repository.mark_coupons(payment.payment_ref, _redeem(payment, now))
+    for rule in payment.rules:
+        if repository.get_rebate(payment.payment_ref, rule.id) is None:
+            _apply_rule(payment, rule, now)
+    repository.mark_applied(payment.payment_ref)
+
+
+def _redeem(payment: Payment, now: datetime) -> str:
+    """Use the order's coupons. The money was taken either way: a coupon that cannot be used
+    (its lock lapsed and another order used it) is reported, and the rebates still apply."""
+    try:
+        used = coupons.redeem_order(payment.user_id, payment.order_id, payment.coupon_ids, payment.payment_ref, now)
+    except (Throttled, Unavailable):
+        raise
+    except DomainError as exc:
+        logger.warning("order coupons not redeemed", extra={"payment_ref": payment.payment_ref,
+                                                             "error": type(exc).__name__, "reason": exc.message})
+        return f"refused: {type(exc).__name__}"
+    return f"redeemed {len(used)} of {len(payment.coupon_ids)}"
+
+
+def computed_reward(rule: Rule, paid: int) -> int:
+    """What `rule` gives for `paid` fen, before caps."""
+    if rule.kind == "fixed_ratio":
+        return policy.ratio_of(paid, rule.ratio_bp or 0)
+    if rule.kind == "tiered":
+        return policy.tiered(paid, [(step.min_paid, step.ratio_bp) for step in rule.ladder or []])
+    if rule.kind == "threshold":
+        assert rule.threshold is not None
+        return policy.threshold(paid, rule.threshold.min_paid, rule.threshold.amount or 0)
+    return policy.ratio_of(paid, policy.BP if rule.ratio_bp is None else rule.ratio_bp)
+
+
+def _caps(payment: Payment, rule: Rule) -> list[CapCounter]:
+    caps, found = rule.caps, []
+    if caps.per_order is not None:
+        found.append(CapCounter(rule.id, "order", (payment.order_id,), caps.per_order))
+    if caps.per_user_per_day is not None:
+        expires = int((payment.paid_at + DAILY_CAP_KEPT).timestamp())
+        found.append(CapCounter(rule.id, "user_day", (payment.user_id, policy.beijing_day(payment.paid_at)),
+                                caps.per_user_per_day, expires))
+    if caps.budget is not None:
+        found.append(CapCounter(rule.id, "budget", (), caps.budget))
+    return found
+
+
+def _apply_rule(payment: Payment, rule: Rule, now: datetime) -> None:
+    if isinstance(rule.reward, VoucherReward):
+        _grant_voucher(payment, rule, rule.reward.voucher_template_id, now)
+        return
+    computed = computed_reward(rule, payment.amount)
+    try:
+        retry.on_stale(lambda: _grant(payment, rule, computed, now))
+    except AlreadyDone:
+        return
+
+
+def _grant(payment: Payment, rule: Rule, computed: int, now: datetime) -> None:
+    """Grant what the caps leave of `computed` (read now; the write's conditions re-check)."""
+    caps = _caps(payment, rule)
+    granted = policy.within_caps(computed, [cap.limit - repository.cap_used(cap) for cap in caps])
+    rebate = Rebate(payment_ref=payment.payment_ref, rule_id=rule.id, user_id=payment.user_id, asset=rule.asset,
+                    computed=computed, amount=granted, created_at=now)
+    if granted == 0:
+        repository.record_rebate(rebate)
+        return
+    if rule.kind == "full_return":
+        assert rule.installments and rule.period_days
+        plan = policy.schedule(granted, rule.installments, rule.period_days, payment.paid_at)
+        rebate.plan = [PlannedPart(number=p.number, due_at=p.due_at, amount=p.amount) for p in plan]
+        repository.grant_rebate(rebate, caps, None, [], now)
+    else:
+        assert rule.asset is not None
+        change, entries = ledger.credit(payment.user_id, rule.asset, granted, repository.get_account(payment.user_id),
+                                        "rebate", payment.payment_ref, rule.id, now)
+        repository.grant_rebate(rebate, caps, change, entries, now)
+    count("RebateGranted", kind=rule.kind)
+
+
+def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime) -> None:
+    assert rule.threshold is not None
+    rebate = Rebate(payment_ref=payment.payment_ref, rule_id=rule.id, user_id=payment.user_id, asset=None,
+                    computed=0, amount=0, min_paid=rule.threshold.min_paid, created_at=now)
+    if payment.amount >= rule.threshold.min_paid:
+        try:
+            coupon = coupons.grant_one(template_id, payment.user_id, now, f"{payment.payment_ref}:{rule.id}")
+            rebate.coupon_id, rebate.voucher_state = coupon.id, "granted"
+        except (SoldOut, LimitReached, NotClaimable, NotFound) as exc:
+            logger.warning("rebate voucher not granted", extra={"payment_ref": payment.payment_ref,
+                                                                "rule_id": rule.id, "error": type(exc).__name__})
+            rebate.voucher_state = "refused"
+    try:
+        repository.record_rebate(rebate)
+    except AlreadyDone:
+        return
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+def settle_refund(event: PaymentEvent, now: datetime) -> None:
+    payment = repository.get_payment(event.payment_ref)
+    if payment is None:
+        raise NotReady(f"refund {event.refund_id} names payment {event.payment_ref}, not recorded yet")
+    if event.user_id is not None and event.user_id != payment.user_id:
+        raise Unprocessable(f"refund {event.refund_id} names user {event.user_id}, the payment is {payment.user_id}'s")
+    settle_payment(payment, now)
+    retry.on_stale(lambda: _record_refund(event, now))
+    payment = repository.get_payment(event.payment_ref)
+    assert payment is not None
+    for rule in payment.rules:
+        rebate = repository.get_rebate(payment.payment_ref, rule.id)
+        if rebate is not None:
+            retry.on_stale(functools.partial(_take_back, payment, rebate.rule_id, now))
+    if payment.refunded >= payment.amount:
+        coupons.restore_order(payment.user_id, payment.payment_ref, now)
+
+
+def _record_refund(event: PaymentEvent, now: datetime) -> None:
+    payment = repository.get_payment(event.payment_ref)
+    assert payment is not None and event.refund_id is not None
+    after = policy.refunded_after(payment.amount, payment.refunded, amount=event.amount,
+                                  cumulative=event.refunded_total)
+    asked = payment.refunded + event.amount if event.amount is not None else event.refunded_total or 0
+    if asked > payment.amount:
+        logger.warning("refunds exceed what was paid; counted up to the paid amount",
+                       extra={"payment_ref": payment.payment_ref, "refund_id": event.refund_id, "asked": asked})
+    try:
+        repository.record_refund(payment, event.refund_id, event.event_id, event.provider,
+                                  after - payment.refunded, after, now)
+    except AlreadyDone:
+        return
+    count("RefundRecorded", provider=event.provider)
+
+
+def _take_back(payment: Payment, rule_id: str, now: datetime) -> None:
+    """Bring one rebate to what the payment's refunded total calls for (read afresh)."""
+    rebate = repository.get_rebate(payment.payment_ref, rule_id)
+    assert rebate is not None
+    if rebate.asset is None:
+        _maybe_revoke(payment, rebate, now)
+        return
+    reduction = policy.clawback_due(rebate.amount, payment.refunded, payment.amount) - rebate.clawed - rebate.cancelled
+    if reduction <= 0:
+        return
+    pending = [i for i in repository.instalments_of(rebate) if i.status == "pending"] if rebate.plan else []
+    shrunk = policy.reduce_pending([i.amount for i in pending], reduction)
+    cancellations: list[tuple[InstalmentRecord, int]] = [
+        (instalment, new) for instalment, new in zip(pending, shrunk) if new != instalment.amount]
+    cancelled = sum(i.amount - new for i, new in cancellations)
+    clawed = reduction - cancelled
+    change: AccountChange | None = None
+    entries: list[LedgerEntry] = []
+    if clawed > 0:
+        change, entries = ledger.debit(payment.user_id, rebate.asset, clawed, repository.get_account(payment.user_id),
+                                       "clawback", payment.payment_ref, rebate.rule_id, now)
+    repository.claw_back(rebate, rebate.clawed + clawed, rebate.cancelled + cancelled, cancellations, change,
+                         entries, now)
+    count("RebateClawedBack")
+
+
+def _maybe_revoke(payment: Payment, rebate: Rebate, now: datetime) -> None:
+    if rebate.voucher_state != "granted" or rebate.coupon_id is None or rebate.min_paid is None:
+        return
+    if policy.voucher_kept(payment.amount, payment.refunded, rebate.min_paid):
+        return
+    revoked = coupons.revoke_coupon(payment.user_id, rebate.coupon_id, now)
+    repository.set_voucher_state(rebate, "revoked" if revoked else "kept_in_use")
+
+
+# --- 全返 instalments ------------------------------------------------------------------------
+
+def release_due(now: datetime, batches: int = 10) -> int:
+    """Release the instalments due at `now`; returns how many. Re-running with the same `now`
+    releases nothing twice (each release is conditional on the instalment being pending)."""
+    released = 0
+    for _ in range(batches):
+        due = repository.due_instalments(now, RELEASE_BATCH)
+        for instalment in due:
+            try:
+                retry.on_stale(functools.partial(_release, instalment, now))
+                released += 1
+            except AlreadyDone:
+                continue
+        if len(due) < RELEASE_BATCH:
+            break
+    return released
+
+
+def _release(seen: InstalmentRecord, now: datetime) -> None:
+    instalment = repository.get_instalment(seen)
+    if instalment is None or instalment.status != "pending":
+        raise AlreadyDone()
+    change, entries = ledger.credit(instalment.user_id, instalment.asset, instalment.amount,
+                                    repository.get_account(instalment.user_id), "instalment",
+                                    instalment.payment_ref, instalment.rule_id, now)
+    repository.release_instalment(instalment, change, entries, now)

@@ -1,0 +1,288 @@
+"""Payment and refund events settled into rebates, clawbacks, instalments and debts (moto)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.coupons import service as coupons
+from chalicelib.coupons.models import CouponListQuery
+from chalicelib.rebates import repository, service, settlement
+from chalicelib.rebates.models import RuleCreate, WithdrawalCreate
+from chalicelib.web import PageQuery
+from tests.checkout_helpers import give, lock_request
+from tests.payment_helpers import NOW, live_rule, payment_event, refund_event, rule_body
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def account(user="alice"):
+    return service.get_account(user)
+
+
+def ledger(user="alice"):
+    return service.list_ledger(user, PageQuery(limit=100)).items
+
+
+def assert_ledger_explains_account(user="alice"):
+    """Every asset's value is the sum of its ledger entries: nothing moved without an entry."""
+    sums = defaultdict(int)
+    for entry in ledger(user):
+        sums[entry.asset] += entry.amount
+    current = account(user)
+    assert {a: sums[a] for a in ("balance", "frozen", "points", "debt", "points_debt")} == {
+        "balance": current.balance, "frozen": current.frozen, "points": current.points, "debt": current.debt,
+        "points_debt": current.points_debt}
+    assert current.debt == 0 or current.balance == 0  # a debt exists only while there is no balance
+
+
+def pay(amount=10000, payment_id="pay_1", **kw):
+    settlement.process(payment_event(payment_id, amount, **kw), NOW)
+
+
+def refund(refund_id, payment_id="pay_1", at=NOW, **kw):
+    settlement.process(refund_event(refund_id, payment_id, **kw), at)
+
+
+# --- payments -----------------------------------------------------------------------------
+
+def test_a_fixed_ratio_rule_credits_the_balance_with_a_ledger_entry():
+    rule = live_rule(ratio_bp=500)
+    pay(10000)
+    assert account().balance == 500
+    [entry] = ledger()
+    assert (entry.type, entry.amount, entry.asset, entry.ref, entry.rule_id) == (
+        "rebate", 500, "balance", "generic:pay_1", rule.id)
+    assert_ledger_explains_account()
+
+
+def test_every_rule_live_at_paid_at_applies_and_no_other():
+    live_rule(ratio_bp=100)
+    live_rule(kind="threshold", ratio_bp=None, threshold={"min_paid": 5000, "amount": 300}, reward="points")
+    live_rule(ratio_bp=9000, starts_at=(NOW + timedelta(seconds=1)).isoformat())  # not started
+    live_rule(ratio_bp=9000, ends_at=NOW.isoformat())                             # ended at paid_at
+    paused = live_rule(ratio_bp=9000)
+    service.change_rule_status(paused.id, "pause", NOW)
+    service.create_rule(RuleCreate.model_validate_json(json.dumps(rule_body(ratio_bp=9000))), NOW, None)  # draft
+    pay(10000)
+    current = account()
+    assert (current.balance, current.points) == (100, 300)
+
+
+def test_a_tiered_rule_pays_the_reached_step_on_the_whole_amount():
+    live_rule(kind="tiered", ratio_bp=None, ladder=[{"min_paid": 10000, "ratio_bp": 100},
+                                                    {"min_paid": 50000, "ratio_bp": 300}])
+    pay(60000)
+    assert account().balance == 1800
+
+
+def test_a_delivery_repeated_or_under_another_event_id_has_one_effect():
+    live_rule(ratio_bp=500)
+    pay(10000, event_id="evt-a")
+    pay(10000, event_id="evt-a")
+    pay(10000, event_id="evt-b")  # e.g. Alipay's TRADE_FINISHED after TRADE_SUCCESS
+    assert account().balance == 500
+    assert len(ledger()) == 1
+
+
+def test_the_rules_are_the_ones_recorded_with_the_payment_when_it_resumes():
+    live_rule(ratio_bp=500)
+    event = payment_event("pay_1", 10000)
+    settlement.record_payment(event, NOW)  # a delivery that stopped after recording the payment
+    live_rule(ratio_bp=2000)               # published afterwards: not in the payment's snapshot
+    settlement.process(event, NOW)
+    assert account().balance == 500
+
+
+def test_the_orders_coupons_become_used_and_a_full_refund_restores_them():
+    coupon = give("alice")
+    coupons.lock_coupon("alice", coupon.id, lock_request("order-pay_1", 20000), NOW)
+    pay(20000, coupon_ids=[coupon.id])
+    assert coupons.get_coupon("alice", coupon.id, NOW).status == "used"
+    refund("r1", amount=5000)
+    assert coupons.get_coupon("alice", coupon.id, NOW).status == "used"  # partial: still used
+    refund("r2", amount=15000)
+    assert coupons.get_coupon("alice", coupon.id, NOW).status == "unused"
+
+
+# --- caps ---------------------------------------------------------------------------------
+
+def test_a_per_order_cap_pays_up_to_the_cap():
+    live_rule(ratio_bp=500, caps={"per_order": 300})
+    pay(10000)
+    assert account().balance == 300
+
+
+def test_a_per_user_daily_cap_counts_by_beijing_day():
+    live_rule(ratio_bp=500, caps={"per_user_per_day": 700})
+    pay(10000, payment_id="p1")
+    pay(10000, payment_id="p2")                                # same day: 200 left
+    pay(10000, payment_id="p3")                                # nothing left
+    pay(10000, payment_id="p4", paid_at=NOW + timedelta(hours=12))  # 00:00 Beijing next day
+    assert [e.amount for e in reversed(ledger())] == [500, 200, 500]
+    assert account().balance == 1200
+
+
+def test_a_rule_budget_is_spent_to_the_last_fen_and_no_further():
+    rule = live_rule(ratio_bp=500, caps={"budget": 1200})
+    for i in range(4):
+        pay(10000, payment_id=f"p{i}", user=f"user{i}")
+    assert [account(f"user{i}").balance for i in range(4)] == [500, 500, 200, 0]
+    assert service.get_rule(rule.id).budget_used == 1200
+
+
+# --- vouchers -----------------------------------------------------------------------------
+
+def voucher_rule(min_paid=20000):
+    template = coupons.get_template(give("ops-seed").template_id)
+    return live_rule(kind="threshold", ratio_bp=None, threshold={"min_paid": min_paid},
+                     reward={"voucher_template_id": template.id}), template
+
+
+def wallet(user="alice"):
+    return coupons.list_coupons(user, CouponListQuery(limit=100), NOW).items
+
+
+def test_a_voucher_reward_is_granted_once_the_threshold_is_reached():
+    _, template = voucher_rule(20000)
+    pay(19999, payment_id="small")
+    assert wallet() == []
+    pay(20000, payment_id="big")
+    pay(20000, payment_id="big")
+    [voucher] = wallet()
+    assert voucher.template_id == template.id
+
+
+def test_a_refund_below_the_threshold_revokes_the_unused_voucher():
+    voucher_rule(20000)
+    pay(30000)
+    refund("r1", amount=10000)        # kept 20,000: still reaches the threshold
+    assert wallet()[0].status == "unused"
+    refund("r2", amount=1)            # kept 19,999
+    assert wallet()[0].status == "revoked"
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+def test_a_partial_refund_claws_back_in_proportion():
+    live_rule(ratio_bp=500)
+    pay(10000)
+    refund("r1", amount=3333)
+    assert account().balance == 500 - 166  # 500 * 3333 / 10000 = 166.65, rounded down
+    [clawback, _] = ledger()
+    assert (clawback.type, clawback.amount, clawback.asset, clawback.ref) == ("clawback", -166, "balance",
+                                                                              "generic:pay_1")
+
+
+def test_partial_refunds_ending_in_a_full_one_claw_back_exactly_the_rebate():
+    live_rule(ratio_bp=777)
+    pay(9999)
+    granted = account().balance
+    for i, amount in enumerate([1, 1234, 3333, 2000]):
+        refund(f"r{i}", amount=amount)
+    refund("last", amount=9999 - 1 - 1234 - 3333 - 2000)
+    assert account().balance == 0
+    assert -sum(e.amount for e in ledger() if e.type == "clawback") == granted
+    assert_ledger_explains_account()
+
+
+def test_a_redelivered_refund_claws_back_once():
+    live_rule(ratio_bp=500)
+    pay(10000)
+    for _ in range(3):
+        refund("r1", amount=5000)
+    assert account().balance == 250
+
+
+def test_refunds_beyond_the_paid_amount_are_counted_up_to_it():
+    live_rule(ratio_bp=500)
+    pay(10000)
+    refund("r1", amount=8000)
+    refund("r2", amount=8000)
+    assert account().balance == 0
+    assert repository.get_payment("generic:pay_1").refunded == 10000
+
+
+def test_cumulative_refund_totals_delivered_out_of_order_settle_to_the_latest_total():
+    live_rule(ratio_bp=500)
+    pay(10000, provider="alipay")
+    refund("r2", provider="alipay", refunded_total=5000)  # the second refund's notice comes first
+    refund("r1", provider="alipay", refunded_total=3000)  # the older, smaller total changes nothing
+    refund("r2", provider="alipay", refunded_total=5000)  # and a redelivery neither
+    assert account().balance == 250
+    assert repository.get_payment("alipay:pay_1").refunded == 5000
+
+
+def test_a_refund_before_its_payment_is_not_ready_and_succeeds_after_it():
+    live_rule(ratio_bp=500)
+    with pytest.raises(settlement.NotReady):
+        refund("r1", amount=5000)
+    pay(10000)
+    refund("r1", amount=5000)
+    assert account().balance == 250
+
+
+def test_a_refund_naming_another_user_is_unprocessable():
+    pay(10000)
+    with pytest.raises(settlement.Unprocessable):
+        settlement.process(refund_event("r1", amount=1).model_copy(update={"user_id": "mallory"}), NOW)
+
+
+def test_a_clawback_larger_than_the_balance_leaves_a_debt_repaid_by_later_rebates():
+    live_rule(ratio_bp=1000)
+    pay(10000, payment_id="p1")                                  # +1000
+    service.request_withdrawal("alice", WithdrawalCreate(amount=800), NOW, None)  # balance 200
+    refund("r1", payment_id="p1", amount=10000)                  # -1000: 200 taken, 800 owed
+    current = account()
+    assert (current.balance, current.frozen, current.debt) == (0, 800, 800)
+    pay(5000, payment_id="p2")                                   # +500 repays debt
+    pay(10000, payment_id="p3")                                  # +1000: 300 repays, 700 to balance
+    current = account()
+    assert (current.balance, current.debt) == (700, 0)
+    assert_ledger_explains_account()
+
+
+# --- 全返 instalments ----------------------------------------------------------------------
+
+def full_return(**kw):
+    return live_rule(kind="full_return", ratio_bp=None, installments=3, period_days=30, **kw)
+
+
+def test_full_return_schedules_instalments_released_when_due():
+    full_return()
+    pay(1000)
+    current = account()
+    assert current.balance == 0
+    assert [(i.amount, i.due_at - NOW) for i in current.pending_instalments] == [
+        (333, timedelta(days=30)), (333, timedelta(days=60)), (334, timedelta(days=90))]
+    assert settlement.release_due(NOW + timedelta(days=30, seconds=-1)) == 0
+    assert settlement.release_due(NOW + timedelta(days=30)) == 1
+    assert settlement.release_due(NOW + timedelta(days=30)) == 0   # a re-run releases nothing twice
+    assert account().balance == 333
+    assert settlement.release_due(NOW + timedelta(days=365)) == 2
+    assert (account().balance, account().pending_instalments) == (1000, [])
+    assert [e.type for e in ledger()] == ["instalment"] * 3
+    assert_ledger_explains_account()
+
+
+def test_a_partial_refund_cancels_unreleased_instalments_latest_first():
+    full_return()
+    pay(1000)
+    refund("r1", amount=500)  # 500 of the 1000 rebate go: 334 (last) and 166 of the second
+    assert [i.amount for i in account().pending_instalments] == [333, 167]
+    assert settlement.release_due(NOW + timedelta(days=365)) == 2
+    assert account().balance == 500
+
+
+def test_a_full_refund_after_a_release_cancels_the_rest_and_claws_back_the_released_part():
+    full_return()
+    pay(1000)
+    settlement.release_due(NOW + timedelta(days=30))
+    refund("r1", amount=1000, at=NOW + timedelta(days=31))
+    current = account()
+    assert (current.balance, current.pending_instalments) == (0, [])
+    assert settlement.release_due(NOW + timedelta(days=365)) == 0
+    assert_ledger_explains_account()
