@@ -16,7 +16,26 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(PY) -m dev.stack $(ARGS)
 
-test: $(STAMP)
+# DynamoDB Local (Amazon's, inside an npm package) for the race tests' second backend.
+# Needs npm and Java 17; without them those tests are skipped, with the reason shown.
+DDB_LOCAL_DIR := .local/dynamodb-local
+DDB_LOCAL_JAR := $(DDB_LOCAL_DIR)/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar
+$(DDB_LOCAL_JAR):
+	@if command -v npm >/dev/null && command -v java >/dev/null; then \
+	  npm install --prefix $(DDB_LOCAL_DIR) --no-audit --no-fund --silent amplify-dynamodb-simulator@2.9.30; \
+	else echo "npm or java missing: the DynamoDB Local race tests will be skipped"; fi
+
+# Debian's Chromium for tests/test_browser.py (Playwright drives it; no `playwright install`),
+# and a CJK font so that screenshots show Chinese labels. Without apt-get those tests skip.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null; then \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; \
+	else echo "no apt-get: install Chromium as $(CHROMIUM), or the browser tests are skipped"; fi
+
+test: $(STAMP) $(DDB_LOCAL_JAR) $(CHROMIUM)
 	$(PY) -m pytest
 
 # make token USER=alice ROLE=operator   (ROLE empty for a shopper)

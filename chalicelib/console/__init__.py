@@ -1,0 +1,1 @@
+"""The operators' console (/console) and the shoppers' mall page (/mall): static pages that call the API."""

@@ -1,0 +1,42 @@
+// Horizontal bar charts drawn as inline SVG, sized to their container so that text stays legible
+// on a phone. Each row: a label line, then one bar per series with its value written after it.
+import { h, svg } from "./dom.js";
+
+const LABEL = 18;
+const BAR = 14;
+const GAP = 4;
+const ROW_GAP = 10;
+const VALUE_ROOM = 96;
+const CHAR_WIDTH = 7.5; // a generous average at the 13px label size
+
+function fit(label, width) {
+  const room = Math.floor(width / CHAR_WIDTH);
+  return label.length > room ? `${label.slice(0, room - 1)}…` : label;
+}
+
+// series: [{name, class}]; rows: [{label, values: [number per series], texts: [string per series]}];
+// max: the value of a full-length bar.
+export function barChart({ title, series, rows, max, width }) {
+  const rowHeight = LABEL + series.length * (BAR + GAP) + ROW_GAP;
+  const height = rows.length * rowHeight;
+  const room = Math.max(width - VALUE_ROOM, 40);
+  const chart = svg("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title },
+    svg("title", {}, title),
+    rows.map((row, i) => {
+      const top = i * rowHeight;
+      return svg("g", {},
+        svg("text", { x: 0, y: top + 13, class: "chart-label" }, svg("title", {}, row.label), fit(row.label, width)),
+        series.map((s, j) => {
+          const y = top + LABEL + j * (BAR + GAP);
+          const share = max > 0 ? Math.min(row.values[j] / max, 1) : 0;
+          const length = row.values[j] > 0 ? Math.max(share * room, 2) : 0;
+          return svg("g", {},
+            svg("rect", { x: 0, y, width: length, height: BAR, rx: 2, class: `bar ${s.class}` }),
+            svg("text", { x: length + 6, y: y + BAR - 3, class: "chart-value" }, row.texts[j]));
+        }));
+    }));
+  const legend = series.length > 1
+    ? h("div", { class: "legend" }, series.map((s) => h("span", {}, h("i", { class: `swatch ${s.class}` }), s.name)))
+    : null;
+  return h("figure", { class: "chart-box" }, h("figcaption", {}, title), legend, chart);
+}

@@ -1,0 +1,96 @@
+// Form plumbing of the console: reading typed values, and showing the API's validation details
+// (error.details[].field, e.g. "total_stock" or "validity.days_after_claim") next to the fields.
+import { h } from "./dom.js";
+import { parseYuan } from "./format.js";
+
+// A labelled input inside a `.field` container named after the API field it feeds.
+export function field(name, label, control, hint) {
+  control.id ||= `f-${name.replace(/\W/g, "-")}`;
+  control.name ||= name;
+  return h("div", { class: "field", "data-field": name },
+    h("label", { for: control.id }, label), control, hint ? h("span", { class: "hint" }, hint) : null);
+}
+
+export function localDateTime(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  return `${day}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+// Reads a form's values into an API body. Each reader returns the value to send, or undefined
+// to leave the field out (the API then says what is required), and records local problems.
+export class Reader {
+  constructor(form) {
+    this.form = form;
+    this.problems = [];
+  }
+
+  text(name) {
+    return this.form.elements[name].value;
+  }
+
+  // An integer as typed; text that is not one is sent as it is, for the API to explain.
+  integer(name) {
+    const text = this.text(name).trim();
+    if (text === "") return undefined;
+    return /^-?\d+$/.test(text) ? Number(text) : text;
+  }
+
+  // Yuan typed by a person ("19.99") -> integer fen (1999).
+  fen(name, apiField = name) {
+    const text = this.text(name).trim();
+    if (text === "") return undefined;
+    const fen = parseYuan(text);
+    if (fen === null) this.problems.push({ field: apiField, message: "Enter an amount in yuan, like 10 or 9.99." });
+    return fen ?? undefined;
+  }
+
+  // A datetime-local input (the operator's time zone) -> UTC ISO 8601 with a Z.
+  time(name) {
+    const text = this.text(name);
+    if (text === "") return undefined;
+    return new Date(text).toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
+  list(name) {
+    return this.text(name).split(/[\s,]+/).filter(Boolean);
+  }
+}
+
+export function clearErrors(form) {
+  form.querySelectorAll(".field-error").forEach((el) => el.remove());
+  form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+}
+
+// Put each detail next to the visible field it names (or the nearest named parent: "scope.skus"
+// falls back to "scope"); whatever names no field ("body": a rule across fields) goes to the summary.
+export function showErrors(form, summary, error) {
+  clearErrors(form);
+  const general = [];
+  for (const { field: name, message } of error.details ?? []) {
+    const text = message.replace(/^Value error, /, "");
+    const container = fieldFor(form, String(name));
+    if (!container) {
+      general.push(text);
+      continue;
+    }
+    const control = container.querySelector("input, select, textarea");
+    const note = h("small", { class: "field-error", id: `${control.id}-error` }, text);
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", note.id);
+    container.append(note);
+  }
+  summary.textContent = [error.message, ...general].join(" ");
+  summary.className = "notice error";
+}
+
+function fieldFor(form, name) {
+  const parts = name.split(".");
+  for (let n = parts.length; n > 0; n -= 1) {
+    const wanted = parts.slice(0, n).join(".");
+    const found = [...form.querySelectorAll("[data-field]")].find(
+      (el) => el.dataset.field === wanted && !el.closest("[hidden]"));
+    if (found) return found;
+  }
+  return null;
+}

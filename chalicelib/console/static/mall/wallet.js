@@ -1,0 +1,51 @@
+// The wallet, one tab per coupon status, newest first.
+import { badge, h, say } from "./dom.js";
+import { formatFen, formatTime } from "./format.js";
+import { describeOffer, describeScope } from "./offers.js";
+
+const STATUSES = ["unused", "locked", "used", "expired"];
+
+export function wallet(api) {
+  const tabs = document.getElementById("wallet-tabs");
+  const list = document.getElementById("wallet-list");
+  const more = document.getElementById("wallet-more");
+  const status = document.getElementById("wallet-status");
+  let current = "unused";
+  let cursor = null;
+
+  const buttons = STATUSES.map((name) => h("button", {
+    type: "button", role: "tab", "data-status": name, onclick: () => { current = name; load(); },
+  }, name));
+  tabs.append(...buttons);
+
+  async function load(append = false) {
+    for (const button of buttons) button.setAttribute("aria-selected", String(button.dataset.status === current));
+    try {
+      const page = await api.get("me/coupons", { status: current, limit: 20, cursor: append ? cursor : null });
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      if (!append) list.replaceChildren();
+      list.append(...page.items.map(tile));
+      if (!list.children.length) list.append(h("p", { class: "empty" }, `No ${current} coupons.`));
+      say(status, "");
+    } catch (error) {
+      say(status, error.message, "error");
+    }
+  }
+
+  more.addEventListener("click", () => load(true));
+  return { load: () => load() };
+}
+
+function tile(coupon) {
+  const card = coupon.kind === "stored_value" && coupon.balance !== null
+    ? h("p", { class: "offer" },
+      `Balance ${formatFen(coupon.balance)}${coupon.held ? `, ${formatFen(coupon.held)} held by open orders` : ""}`)
+    : null;
+  return h("article", { class: "tile", "data-coupon": coupon.id },
+    h("h3", {}, coupon.name, " ", badge(coupon.status)),
+    h("p", { class: "offer" }, describeOffer(coupon)),
+    card,
+    h("p", { class: "sub" },
+      `For ${describeScope(coupon.scope)}; usable ${formatTime(coupon.valid_from)} – ${formatTime(coupon.valid_until)}.`));
+}

@@ -1,0 +1,43 @@
+// Small helpers to build DOM and SVG elements without any framework.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function build(el, props, children) {
+  for (const [name, value] of Object.entries(props ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  el.append(...children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false));
+  return el;
+}
+
+// h("button", {class: "primary", onclick: fn}, "Save")
+export function h(tag, props, ...children) {
+  return build(document.createElement(tag), props, children);
+}
+
+export function svg(tag, props, ...children) {
+  return build(document.createElementNS(SVG_NS, tag), props, children);
+}
+
+// A status line: role="status" so screen readers announce it; kind is "ok", "error" or "".
+export function say(el, text, kind = "") {
+  el.textContent = text;
+  el.className = `notice ${kind}`.trim();
+}
+
+// A table whose cells carry their column's label, so that on a phone each row reads as a card.
+// columns: [{label, num?, cell: (row) => text or node}]
+export function dataTable(columns, rows, emptyText) {
+  if (!rows.length) return h("p", { class: "empty" }, emptyText);
+  return h("table", { class: "stack" },
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { class: c.num ? "num" : null, scope: "col" }, c.label)))),
+    h("tbody", {}, rows.map((row) => h("tr", {},
+      columns.map((c) => h("td", { class: c.num ? "num" : null, "data-label": c.label },
+        h("div", { class: "cell" }, c.cell(row))))))));
+}
+
+export function badge(status) {
+  return h("span", { class: `badge ${status}` }, status.replace(/_/g, " "));
+}

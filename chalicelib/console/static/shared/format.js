@@ -1,0 +1,42 @@
+// Money is integer fen everywhere: formatted and parsed with integer arithmetic only, never floats.
+
+export function formatFen(fen) {
+  const sign = fen < 0 ? "-" : "";
+  const abs = Math.abs(fen);
+  const cents = abs % 100;
+  const yuan = (abs - cents) / 100;
+  return `${sign}¥${yuan.toLocaleString("en-US")}.${String(cents).padStart(2, "0")}`;
+}
+
+const YUAN = /^¥?\s*(\d{1,10})(?:\.(\d{1,2}))?$/;
+
+// "12", "12.5", "¥12.50" -> 1250 fen; anything else -> null.
+export function parseYuan(text) {
+  const match = YUAN.exec(text.trim());
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
+}
+
+// Basis points as a percentage: 250 -> "2.50%".
+export function formatBp(bp) {
+  return `${(bp - (bp % 100)) / 100}.${String(bp % 100).padStart(2, "0")}%`;
+}
+
+// part / whole in basis points, rounded down (integer arithmetic).
+export function rateBp(part, whole) {
+  const scaled = part * 10000;
+  return (scaled - (scaled % whole)) / whole;
+}
+
+// part / whole as a percentage with two decimals ("42.85%"), rounded down; "–" when whole is 0.
+export function formatRate(part, whole) {
+  return whole ? formatBp(rateBp(part, whole)) : "–";
+}
+
+export function formatTime(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function formatCount(n) {
+  return n.toLocaleString("en-US");
+}
