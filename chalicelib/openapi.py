@@ -29,6 +29,7 @@ REFUSALS = {
     "404": "No such resource, or not yours (`NOT_FOUND`)",
     "409": "A business conflict (`SOLD_OUT`, `LIMIT_REACHED`, `INVALID_STATE`, ...)",
     "429": "Busy (`THROTTLED`); retry after a pause",
+    "503": "A dependency is unavailable or not configured; the caller retries",
 }
 
 
@@ -90,14 +91,19 @@ def _operation(endpoint: Endpoint, keys: dict[Any, dict[str, Any]]) -> dict[str,
 def _responses(endpoint: Endpoint, keys: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     if endpoint.status == 204:
         success: dict[str, Any] = {"description": "Done"}
+    elif endpoint.produces != ("application/json",):
+        success = {"description": "OK", "content": {t: {"schema": {"type": "string"}} for t in endpoint.produces}}
     else:
         schema = keys[(endpoint.response, "serialization")] if _is_model(endpoint.response) else {"type": "object"}
         success = {"description": "OK", "content": {"application/json": {"schema": schema}}}
     responses = {str(endpoint.status): success}
-    error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+    media, schema = endpoint.failure or ("application/json", {"$ref": REF.format(model="Error")})
+    error = {"content": {media: {"schema": schema}}}
     wanted = ["400", "429"]
     if endpoint.auth != PUBLIC:
         wanted += ["401", "403"] if endpoint.auth == "operator" else ["401"]
+    elif endpoint.methods != ("GET",):
+        wanted += ["401", "503"]  # a public POST is a webhook: signed, and refused while unconfigured
     if endpoint.path_params:
         wanted.append("404")
     if endpoint.methods != ("GET",):

@@ -50,6 +50,8 @@ class Endpoint:
     response: Any
     idempotent: bool
     content_types: tuple[str, ...]
+    produces: tuple[str, ...]
+    failure: tuple[str, dict[str, Any]] | None
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -80,9 +82,15 @@ class PageQuery(BaseModel):
 
 
 def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), auth: str = USER,
-             status: int = 200, idempotent: bool = False,
-             content_types: list[str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `fn(ctx, **validated)` as a route; see the module docstring."""
+             status: int = 200, idempotent: bool = False, content_types: list[str] | None = None,
+             produces: tuple[str, ...] = ("application/json",),
+             failure: tuple[str, dict[str, Any]] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `fn(ctx, **validated)` as a route; see the module docstring.
+
+    `produces` and `failure` only document a view that answers in its own format (a page,
+    a CSV file, a payment provider's reply): its media types, and the media type and schema
+    of its refusals when they are not API.md's error shape.
+    """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         hints = get_type_hints(fn, include_extras=True)
@@ -145,6 +153,7 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
             body=body_model, query=query_model,
             path_params={name: hints.get(name, str) for name in path_adapters}, response=hints.get("return"),
             idempotent=idempotent, content_types=tuple(content_types or ["application/json"]),
+            produces=produces, failure=failure,
         ))
         return fn
 

@@ -38,25 +38,25 @@ SECURITY_HEADERS = {
 }
 
 
-@endpoint(bp, "/console", auth=PUBLIC)
+@endpoint(bp, "/console", auth=PUBLIC, produces=("text/html",))
 def console_page(ctx: RequestContext) -> Response:
     """The operators' console (HTML): sign in with an operator's token."""
     return _serve("console", "index.html")
 
 
-@endpoint(bp, "/console/{asset}", auth=PUBLIC)
+@endpoint(bp, "/console/{asset}", auth=PUBLIC, produces=("text/javascript", "text/css"))
 def console_asset(ctx: RequestContext, asset: AssetName) -> Response:
     """A script or stylesheet of the console."""
     return _serve("console", asset)
 
 
-@endpoint(bp, "/mall", auth=PUBLIC)
+@endpoint(bp, "/mall", auth=PUBLIC, produces=("text/html",))
 def mall_page(ctx: RequestContext) -> Response:
     """The shoppers' mall page (HTML): vouchers to claim, the wallet, a cart with a quote."""
     return _serve("mall", "index.html")
 
 
-@endpoint(bp, "/mall/{asset}", auth=PUBLIC)
+@endpoint(bp, "/mall/{asset}", auth=PUBLIC, produces=("text/javascript", "text/css"))
 def mall_asset(ctx: RequestContext, asset: AssetName) -> Response:
     """A script or stylesheet of the mall page."""
     return _serve("mall", asset)

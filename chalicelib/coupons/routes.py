@@ -112,7 +112,7 @@ def list_codes(ctx: RequestContext, template_id: ResourceId, query: CodeListQuer
     return service.list_codes(template_id, query)
 
 
-@endpoint(bp, "/admin/templates/{template_id}/codes.csv", auth=OPERATOR)
+@endpoint(bp, "/admin/templates/{template_id}/codes.csv", auth=OPERATOR, produces=("text/csv",))
 def export_codes(ctx: RequestContext, template_id: ResourceId, query: CodeCsvQuery) -> Response:
     """One page of codes as CSV (header row included); `X-Next-Cursor` fetches the next page."""
     page = service.list_codes(template_id, query)

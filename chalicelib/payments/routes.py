@@ -31,14 +31,19 @@ def generic_webhook(ctx: RequestContext) -> Received:
     return service.receive_generic(ctx.request.headers, ctx.request.raw_body or b"", ctx.now)
 
 
-@endpoint(bp, "/webhooks/payments/wechatpay", methods=("POST",), auth=PUBLIC)
+WECHAT_FAILURE = ("application/json", {"type": "object", "required": ["code", "message"],
+                                       "properties": {"code": {"const": "FAIL"}, "message": {"type": "string"}}})
+
+
+@endpoint(bp, "/webhooks/payments/wechatpay", methods=("POST",), auth=PUBLIC, status=204, failure=WECHAT_FAILURE)
 def wechatpay_webhook(ctx: RequestContext) -> Response:
     """A WeChat Pay API v3 notification; 204 once it is queued, else 4xx/5xx {"code": "FAIL"}."""
     return _answer(lambda: service.receive_wechatpay(ctx.request.headers, ctx.request.raw_body or b"", ctx.now),
                    lambda: Response(body="", status_code=204), _wechat_failure)
 
 
-@endpoint(bp, "/webhooks/payments/alipay", methods=("POST",), auth=PUBLIC, content_types=[FORM])
+@endpoint(bp, "/webhooks/payments/alipay", methods=("POST",), auth=PUBLIC, content_types=[FORM],
+          produces=("text/plain",), failure=("text/plain", {"type": "string", "const": "fail"}))
 def alipay_webhook(ctx: RequestContext) -> Response:
     """An Alipay asynchronous notification (form, RSA2); the body `success` once it is queued."""
     return _answer(lambda: service.receive_alipay(ctx.request.raw_body or b"", ctx.now),
