@@ -5,21 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib.coupons.models import CardEntry, ClaimChannel, Coupon, CouponStatus, Template, TemplateStatus
+from chalicelib import lifecycle
 from chalicelib.errors import AlreadyLocked, DomainError, InvalidState, NotClaimable, NotUsable, SoldOut
 
-# action -> (states it may start from, state it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[str], TemplateStatus]] = {
-    "publish": (frozenset({"draft", "paused"}), "published"),
-    "pause": (frozenset({"published"}), "paused"),
-    "end": (frozenset({"published", "paused"}), "ended"),
-}
+TRANSITIONS = lifecycle.TRANSITIONS
 
 
 def transition(current: str, action: str) -> TemplateStatus:
-    sources, target = TRANSITIONS[action]
-    if current not in sources:
-        raise InvalidState(f"A {current} template cannot {action}; allowed from: {', '.join(sorted(sources))}.")
-    return target
+    return lifecycle.transition(current, action, "template")  # type: ignore[return-value]
 
 
 def validity_window(template: Template, claimed_at: datetime) -> tuple[datetime, datetime]:

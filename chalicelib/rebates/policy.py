@@ -12,24 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
-from chalicelib.errors import InvalidState
+from chalicelib import lifecycle
 
 BP = 10_000
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-# action -> (states it may start from, state it leads to); as for coupon templates.
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "publish": (frozenset({"draft", "paused"}), "published"),
-    "pause": (frozenset({"published"}), "paused"),
-    "end": (frozenset({"published", "paused"}), "ended"),
-}
+TRANSITIONS = lifecycle.TRANSITIONS
 
 
 def transition(current: str, action: str) -> str:
-    sources, target = TRANSITIONS[action]
-    if current not in sources:
-        raise InvalidState(f"A {current} rule cannot {action}; allowed from: {', '.join(sorted(sources))}.")
-    return target
+    return lifecycle.transition(current, action, "rule")  # type: ignore[return-value]
 
 
 # --- what a payment earns -----------------------------------------------------------------
