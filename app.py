@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib import meta
 from chalicelib.console import routes as console
 from chalicelib.coupons import routes as coupons
+from chalicelib.jobs import routes as jobs
 from chalicelib.payments import consumer as payment_events
 from chalicelib.payments import routes as payments
 from chalicelib.rebates import routes as rebates
@@ -17,4 +18,5 @@ app.register_blueprint(payments.bp)
 app.register_blueprint(payment_events.bp)
 app.register_blueprint(rebates.bp)
 app.register_blueprint(console.bp)
+app.register_blueprint(jobs.bp)
 app.register_middleware(http_middleware, "http")

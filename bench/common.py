@@ -40,8 +40,14 @@ class MotoProcess:
         return float("nan")
 
     def stop(self) -> None:
+        """Terminate; kill if it has not ended in 10 s (a server holding 100k items can take
+        longer to shut down, and its figures are already taken)."""
         self.process.terminate()
-        self.process.wait(timeout=10)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
 
 
 @contextmanager

@@ -8,7 +8,6 @@ stock of 50 straight to DynamoDB: the least work a flash sale can be.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time

@@ -267,7 +267,7 @@ def query_page(
     is the key of the last item returned (so no item is skipped or repeated), and it is
     bound to the partition it came from.
     """
-    key_condition = f"#pk = :pk" + (f" AND {sort_condition}" if sort_condition else "")
+    key_condition = "#pk = :pk" + (f" AND {sort_condition}" if sort_condition else "")
     all_names = {"#pk": partition_attr, **(names or {})}
     all_vals = {**values(pk=partition_value), **(vals or {})}
     kwargs: dict[str, Any] = {
@@ -293,3 +293,20 @@ def query_page(
     page, more = found[:limit], len(found) > limit
     next_cursor = encode_cursor({a: page[-1][a] for a in key_attrs}) if more and page else None
     return [from_item(i) for i in page], next_cursor
+
+
+def query_once(*, index: str | None, key_condition: str, names: dict[str, str], vals: dict[str, Any], limit: int,
+               start: dict[str, Any] | None = None, forward: bool = True) -> tuple[list[dict[str, Any]], dict | None]:
+    """Exactly one DynamoDB Query request: its items and its LastEvaluatedKey (raw, for the next
+    call). For jobs that must count what DynamoDB read, which `query_page` hides (it reads one
+    item ahead to know whether a next page exists)."""
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(), "KeyConditionExpression": key_condition, "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": vals, "ScanIndexForward": forward, "Limit": limit,
+    }
+    if index:
+        kwargs["IndexName"] = index
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    response = _call("query", **kwargs)
+    return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")

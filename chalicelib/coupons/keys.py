@@ -2,23 +2,31 @@
 
 Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2SK):
 
-| item                  | PK                | SK                  | GSI1PK / GSI1SK                | GSI2PK / GSI2SK                       |
-|-----------------------|-------------------|---------------------|--------------------------------|---------------------------------------|
-| template              | TPL#<tid>         | TPL                 | TEMPLATES / <created_at>#<tid> | CLAIMABLE / <claim_ends_at>#<tid> (*) |
-| user's claims counter | USER#<uid>        | CLAIMS#<tid>        |                                |                                       |
-| coupon                | USER#<uid>        | CPN#<cid>           |                                |                                       |
-| card hold (per order) | USER#<uid>        | HOLD#<cid>#<oid>    |                                |                                       |
-| card history entry    | USER#<uid>        | CARDLOG#<cid>#<eid> |                                |                                       |
-| redemption record     | USER#<uid>        | PAY#<pid>           |                                |                                       |
-| code batch            | TPL#<tid>         | BATCH#<bid>         |                                |                                       |
-| grant marker          | GRANT#<tid>#<ref> | GRANT               |                                |                                       |
-| redeemable code       | CODE#<code>       | CODE                | CODES#<tid> / <bid>#<code>     |                                       |
+| item                  | PK                | SK                  | GSI1PK / GSI1SK                | GSI2PK / GSI2SK                                  |
+|-----------------------|-------------------|---------------------|--------------------------------|--------------------------------------------------|
+| template              | TPL#<tid>         | TPL                 | TEMPLATES / <created_at>#<tid> | CLAIMABLE / <claim_ends_at>#<tid> (*)            |
+| user's claims counter | USER#<uid>        | CLAIMS#<tid>        |                                |                                                  |
+| coupon                | USER#<uid>        | CPN#<cid>           |                                | CPN_EXPIRES#<shard> / <valid_until>#<cid> (**)   |
+| card hold (per order) | USER#<uid>        | HOLD#<cid>#<oid>    |                                |                                                  |
+| card history entry    | USER#<uid>        | CARDLOG#<cid>#<eid> |                                |                                                  |
+| redemption record     | USER#<uid>        | PAY#<pid>           |                                |                                                  |
+| code batch            | TPL#<tid>         | BATCH#<bid>         |                                |                                                  |
+| grant marker          | GRANT#<tid>#<ref> | GRANT               |                                |                                                  |
+| redeemable code       | CODE#<code>       | CODE                | CODES#<tid> / <bid>#<code>     |                                                  |
 
 (*) only while published: a sparse index of what can be claimed.
+(**) only while `unused` (stored-value cards too): a sparse index of what the expiry sweep
+     must look at, so a sweep reads what is due, not the table. <shard> is a stable hash of
+     <cid> mod EXPIRY_SHARDS, spreading the sweep's partitions so that no single index
+     partition takes every coupon's writes. The coupon also stores `expiry_sk` (the GSI2SK
+     value) so that writes putting it back to `unused` can SET GSI2SK = expiry_sk without
+     reading it first.
 Ids: tid template, uid user, cid coupon, oid order, eid history entry, pid payment, bid code batch.
 """
 
 from __future__ import annotations
+
+import zlib
 
 ADMIN_INDEX = "GSI1"
 CLAIMABLE_INDEX = "GSI2"
@@ -27,6 +35,9 @@ CLAIMABLE_PARTITION = "CLAIMABLE"
 COUPON_PREFIX = "CPN#"
 HOLD_PREFIX = "HOLD#"
 CODES_INDEX = "GSI1"
+EXPIRY_INDEX = "GSI2"
+EXPIRY_SHARDS = 16
+EXPIRY_PREFIX = "CPN_EXPIRES#"
 
 
 def template(template_id: str) -> dict[str, str]:
@@ -95,3 +106,27 @@ def code_partition(template_id: str) -> str:
 
 def code_batch(template_id: str, batch_id: str) -> dict[str, str]:
     return {"PK": f"TPL#{template_id}", "SK": f"BATCH#{batch_id}"}
+
+
+def expiry_shard(coupon_id: str) -> int:
+    """The coupon's expiry-index shard: CRC-32 (stable across processes, unlike `hash`)."""
+    return zlib.crc32(coupon_id.encode()) % EXPIRY_SHARDS
+
+
+def expiry_partition(shard: int) -> str:
+    return f"{EXPIRY_PREFIX}{shard}"
+
+
+def expiry_sort_key(valid_until: str, coupon_id: str) -> str:
+    return f"{valid_until}#{coupon_id}"
+
+
+def expiry_listing(valid_until: str, coupon_id: str) -> dict[str, str]:
+    """GSI2 attributes of an unused coupon: listed under its shard by when it stops being valid."""
+    return {"GSI2PK": expiry_partition(expiry_shard(coupon_id)), "GSI2SK": expiry_sort_key(valid_until, coupon_id)}
+
+
+def expiry_due_bound(now: str) -> str:
+    """The highest GSI2SK due at `now`: every `<valid_until>#<cid>` with valid_until <= now sorts
+    below `<now>#~` ('~' sorts after every id character)."""
+    return f"{now}#~"

@@ -20,6 +20,8 @@ from chalicelib.errors import (
     SoldOut,
 )
 from chalicelib.idempotency import Idempotency, Replay
+from chalicelib.jobs.budget import Budget
+from chalicelib.jobs.report import SweepReport
 from chalicelib.ids import CROCKFORD, new_id
 
 TEMPLATE_KEY_ATTRS = ("PK", "SK")
@@ -128,8 +130,27 @@ def change_status(template_id: str, action: str, now: datetime) -> Template:
 
 # --- issuing: claims, code claims, grants ---------------------------------------------------
 
-def _coupon_item(user_id: str, coupon: Coupon) -> dict[str, Any]:
-    return {**keys.coupon(user_id, coupon.id), "entity": "coupon", "user_id": user_id, **coupon.model_dump(mode="json")}
+def coupon_item(user_id: str, coupon: Coupon) -> dict[str, Any]:
+    """The stored item of a coupon. An unused one is listed in the expiry index (GSI2), and
+    every coupon keeps `expiry_sk` so a write returning it to `unused` can list it again
+    without reading it. Public because the sweep benchmark seeds the table with it."""
+    data = coupon.model_dump(mode="json")
+    listing = keys.expiry_listing(data["valid_until"], coupon.id)
+    item = {**keys.coupon(user_id, coupon.id), "entity": "coupon", "user_id": user_id, **data,
+            "expiry_sk": listing["GSI2SK"]}
+    if coupon.status == "unused":
+        item.update(listing)
+    return item
+
+
+# Update-expression fragments that keep the expiry index exact: a coupon leaving `unused`
+# leaves it in the same write; one returning to `unused` is listed again in the same write.
+_UNLIST = "REMOVE GSI2PK, GSI2SK"
+
+
+def _relist(coupon_id: str) -> tuple[str, dict[str, Any]]:
+    """SET fragment (and its value) listing a coupon again under its shard."""
+    return "GSI2PK = :expiry_pk, GSI2SK = expiry_sk", {"expiry_pk": keys.expiry_partition(keys.expiry_shard(coupon_id))}
 
 
 def _claim_condition(channels: tuple[str, ...], now: datetime) -> tuple[str, dict[str, Any]]:
@@ -160,7 +181,7 @@ def _issue_items(template: Template, coupon: Coupon, user_id: str, now: datetime
             condition="attribute_not_exists(claimed) OR claimed < :limit",
             vals=dynamo.values(tid=template.id, one=1, limit=template.per_user_limit),
         ),
-        dynamo.tx_put(_coupon_item(user_id, coupon), "attribute_not_exists(PK)"),
+        dynamo.tx_put(coupon_item(user_id, coupon), "attribute_not_exists(PK)"),
     ]
     if coupon.kind == "stored_value":
         items.append(_card_log_put(user_id, coupon.id, rules.issue_entry(coupon, _entry_id(), now)))
@@ -314,7 +335,7 @@ def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at:
     try:
         item = dynamo.update(
             keys.coupon(user_id, coupon_id),
-            "SET #status = :locked, order_id = :order, lock_expires_at = :expires, locked_at = :now",
+            f"SET #status = :locked, order_id = :order, lock_expires_at = :expires, locked_at = :now {_UNLIST}",
             condition=f"attribute_exists(PK) AND {_LOCKABLE}",
             names={"#status": "status", "#kind": "kind"},
             vals=dynamo.values(locked="locked", unused="unused", card="stored_value", order=order_id,
@@ -329,13 +350,16 @@ def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at:
 
 
 def unlock(user_id: str, coupon_id: str, order_id: str) -> Coupon:
-    """Give back the lock `order_id` holds; unlocking what is not locked is a no-op."""
+    """Give back the lock `order_id` holds; unlocking what is not locked is a no-op. The coupon
+    is listed in the expiry index again, so a sweep expires it if its validity is over."""
+    relist, relist_vals = _relist(coupon_id)
     try:
         item = dynamo.update(
             keys.coupon(user_id, coupon_id),
-            "SET #status = :unused REMOVE order_id, lock_expires_at, locked_at",
+            f"SET #status = :unused, {relist} REMOVE order_id, lock_expires_at, locked_at",
             condition="#status = :locked AND order_id = :order",
-            names={"#status": "status"}, vals=dynamo.values(unused="unused", locked="locked", order=order_id),
+            names={"#status": "status"},
+            vals=dynamo.values(unused="unused", locked="locked", order=order_id, **relist_vals),
         )
     except dynamo.ConditionFailed as exc:
         old = exc.failed.get(0)
@@ -504,7 +528,7 @@ def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: da
         dynamo.tx_update(
             keys.coupon(user_id, coupon.id),
             "SET #status = :used, order_id = :order, payment_id = :payment, used_at = :now "
-            "REMOVE lock_expires_at, locked_at",
+            "REMOVE lock_expires_at, locked_at, GSI2PK, GSI2SK",
             condition=f"attribute_exists(PK) AND {_REDEEMABLE}", names={"#status": "status", "#kind": "kind"},
             vals=dynamo.values(used="used", locked="locked", unused="unused", card="stored_value", order=order_id,
                                payment=payment_id, now=iso(now)),
@@ -526,13 +550,15 @@ def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: da
 def restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now: datetime) -> Coupon | None:
     """Give a coupon used by a refunded payment back (unused) if it is still valid; returns it, also
     when an earlier delivery of the refund restored it, or None when it stays as it is."""
+    relist, relist_vals = _relist(coupon_id)
     items = [
         dynamo.tx_update(
             keys.coupon(user_id, coupon_id),
-            "SET #status = :unused, restored_from = :payment, restored_at = :now REMOVE order_id, payment_id, used_at",
+            f"SET #status = :unused, restored_from = :payment, restored_at = :now, {relist} "
+            "REMOVE order_id, payment_id, used_at",
             condition="#status = :used AND payment_id = :payment AND valid_until > :now",
             names={"#status": "status"}, vals=dynamo.values(unused="unused", used="used", payment=payment_id,
-                                                            now=iso(now)),
+                                                            now=iso(now), **relist_vals),
         ),
         dynamo.tx_update(keys.template(template_id), "SET redeemed = redeemed - :one",
                          condition="redeemed >= :one", vals=dynamo.values(one=1)),
@@ -606,7 +632,7 @@ def revoke(user_id: str, coupon_id: str, now: datetime) -> Coupon | None:
     try:
         item = dynamo.update(
             keys.coupon(user_id, coupon_id),
-            "SET #status = :revoked, revoked_at = :now REMOVE order_id, lock_expires_at, locked_at",
+            "SET #status = :revoked, revoked_at = :now REMOVE order_id, lock_expires_at, locked_at, GSI2PK, GSI2SK",
             condition=("attribute_exists(PK) AND #status IN (:unused, :locked, :expired) "
                        "AND (#kind <> :card OR (balance = #value AND held = :zero))"),
             names={"#status": "status", "#kind": "kind", "#value": "value"},
@@ -713,3 +739,58 @@ def granted(template_id: str, grant_ref: str) -> Coupon | None:
     """The coupon an earlier grant with this reference issued, if there was one."""
     marker = dynamo.get(keys.grant_marker(template_id, grant_ref), consistent=True)
     return get_coupon(marker["user_id"], marker["coupon_id"], consistent=True) if marker else None
+
+
+# --- expiry sweep -----------------------------------------------------------------------------
+
+SWEEP_PAGE = 100
+
+
+def expire_due(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
+    """Expire the unused coupons (and cards) whose validity ended by `now`, shard by shard.
+
+    Reads only the sparse expiry index up to `<now>#~`, so the work grows with what is due,
+    not with the table. Each coupon changes by its own conditional UpdateItem (`unused` and
+    past validity at the moment of the write): a racing lock, redemption or revocation either
+    lands first (the update is refused and counted as skipped) or after (and then finds the
+    coupon expired). Expired coupons leave the index in the same write, so a sweep stopped by
+    its budget resumes where it left off by simply starting again, and a second run with the
+    same `now` finds nothing.
+    """
+    upto = keys.expiry_due_bound(iso(now))
+    for shard in range(keys.EXPIRY_SHARDS):
+        start = None
+        while True:
+            if budget.exhausted():
+                report.finished = False
+                return report
+            items, start = dynamo.query_once(
+                index=keys.EXPIRY_INDEX, key_condition="#pk = :pk AND #sk <= :upto",
+                names={"#pk": "GSI2PK", "#sk": "GSI2SK"},
+                vals=dynamo.values(pk=keys.expiry_partition(shard), upto=upto), limit=SWEEP_PAGE, start=start,
+            )
+            report.read += len(items)
+            for position, item in enumerate(items):
+                if position and budget.exhausted():
+                    report.finished = False
+                    return report
+                if expire_one({"PK": item["PK"], "SK": item["SK"]}, now):
+                    report.changed += 1
+                else:
+                    report.skipped += 1
+            if not start:
+                break
+    return report
+
+
+def expire_one(key: dict[str, str], now: datetime) -> bool:
+    """unused and past validity -> expired, leaving the expiry index; False if not so (any more)."""
+    try:
+        dynamo.update(
+            key, f"SET #status = :expired, expired_at = :now {_UNLIST}",
+            condition="#status = :unused AND valid_until <= :now", names={"#status": "status"},
+            vals=dynamo.values(expired="expired", unused="unused", now=iso(now)),
+        )
+    except dynamo.ConditionFailed:
+        return False
+    return True

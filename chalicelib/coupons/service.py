@@ -25,6 +25,8 @@ from chalicelib.errors import (
 )
 from chalicelib.ids import derived_id, new_id
 from chalicelib.idempotency import Idempotency
+from chalicelib.jobs.budget import Budget
+from chalicelib.jobs.report import SweepReport
 from chalicelib.observability import count, logger
 from chalicelib.settings import get_settings
 from chalicelib.web import Page, PageQuery
@@ -446,3 +448,18 @@ def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | 
     repository.claim_code(code_text, template, coupon, user_id, now, idem)
     count("CodeClaimed")
     return coupon
+
+
+# --- scheduled: expiry sweep --------------------------------------------------------------------
+
+def expire_due(now: datetime, budget: Budget) -> SweepReport:
+    """Store as `expired` the unused coupons and cards whose validity ended by `now`.
+
+    Claims, locks and holds already refuse them by condition (`valid_until > :now`); this
+    makes wallets, counts and exports say so too. Stops when `budget` runs out; the next run
+    carries on (see repository.expire_due).
+    """
+    started = time.monotonic()
+    report = repository.expire_due(now, budget, SweepReport(job="expire-coupons", as_of=now.isoformat()))
+    report.seconds = time.monotonic() - started
+    return report
