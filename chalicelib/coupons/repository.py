@@ -11,7 +11,7 @@ import threading
 from datetime import datetime
 from typing import Any, Callable
 
-from chalicelib import dynamo
+from chalicelib import dynamo, lifecycle
 from chalicelib.clock import iso
 from chalicelib.coupons import keys, rules
 from chalicelib.coupons.models import CardEntry, Code, CodeBatch, Coupon, Hold, Template
@@ -106,26 +106,8 @@ def claimed_counts(user_id: str, template_ids: list[str]) -> dict[str, int]:
 
 def change_status(template_id: str, action: str, now: datetime) -> Template:
     """Apply a state-machine action if, at the moment of the write, the template allows it."""
-    sources, target = rules.TRANSITIONS[action]
-    sources_named = {f"s{i}": s for i, s in enumerate(sorted(sources))}
-    listing = ("SET #status = :target, updated_at = :now, GSI2PK = :claimable, GSI2SK = claimable_sk"
-               if target == "published" else "SET #status = :target, updated_at = :now REMOVE GSI2PK, GSI2SK")
-    vals = {"target": target, "now": iso(now), **sources_named}
-    if target == "published":
-        vals["claimable"] = keys.CLAIMABLE_PARTITION
-    try:
-        item = dynamo.update(
-            keys.template(template_id), listing,
-            condition=f"attribute_exists(PK) AND #status IN ({', '.join(':' + k for k in sources_named)})",
-            names={"#status": "status"}, vals=dynamo.values(**vals),
-        )
-    except dynamo.ConditionFailed as exc:
-        old = exc.failed.get(0)
-        if old is None:
-            raise NotFound("No template with this id.") from exc
-        rules.transition(old["status"], action)  # raises InvalidState naming the allowed states
-        raise InvalidState() from exc
-    return _template(item)
+    return _template(lifecycle.apply(keys.template(template_id), action, now, noun="template",
+                                 listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk"))
 
 
 # --- issuing: claims, code claims, grants ---------------------------------------------------

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from chalicelib import dynamo
+from chalicelib import dynamo, lifecycle
 from chalicelib.clock import iso
 from chalicelib.errors import InsufficientBalance, InvalidState, NotFound
 from chalicelib.idempotency import Idempotency, Replay
-from chalicelib.rebates import keys, policy
+from chalicelib.rebates import keys
 from chalicelib.rebates.models import (
     Instalment, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, Withdrawal,
 )
@@ -116,27 +116,9 @@ def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list
 
 
 def change_rule_status(rule_id: str, action: str, now: datetime) -> Rule:
-    """Apply a state-machine action if, at the moment of the write, the rule allows it."""
-    sources, target = policy.TRANSITIONS[action]
-    sources_named = {f"s{i}": s for i, s in enumerate(sorted(sources))}
-    listing = ("SET #status = :target, updated_at = :now, GSI2PK = :live, GSI2SK = live_sk"
-               if target == "published" else "SET #status = :target, updated_at = :now REMOVE GSI2PK, GSI2SK")
-    vals: dict[str, Any] = {"target": target, "now": iso(now), **sources_named}
-    if target == "published":
-        vals["live"] = keys.LIVE_RULES_PARTITION
-    try:
-        item = dynamo.update(
-            keys.rule(rule_id), listing,
-            condition=f"attribute_exists(PK) AND #status IN ({', '.join(':' + k for k in sources_named)})",
-            names={"#status": "status"}, vals=dynamo.values(**vals),
-        )
-    except dynamo.ConditionFailed as exc:
-        old = exc.failed.get(0)
-        if old is None:
-            raise NotFound("No rebate rule with this id.") from exc
-        policy.transition(old["status"], action)  # raises InvalidState naming the allowed states
-        raise InvalidState() from exc
-    return _rule(item)
+    """Apply a state-machine action if, at the moment of the write, the rebate rule allows it."""
+    return _rule(lifecycle.apply(keys.rule(rule_id), action, now, noun="rebate rule",
+                                 listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute="live_sk"))
 
 
 def live_rules_at(moment: datetime) -> list[Rule]:
