@@ -75,7 +75,7 @@ def run() -> dict[str, float]:
     with local_aws() as moto:
         import boto3
 
-        from chalicelib.coupons import service
+        from chalicelib.jobs import registry as jobs
         from chalicelib.jobs.budget import Unlimited
 
         ddb = boto3.client("dynamodb")
@@ -84,8 +84,8 @@ def run() -> dict[str, float]:
         due = _seed(ddb, table, _items(DUE, True, 0), float("inf"))
         live = _seed(ddb, table, _items(LIVE, False, 0), started + SEED_SECONDS)
         seed_seconds = time.monotonic() - started
-        report = service.expire_due(NOW, Unlimited())
-        again = service.expire_due(NOW, Unlimited())
+        report = jobs.run("expire-coupons", NOW, Unlimited())
+        again = jobs.run("expire-coupons", NOW, Unlimited())
         return {
             "live": live, "due": due, "read": report.read, "expired": report.expired,
             "ratio": report.read / max(due, 1), "sweep_seconds": report.seconds, "seed_seconds": seed_seconds,

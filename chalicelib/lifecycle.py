@@ -28,12 +28,14 @@ def transition(current: str, action: str, noun: str) -> str:
 
 
 def apply(key: dict[str, str], action: str, now: datetime, *, noun: str, listed_partition: str,
-          listed_sk_attribute: str) -> dict[str, Any]:
+          listed_sk_attribute: str, also: tuple[str, str] | None = None) -> dict[str, Any]:
     """Move a stored item by `action` if, at the moment of the write, its status allows it.
 
     Publishing also puts the item in its sparse "live" index (GSI2 = `listed_partition` /
-    the item's own `listed_sk_attribute`); pausing and ending take it out. Returns the item
-    after the write; raises NotFound, or InvalidState naming the states allowed.
+    the item's own `listed_sk_attribute`); pausing and ending take it out. `also` is a further
+    condition (which may use `:now`) and the message of the InvalidState raised when only it
+    fails. Returns the item after the write; raises NotFound, or InvalidState naming the
+    states allowed.
     """
     sources, target = TRANSITIONS[action]
     sources_named = {f"s{i}": s for i, s in enumerate(sorted(sources))}
@@ -47,7 +49,8 @@ def apply(key: dict[str, str], action: str, now: datetime, *, noun: str, listed_
     try:
         return dynamo.update(
             key, expression,
-            condition=f"attribute_exists(PK) AND #status IN ({', '.join(':' + k for k in sources_named)})",
+            condition=f"attribute_exists(PK) AND #status IN ({', '.join(':' + k for k in sources_named)})"
+                      + (f" AND ({also[0]})" if also else ""),
             names={"#status": "status"}, vals=dynamo.values(**vals),
         )
     except dynamo.ConditionFailed as exc:
@@ -55,4 +58,4 @@ def apply(key: dict[str, str], action: str, now: datetime, *, noun: str, listed_
         if old is None:
             raise NotFound(f"No {noun} with this id.") from exc
         transition(old["status"], action, noun)  # raises InvalidState naming the allowed states
-        raise InvalidState() from exc
+        raise InvalidState(also[1] if also else None) from exc

@@ -23,6 +23,10 @@ class Settings(BaseModel):
     # Payments (issue 4). Public keys and ids only: the webhook secret and the WeChat Pay
     # APIv3 key are secrets, read through `secret()`. A provider left unconfigured answers 503.
     payment_events_queue: str = Field("mall-dev-payment-events", min_length=1)
+    # Scheduled jobs (docs/jobs.md): where expiry reminders go, and how long before a
+    # coupon's validity ends its reminder is sent.
+    reminders_queue: str = Field("mall-dev-coupon-reminders", min_length=1)
+    reminder_days: int = Field(3, ge=0, le=365)
     wechatpay_platform_public_key: str | None = None
     alipay_public_key: str | None = None
     alipay_app_id: str | None = None
@@ -42,6 +46,8 @@ def get_settings() -> Settings:
         lock_ttl_seconds=int(_env("MALL_LOCK_TTL_SECONDS", str(15 * 60))),
         tracing_enabled=_env("POWERTOOLS_TRACE_DISABLED", "true").lower() != "true",
         payment_events_queue=_env("PAYMENT_EVENTS_QUEUE", "mall-dev-payment-events"),
+        reminders_queue=_env("REMINDERS_QUEUE", "mall-dev-coupon-reminders"),
+        reminder_days=int(_env("MALL_REMINDER_DAYS", "3")),
         wechatpay_platform_public_key=_env("WECHATPAY_PLATFORM_PUBLIC_KEY"),
         alipay_public_key=_env("ALIPAY_PUBLIC_KEY"),
         alipay_app_id=_env("ALIPAY_APP_ID"),

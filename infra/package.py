@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "infra" / "resources.json"
 CONFIG = ROOT / ".chalice" / "config.json"
 NAME_ENV = "mall:name-env"
+SENDERS = "mall:senders"  # a queue's Metadata: the kinds of function that send to it
 TABLE, QUEUE, FUNCTION = "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Serverless::Function"
 _CHALICE_CLI = "import sys; sys.argv[0] = 'chalice'; from chalice.cli import main; sys.exit(main())"
 
@@ -88,7 +89,7 @@ def _consumed_queue(function: dict[str, Any], names: dict[str, str]) -> str:
     raise ValueError("not a consumer")
 
 
-def _policy(kind: str, stage: str, tables: list[str], queues: list[str], consumed: str | None) -> list[dict[str, Any]]:
+def _policy(kind: str, stage: str, tables: list[str], queues: dict[str, Any], consumed: str | None) -> list[dict[str, Any]]:
     table_resources: list[Any] = []
     for table in tables:
         table_resources += [{"Fn::GetAtt": [table, "Arn"]}, {"Fn::Sub": f"${{{table}.Arn}}/index/*"}]
@@ -99,7 +100,7 @@ def _policy(kind: str, stage: str, tables: list[str], queues: list[str], consume
         {"Effect": "Allow", "Action": ["ssm:GetParameter"],
          "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/mall/{stage}/*"}},
     ]
-    send_to = [q for q in queues if q != consumed and not q.endswith("DeadLetterQueue")]
+    send_to = [logical for logical, queue in queues.items() if kind in queue.get("Metadata", {}).get(SENDERS, [])]
     if send_to:
         statements.append({"Effect": "Allow", "Action": QUEUE_SEND,
                            "Resource": [{"Fn::GetAtt": [q, "Arn"]} for q in send_to]})
@@ -137,7 +138,7 @@ def build_merge_template(generated: dict[str, Any], definitions: dict[str, Any],
         merged[logical] = shipped
 
     tables = [k for k, r in resources.items() if r["Type"] == TABLE]
-    queues = [k for k, r in resources.items() if r["Type"] == QUEUE]
+    queues = {k: r for k, r in resources.items() if r["Type"] == QUEUE}
     names = _queue_names(resources, env)
     for logical, function in generated["Resources"].items():
         if function["Type"] != FUNCTION:

@@ -20,6 +20,8 @@ os.environ.update({
     "MALL_TABLE": "mall-test",
     "PAYMENT_EVENTS_QUEUE": "mall-test-payment-events",
     "PAYMENT_EVENTS_DLQ": "mall-test-payment-events-dlq",
+    "REMINDERS_QUEUE": "mall-test-coupon-reminders",
+    "REMINDERS_DLQ": "mall-test-coupon-reminders-dlq",
     "MALL_JWT_SECRET": "test-jwt-secret-0123456789abcdef0123",
     "PAYMENT_WEBHOOK_SECRET": "test-webhook-secret",
     "POWERTOOLS_SERVICE_NAME": "mall",
@@ -109,16 +111,18 @@ def served_api(served_aws, _local_server):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_payment_queue_client():
-    """The payments SQS client and queue URL are cached like dynamo.client(): forget them around
-    each test, whose endpoint (in-process moto or the served moto) differs."""
+def _fresh_queue_clients():
+    """The SQS clients and queue URLs are cached like dynamo.client(): forget them around each
+    test, whose endpoint (in-process moto or the served moto) differs."""
+    from chalicelib import sqs
     from chalicelib.payments import queue
 
-    queue.client.cache_clear()
-    queue.queue_url.cache_clear()
+    caches = (sqs.client, sqs.queue_url, queue.client, queue.queue_url)
+    for cache in caches:
+        cache.cache_clear()
     yield
-    queue.client.cache_clear()
-    queue.queue_url.cache_clear()
+    for cache in caches:
+        cache.cache_clear()
 
 
 # chalice's local server listens with socketserver's default backlog of 5. A race of 20

@@ -67,17 +67,23 @@ def test_draft_paused_and_ended_templates_are_not_claimable(api):
     assert (status, body["error"]["code"]) == (409, "NOT_CLAIMABLE")
 
 
-def test_outside_the_claim_window_is_not_claimable(api):
+def test_outside_the_claim_window_is_not_claimable(api, monkeypatch):
     now = datetime.now(timezone.utc)
     future = api.published_template(claim_starts_at=iso(now + timedelta(hours=1)),
                                     claim_ends_at=iso(now + timedelta(hours=2)))
-    past = api.published_template(claim_starts_at=iso(now - timedelta(hours=2)),
-                                  claim_ends_at=iso(now - timedelta(hours=1)))
-    for template in (future, past):
-        status, body = claim(api, template["id"])
-        assert (status, body["error"]["code"]) == (409, "NOT_CLAIMABLE")
-    _, fetched = api.get(f"/admin/templates/{future['id']}", operator=True)
-    assert fetched["claimed"] == 0
+    closing = api.published_template(claim_starts_at=iso(now - timedelta(hours=2)),
+                                     claim_ends_at=iso(now + timedelta(hours=1)))
+    status, body = claim(api, future["id"])
+    assert (status, body["error"]["code"]) == (409, "NOT_CLAIMABLE")
+
+    later = now.replace(microsecond=0) + timedelta(hours=1)  # the closing one's window is over
+    monkeypatch.setattr("chalicelib.web.utcnow", lambda: later)
+    status, body = claim(api, closing["id"])
+    assert (status, body["error"]["code"]) == (409, "NOT_CLAIMABLE")
+    _, fetched = api.get(f"/admin/templates/{closing['id']}", operator=True)
+    assert (fetched["status"], fetched["claimed"]) == ("ended", 0)  # shown as ended at once
+    status, body = api.post(f"/admin/templates/{closing['id']}/pause", operator=True)
+    assert (status, body["error"]["code"]) == (409, "INVALID_STATE")
 
 
 def test_claim_of_unknown_template_is_404(api):

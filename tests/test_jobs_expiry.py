@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from chalicelib import dynamo
-from chalicelib.coupons import keys, repository, service
+from chalicelib.coupons import keys, service, sweeps
 from chalicelib.jobs import __main__ as cli
+from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import TimeBudget, Unlimited
 from tests.checkout_helpers import NOW, card, give, lock_request, race
 
@@ -29,7 +30,7 @@ def listed(coupon_id: str, user: str = "alice") -> bool:
 
 
 def sweep(now, budget=None):
-    return service.expire_due(now, budget or Unlimited())
+    return jobs.run("expire-coupons", now, budget or Unlimited())
 
 
 def test_unused_coupon_is_listed_under_its_shard_by_validity(aws):
@@ -98,13 +99,13 @@ class AfterItems:
 def test_a_sweep_stopped_by_its_budget_resumes_at_the_next_run_and_finishes(aws, monkeypatch):
     coupons = [give(**SOON) for _ in range(5)]
     budget = AfterItems(2)
-    expire_one = repository.expire_one
+    expire_one = sweeps.expire_one
 
     def counted(key, now):
         budget.done += 1
         return expire_one(key, now)
 
-    monkeypatch.setattr(repository, "expire_one", counted)
+    monkeypatch.setattr(sweeps, "expire_one", counted)
     first = sweep(NOW + 2 * DAY, budget)
     assert (first.expired, first.finished) == (2, False)
     budget.n = 100
@@ -174,7 +175,7 @@ def test_the_cli_sweeps_as_of_an_explicit_now(aws, capsys):
     assert (printed["job"], printed["changed"], printed["finished"]) == ("expire-coupons", 1, True)
     assert stored(due.id)["status"] == "expired" and stored(live.id)["status"] == "unused"
     assert cli.main(["release-instalments", "--now", when]) == 0
-    assert json.loads(capsys.readouterr().out)["released"] == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["changed"] == 0
 
 
 def test_the_cli_refuses_a_time_without_zone(aws):
@@ -200,3 +201,28 @@ def test_the_schedule_sweeps_as_of_the_event_time(aws):
     event["time"] = (NOW + 2 * DAY).strftime("%Y-%m-%dT%H:%M:%SZ")
     app.handler_map["expire_coupons"](event, LambdaContext("expire_coupons", "arn:aws:lambda:local"))
     assert stored(coupon.id)["status"] == "expired"
+
+
+def test_every_job_has_a_schedule_in_the_app_and_a_cli_command(capsys):
+    from app import app
+
+    scheduled = {name for name, source in
+                 ((s.name, s) for s in app.event_sources if hasattr(s, "schedule_expression"))}
+    assert scheduled == {name.replace("-", "_") for name in jobs.JOBS}
+    assert cli.main(["list"]) == 0
+    listing = capsys.readouterr().out
+    for name, job in jobs.JOBS.items():
+        assert name in listing and f"every {job.rate_minutes()} min" in listing
+
+
+def test_job_rates_come_from_the_environment(monkeypatch):
+    assert jobs.JOBS["release-instalments"].rate_minutes() == 24 * 60  # daily by default
+    monkeypatch.setenv("MALL_INSTALMENT_RATE_MINUTES", "720")
+    assert jobs.JOBS["release-instalments"].rate_minutes() == 720
+
+
+@pytest.mark.parametrize("name", ["release-locks", "remind-expiring", "end-templates", "release-instalments"])
+def test_the_cli_runs_every_job_as_of_an_explicit_now(aws, capsys, name):
+    assert cli.main([name, "--now", "2030-06-01T12:00:00Z"]) == 0
+    printed = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (printed["job"], printed["as_of"], printed["finished"]) == (name, "2030-06-01T12:00:00Z", True)

@@ -65,6 +65,14 @@ def test_only_the_consumer_may_receive_and_only_from_its_queue():
     assert receivers == {"HandlePaymentsRole": [{"Fn::GetAtt": ["PaymentEventsQueue", "Arn"]}]}
 
 
+def test_each_kind_of_function_sends_only_to_the_queues_it_writes():
+    resources = merged()
+    senders = {role: s["Resource"] for role in ("DefaultRole", "HandlePaymentsRole", "ExpireCouponsRole")
+               for s in statements(resources, role) if "sqs:SendMessage" in s["Action"]}
+    assert senders == {"DefaultRole": [{"Fn::GetAtt": ["PaymentEventsQueue", "Arn"]}],
+                       "ExpireCouponsRole": [{"Fn::GetAtt": ["CouponRemindersQueue", "Arn"]}]}
+
+
 def test_tables_and_queues_are_named_as_the_stage_config_names_them():
     resources = merged()
     assert resources["MallTable"]["Properties"]["TableName"] == PROD["MALL_TABLE"]

@@ -10,6 +10,8 @@ import pytest
 
 from chalicelib.coupons import service as coupons
 from chalicelib.coupons.models import CouponListQuery
+from chalicelib.jobs import registry as jobs
+from chalicelib.jobs.budget import Unlimited
 from chalicelib.rebates import repository, service, settlement
 from chalicelib.rebates.models import RuleCreate, WithdrawalCreate
 from chalicelib.web import PageQuery
@@ -247,6 +249,11 @@ def test_a_clawback_larger_than_the_balance_leaves_a_debt_repaid_by_later_rebate
 
 # --- 全返 instalments ----------------------------------------------------------------------
 
+def release(now):
+    """Run the instalment release job as of `now`; how many it released."""
+    return jobs.run("release-instalments", now, Unlimited()).changed
+
+
 def full_return(**kw):
     return live_rule(kind="full_return", ratio_bp=None, installments=3, period_days=30, **kw)
 
@@ -258,11 +265,11 @@ def test_full_return_schedules_instalments_released_when_due():
     assert current.balance == 0
     assert [(i.amount, i.due_at - NOW) for i in current.pending_instalments] == [
         (333, timedelta(days=30)), (333, timedelta(days=60)), (334, timedelta(days=90))]
-    assert settlement.release_due(NOW + timedelta(days=30, seconds=-1)) == 0
-    assert settlement.release_due(NOW + timedelta(days=30)) == 1
-    assert settlement.release_due(NOW + timedelta(days=30)) == 0   # a re-run releases nothing twice
+    assert release(NOW + timedelta(days=30, seconds=-1)) == 0
+    assert release(NOW + timedelta(days=30)) == 1
+    assert release(NOW + timedelta(days=30)) == 0   # a re-run releases nothing twice
     assert account().balance == 333
-    assert settlement.release_due(NOW + timedelta(days=365)) == 2
+    assert release(NOW + timedelta(days=365)) == 2
     assert (account().balance, account().pending_instalments) == (1000, [])
     assert [e.type for e in ledger()] == ["instalment"] * 3
     assert_ledger_explains_account()
@@ -273,16 +280,16 @@ def test_a_partial_refund_cancels_unreleased_instalments_latest_first():
     pay(1000)
     refund("r1", amount=500)  # 500 of the 1000 rebate go: 334 (last) and 166 of the second
     assert [i.amount for i in account().pending_instalments] == [333, 167]
-    assert settlement.release_due(NOW + timedelta(days=365)) == 2
+    assert release(NOW + timedelta(days=365)) == 2
     assert account().balance == 500
 
 
 def test_a_full_refund_after_a_release_cancels_the_rest_and_claws_back_the_released_part():
     full_return()
     pay(1000)
-    settlement.release_due(NOW + timedelta(days=30))
+    release(NOW + timedelta(days=30))
     refund("r1", amount=1000, at=NOW + timedelta(days=31))
     current = account()
     assert (current.balance, current.pending_instalments) == (0, [])
-    assert settlement.release_due(NOW + timedelta(days=365)) == 0
+    assert release(NOW + timedelta(days=365)) == 0
     assert_ledger_explains_account()

@@ -163,11 +163,23 @@ def test_a_retried_grant_that_took_the_last_unit_still_returns_its_coupon(aws):
     assert service.grant_one(template.id, "alice", NOW, "ref-1") == first
 
 
-def test_grants_ignore_the_claim_window_and_a_paused_or_draft_template(aws):
-    closed = create_template(claim_starts_at=NOW - timedelta(days=9), claim_ends_at=NOW - timedelta(days=8))
+def test_grants_ignore_the_claim_window_start_and_a_paused_or_draft_template(aws):
+    not_yet = create_template(claim_starts_at=NOW + timedelta(days=8), claim_ends_at=NOW + timedelta(days=9))
     draft = create_template(publish=False)
-    assert service.grant_one(closed.id, "alice", NOW, "a").status == "unused"
+    paused = create_template()
+    service.change_template_status(paused.id, "pause", NOW)
+    assert service.grant_one(not_yet.id, "alice", NOW, "a").status == "unused"
     assert service.grant_one(draft.id, "alice", NOW, "b").status == "unused"
+    assert service.grant_one(paused.id, "alice", NOW, "c").status == "unused"
+
+
+def test_grant_refuses_a_template_past_its_claim_window_as_ended(aws):
+    template = create_template(claim_ends_at=NOW + timedelta(hours=1))
+    later = NOW + timedelta(hours=1)
+    assert service.get_template(template.id, later).status == "ended"
+    with pytest.raises(NotClaimable):
+        service.grant_one(template.id, "alice", later, "ref-1")
+    assert service.get_template(template.id).claimed == 0
 
 
 def test_grant_refuses_an_ended_template(aws):

@@ -98,8 +98,9 @@ def test_unknown_template_is_404(api):
 
 def test_create_with_idempotency_key_creates_once(api):
     headers = {"Idempotency-Key": "create-1"}
-    first = api.post("/admin/templates", template_body(), operator=True, headers=headers)
-    second = api.post("/admin/templates", template_body(name=first[1]["name"]), operator=True, headers=headers)
+    body = template_body()  # one body: its times are taken from the clock when it is built
+    first = api.post("/admin/templates", body, operator=True, headers=headers)
+    second = api.post("/admin/templates", body, operator=True, headers=headers)
     assert first == second
     _, listing = api.get("/admin/templates", operator=True)
     assert len(listing["items"]) == 1

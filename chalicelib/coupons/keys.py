@@ -1,13 +1,13 @@
 """Every DynamoDB key and index name of the coupons domain, and nowhere else.
 
-Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2SK):
+Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK), GSI2 (GSI2PK, GSI2SK), GSI3 (GSI3PK, GSI3SK):
 
 | item                  | PK                | SK                  | GSI1PK / GSI1SK                | GSI2PK / GSI2SK                                  |
 |-----------------------|-------------------|---------------------|--------------------------------|--------------------------------------------------|
 | template              | TPL#<tid>         | TPL                 | TEMPLATES / <created_at>#<tid> | CLAIMABLE / <claim_ends_at>#<tid> (*)            |
 | user's claims counter | USER#<uid>        | CLAIMS#<tid>        |                                |                                                  |
-| coupon                | USER#<uid>        | CPN#<cid>           |                                | CPN_EXPIRES#<shard> / <valid_until>#<cid> (**)   |
-| card hold (per order) | USER#<uid>        | HOLD#<cid>#<oid>    |                                |                                                  |
+| coupon                | USER#<uid>        | CPN#<cid>           | LOCKS#<shard> / ... (***)      | CPN_EXPIRES#<shard> / <valid_until>#<cid> (**)   |
+| card hold (per order) | USER#<uid>        | HOLD#<cid>#<oid>    | LOCKS#<shard> / ... (***)      |                                                  |
 | card history entry    | USER#<uid>        | CARDLOG#<cid>#<eid> |                                |                                                  |
 | redemption record     | USER#<uid>        | PAY#<pid>           |                                |                                                  |
 | code batch            | TPL#<tid>         | BATCH#<bid>         |                                |                                                  |
@@ -21,6 +21,8 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
      partition takes every coupon's writes. The coupon also stores `expiry_sk` (the GSI2SK
      value) so that writes putting it back to `unused` can SET GSI2SK = expiry_sk without
      reading it first.
+(***) only while locked / held, and GSI3 CPN_REMIND#<shard> on coupons until reminded: the
+     scheduled jobs' due indexes, described at the end of this module and in docs/jobs.md.
 Ids: tid template, uid user, cid coupon, oid order, eid history entry, pid payment, bid code batch.
 """
 
@@ -58,6 +60,11 @@ def user_claims(user_id: str, template_id: str) -> dict[str, str]:
 
 def user_partition(user_id: str) -> str:
     return f"USER#{user_id}"
+
+
+def user_of(partition: str) -> str:
+    """The user id of a `USER#<uid>` partition key."""
+    return partition.removeprefix("USER#")
 
 
 def coupon(user_id: str, coupon_id: str) -> dict[str, str]:
@@ -130,3 +137,50 @@ def expiry_due_bound(now: str) -> str:
     """The highest GSI2SK due at `now`: every `<valid_until>#<cid>` with valid_until <= now sorts
     below `<now>#~` ('~' sorts after every id character)."""
     return f"{now}#~"
+
+
+# --- due indexes of the scheduled jobs (docs/jobs.md) -----------------------------------------
+#
+# Each is sparse and sharded like the expiry index: an item is listed only while a job has
+# something to do with it, under `<prefix><shard>`, sorted by when that becomes due.
+#
+# | listing          | on                       | while                   | GSI PK / SK                                  |
+# |------------------|--------------------------|-------------------------|----------------------------------------------|
+# | lapsing locks    | coupon; card hold        | locked; held            | GSI1 LOCKS#<shard> / <expires_at>#<holder>   |
+# | expiry reminders | coupon (and card)        | issued, not yet reminded | GSI3 CPN_REMIND#<shard> / <valid_until>#<cid> |
+#
+# A coupon needs no GSI1 entry otherwise, so its lock listing can use GSI1. <holder> is the
+# coupon id, or `<card id>#<order id>` for a hold.
+
+LOCK_INDEX = "GSI1"
+LOCK_SHARDS = 16
+LOCK_PREFIX = "LOCKS#"
+REMINDER_INDEX = "GSI3"
+REMINDER_PREFIX = "CPN_REMIND#"
+
+
+def _shard(text: str, shards: int) -> int:
+    return zlib.crc32(text.encode()) % shards
+
+
+def lock_partition(shard: int) -> str:
+    return f"{LOCK_PREFIX}{shard}"
+
+
+def lock_listing(expires_at: str, holder: str) -> dict[str, str]:
+    """GSI1 attributes of a coupon lock or a card hold: listed by when it lapses."""
+    return {"GSI1PK": lock_partition(_shard(holder, LOCK_SHARDS)), "GSI1SK": f"{expires_at}#{holder}"}
+
+
+def hold_holder(card_id: str, order_id: str) -> str:
+    return f"{card_id}#{order_id}"
+
+
+def reminder_partition(shard: int) -> str:
+    return f"{REMINDER_PREFIX}{shard}"
+
+
+def reminder_listing(valid_until: str, coupon_id: str) -> dict[str, str]:
+    """GSI3 attributes of a coupon not yet reminded of its expiry: the expiry index's shard and
+    sort key, so a write can list it again from `expiry_sk` without reading it."""
+    return {"GSI3PK": reminder_partition(expiry_shard(coupon_id)), "GSI3SK": expiry_sort_key(valid_until, coupon_id)}

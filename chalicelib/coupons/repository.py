@@ -20,8 +20,6 @@ from chalicelib.errors import (
     SoldOut,
 )
 from chalicelib.idempotency import Idempotency, Replay
-from chalicelib.jobs.budget import Budget
-from chalicelib.jobs.report import SweepReport
 from chalicelib.ids import CROCKFORD, new_id
 
 TEMPLATE_KEY_ATTRS = ("PK", "SK")
@@ -74,13 +72,26 @@ def get_template(template_id: str, consistent: bool = False) -> Template | None:
     return _template(item) if item else None
 
 
-def list_templates(status: str | None, limit: int, cursor: str | None) -> tuple[list[Template], str | None]:
+def _status_filter(status: str, now: datetime) -> tuple[str, dict[str, Any]]:
+    """A filter on templates in `status` as they stand at `now` (rules.template_shown): published or
+    paused past the claim window count as ended. Returns exactly the values it uses."""
+    if status == "draft":
+        return "#status = :draft", {"draft": "draft"}
+    if status == "ended":
+        return ("#status = :ended OR (#status IN (:published, :paused) AND claim_ends_at <= :now)",
+                {"ended": "ended", "published": "published", "paused": "paused", "now": iso(now)})
+    return "#status = :status AND claim_ends_at > :now", {"status": status, "now": iso(now)}
+
+
+def list_templates(status: str | None, now: datetime, limit: int,
+                   cursor: str | None) -> tuple[list[Template], str | None]:
+    """Newest first, optionally only those in `status` at `now`."""
+    condition, vals = _status_filter(status, now) if status else (None, None)
     items, next_cursor = dynamo.query_page(
         index=keys.ADMIN_INDEX, partition_attr="GSI1PK", partition_value=keys.TEMPLATES_PARTITION,
         key_attrs=("GSI1PK", "GSI1SK", "PK", "SK"), limit=limit, cursor=cursor,
-        filter_expression="#status = :status" if status else None,
-        names={"#status": "status"} if status else None,
-        vals=dynamo.values(status=status) if status else None,
+        filter_expression=condition, names={"#status": "status"} if condition else None,
+        vals=dynamo.values(**vals) if vals else None,
     )
     return [_template(i) for i in items], next_cursor
 
@@ -105,34 +116,60 @@ def claimed_counts(user_id: str, template_ids: list[str]) -> dict[str, int]:
 
 
 def change_status(template_id: str, action: str, now: datetime) -> Template:
-    """Apply a state-machine action if, at the moment of the write, the template allows it."""
+    """Apply a state-machine action if, at the moment of the write, the template allows it.
+    Past its claim window a template can only be ended (it already shows as ended)."""
+    also = None if action == "end" else ("claim_ends_at > :now", "This template's claim window is over; it can only be ended.")
     return _template(lifecycle.apply(keys.template(template_id), action, now, noun="template",
-                                 listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk"))
+                                     listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk",
+                                     also=also))
+
+
+def end_lapsed(item: dict[str, Any], now: datetime) -> bool:
+    """The end-templates job's write: a template whose claim window closed by `now` is stored
+    as ended; False when an operator ended it first."""
+    try:
+        lifecycle.apply({"PK": item["PK"], "SK": item["SK"]}, "end", now, noun="template",
+                        listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk",
+                        also=("claim_ends_at <= :now", "Its claim window is still open."))
+    except (InvalidState, NotFound):
+        return False
+    return True
 
 
 # --- issuing: claims, code claims, grants ---------------------------------------------------
 
 def coupon_item(user_id: str, coupon: Coupon) -> dict[str, Any]:
-    """The stored item of a coupon. An unused one is listed in the expiry index (GSI2), and
-    every coupon keeps `expiry_sk` so a write returning it to `unused` can list it again
-    without reading it. Public because the sweep benchmark seeds the table with it."""
+    """The stored item of a coupon. An unused one is listed in the expiry index (GSI2) and the
+    reminder index (GSI3), and every coupon keeps `expiry_sk` so a write returning it to
+    `unused` can list it again without reading it. Public because the sweep benchmark seeds
+    the table with it."""
     data = coupon.model_dump(mode="json")
     listing = keys.expiry_listing(data["valid_until"], coupon.id)
     item = {**keys.coupon(user_id, coupon.id), "entity": "coupon", "user_id": user_id, **data,
             "expiry_sk": listing["GSI2SK"]}
     if coupon.status == "unused":
         item.update(listing)
+        item.update(keys.reminder_listing(data["valid_until"], coupon.id))
     return item
 
 
-# Update-expression fragments that keep the expiry index exact: a coupon leaving `unused`
-# leaves it in the same write; one returning to `unused` is listed again in the same write.
+# Update-expression fragments that keep the jobs' due indexes exact (keys.py): a coupon
+# leaving `unused` leaves the expiry index (GSI2) in the same write, and one returning to
+# `unused` is listed again in the same write; a lock is listed (GSI1) while it holds; a
+# coupon that can no longer be used leaves the reminder index (GSI3).
 _UNLIST = "REMOVE GSI2PK, GSI2SK"
+_UNLIST_ALL = "GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK"
 
 
-def _relist(coupon_id: str) -> tuple[str, dict[str, Any]]:
+def relist(coupon_id: str) -> tuple[str, dict[str, Any]]:
     """SET fragment (and its value) listing a coupon again under its shard."""
     return "GSI2PK = :expiry_pk, GSI2SK = expiry_sk", {"expiry_pk": keys.expiry_partition(keys.expiry_shard(coupon_id))}
+
+
+def _lock_listing(expires_at: datetime, holder: str) -> tuple[str, dict[str, Any]]:
+    """SET fragment (and its values) listing a lock or hold by when it lapses."""
+    listing = keys.lock_listing(iso(expires_at), holder)
+    return "GSI1PK = :lock_pk, GSI1SK = :lock_sk", {"lock_pk": listing["GSI1PK"], "lock_sk": listing["GSI1SK"]}
 
 
 def _claim_condition(channels: tuple[str, ...], now: datetime) -> tuple[str, dict[str, Any]]:
@@ -144,8 +181,11 @@ def _claim_condition(channels: tuple[str, ...], now: datetime) -> tuple[str, dic
     return condition, {"published": "published", "now": iso(now), **named}
 
 
-# A grant ignores window, channel and a draft or paused status; it refuses an ended template.
-_GRANT_CONDITION = ("attribute_exists(PK) AND #status <> :ended AND claimed < total_stock", {"ended": "ended"})
+# A grant ignores the window's start, the channel and a draft or paused status; it refuses an
+# ended template, ended by an operator or by its claim window closing.
+def _grant_condition(now: datetime) -> tuple[str, dict[str, Any]]:
+    return ("attribute_exists(PK) AND #status <> :ended AND claim_ends_at > :now AND claimed < total_stock",
+            {"ended": "ended", "now": iso(now)})
 
 
 def _issue_items(template: Template, coupon: Coupon, user_id: str, now: datetime,
@@ -230,7 +270,7 @@ def grant(template: Template, coupon: Coupon, user_id: str, grant_ref: str, now:
     marker = {**keys.grant_marker(template.id, grant_ref), "entity": "grant", "template_id": template.id,
               "user_id": user_id, "coupon_id": coupon.id, "created_at": iso(now)}
     items = [dynamo.tx_put(marker, "attribute_not_exists(PK)"),
-             *_issue_items(template, coupon, user_id, now, _GRANT_CONDITION)]
+             *_issue_items(template, coupon, user_id, now, _grant_condition(now))]
     try:
         dynamo.transact(items)
     except dynamo.ConditionFailed as exc:
@@ -313,15 +353,18 @@ _LOCKABLE = ("#kind <> :card AND valid_from <= :now AND valid_until > :now AND (
 
 
 def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at: datetime) -> Coupon:
-    """Reserve a coupon for one order: one conditional UpdateItem decides among racing orders."""
+    """Reserve a coupon for one order: one conditional UpdateItem decides among racing orders.
+    The lock is listed by when it lapses, for the lock release sweep."""
+    listed, listed_vals = _lock_listing(expires_at, coupon_id)
     try:
         item = dynamo.update(
             keys.coupon(user_id, coupon_id),
-            f"SET #status = :locked, order_id = :order, lock_expires_at = :expires, locked_at = :now {_UNLIST}",
+            f"SET #status = :locked, order_id = :order, lock_expires_at = :expires, locked_at = :now, {listed} "
+            f"{_UNLIST}",
             condition=f"attribute_exists(PK) AND {_LOCKABLE}",
             names={"#status": "status", "#kind": "kind"},
             vals=dynamo.values(locked="locked", unused="unused", card="stored_value", order=order_id,
-                               expires=iso(expires_at), now=iso(now)),
+                               expires=iso(expires_at), now=iso(now), **listed_vals),
         )
     except dynamo.ConditionFailed as exc:
         old = exc.failed.get(0)
@@ -334,14 +377,14 @@ def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at:
 def unlock(user_id: str, coupon_id: str, order_id: str) -> Coupon:
     """Give back the lock `order_id` holds; unlocking what is not locked is a no-op. The coupon
     is listed in the expiry index again, so a sweep expires it if its validity is over."""
-    relist, relist_vals = _relist(coupon_id)
+    listing, listing_vals = relist(coupon_id)
     try:
         item = dynamo.update(
             keys.coupon(user_id, coupon_id),
-            f"SET #status = :unused, {relist} REMOVE order_id, lock_expires_at, locked_at",
+            f"SET #status = :unused, {listing} REMOVE order_id, lock_expires_at, locked_at, GSI1PK, GSI1SK",
             condition="#status = :locked AND order_id = :order",
             names={"#status": "status"},
-            vals=dynamo.values(unused="unused", locked="locked", order=order_id, **relist_vals),
+            vals=dynamo.values(unused="unused", locked="locked", order=order_id, **listing_vals),
         )
     except dynamo.ConditionFailed as exc:
         old = exc.failed.get(0)
@@ -384,13 +427,13 @@ def _entry(kind: str, amount: int, balance_change: int, held_change: int, now: d
                      order_id=order_id, payment_id=payment_id, created_at=now)
 
 
-def _hold(item: dict[str, Any]) -> Hold:
+def hold_from(item: dict[str, Any]) -> Hold:
     return Hold.model_validate(item, strict=False)
 
 
 def get_hold(user_id: str, card_id: str, order_id: str) -> Hold | None:
     item = dynamo.get(keys.card_hold(user_id, card_id, order_id), consistent=True)
-    return _hold(item) if item else None
+    return hold_from(item) if item else None
 
 
 def hold(user_id: str, card_id: str, order_id: str, amount: int, now: datetime, expires_at: datetime) -> Hold:
@@ -407,7 +450,8 @@ def hold(user_id: str, card_id: str, order_id: str, amount: int, now: datetime, 
             names={"#kind": "kind", "#status": "status"},
             vals=dynamo.values(amount=amount, card="stored_value", unused="unused", now=iso(now)),
         ),
-        dynamo.tx_put({**keys.card_hold(user_id, card_id, order_id), "entity": "hold", **held.model_dump(mode="json")},
+        dynamo.tx_put({**keys.card_hold(user_id, card_id, order_id), "entity": "hold", **held.model_dump(mode="json"),
+                       **keys.lock_listing(iso(expires_at), keys.hold_holder(card_id, order_id))},
                       "attribute_not_exists(PK) OR #status = :released", names={"#status": "status"},
                       vals=dynamo.values(released="released")),
         _card_log_put(user_id, card_id, _entry("hold", amount, -amount, amount, now, order_id)),
@@ -416,7 +460,7 @@ def hold(user_id: str, card_id: str, order_id: str, amount: int, now: datetime, 
         dynamo.transact(items)
     except dynamo.ConditionFailed as exc:
         if 1 in exc.failed:
-            existing = _hold(exc.failed[1]) if exc.failed[1] else get_hold(user_id, card_id, order_id)
+            existing = hold_from(exc.failed[1]) if exc.failed[1] else get_hold(user_id, card_id, order_id)
             if existing is not None and existing.status == "held" and existing.amount == amount:
                 return existing  # the same hold again: idempotent
             if existing is not None and existing.status == "held":
@@ -442,7 +486,7 @@ def release(user_id: str, held: Hold, now: datetime, only_lapsed: bool = False) 
     condition = "#status = :held AND amount = :amount" + (" AND expires_at <= :now" if only_lapsed else "")
     items = [
         dynamo.tx_update(keys.card_hold(user_id, held.card_id, held.order_id),
-                         "SET #status = :released, released_at = :now", condition=condition,
+                         "SET #status = :released, released_at = :now REMOVE GSI1PK, GSI1SK", condition=condition,
                          names={"#status": "status"},
                          vals=dynamo.values(held="held", released="released", amount=held.amount, now=iso(now))),
         dynamo.tx_update(keys.coupon(user_id, held.card_id), "SET balance = balance + :amount, held = held - :amount",
@@ -465,7 +509,7 @@ def lapsed_holds(user_id: str, card_id: str, now: datetime) -> list[Hold]:
         filter_expression="#status = :held AND expires_at <= :now", names={"#status": "status"},
         vals=dynamo.values(prefix=keys.card_holds_prefix(card_id), held="held", now=iso(now)),
     )
-    return [_hold(i) for i in items]
+    return [hold_from(i) for i in items]
 
 
 def card_history(user_id: str, card_id: str, limit: int, cursor: str | None) -> tuple[list[CardEntry], str | None]:
@@ -510,7 +554,7 @@ def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: da
         dynamo.tx_update(
             keys.coupon(user_id, coupon.id),
             "SET #status = :used, order_id = :order, payment_id = :payment, used_at = :now "
-            "REMOVE lock_expires_at, locked_at, GSI2PK, GSI2SK",
+            f"REMOVE lock_expires_at, locked_at, {_UNLIST_ALL}",
             condition=f"attribute_exists(PK) AND {_REDEEMABLE}", names={"#status": "status", "#kind": "kind"},
             vals=dynamo.values(used="used", locked="locked", unused="unused", card="stored_value", order=order_id,
                                payment=payment_id, now=iso(now)),
@@ -531,16 +575,20 @@ def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: da
 
 def restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now: datetime) -> Coupon | None:
     """Give a coupon used by a refunded payment back (unused) if it is still valid; returns it, also
-    when an earlier delivery of the refund restored it, or None when it stays as it is."""
-    relist, relist_vals = _relist(coupon_id)
+    when an earlier delivery of the refund restored it, or None when it stays as it is. It is
+    listed for expiry and for a reminder again (a coupon reminded before is not reminded twice:
+    the reminder sweep checks `reminded_at`)."""
+    listing, listing_vals = relist(coupon_id)
     items = [
         dynamo.tx_update(
             keys.coupon(user_id, coupon_id),
-            f"SET #status = :unused, restored_from = :payment, restored_at = :now, {relist} "
+            f"SET #status = :unused, restored_from = :payment, restored_at = :now, {listing}, "
+            "GSI3PK = :remind_pk, GSI3SK = expiry_sk "
             "REMOVE order_id, payment_id, used_at",
             condition="#status = :used AND payment_id = :payment AND valid_until > :now",
-            names={"#status": "status"}, vals=dynamo.values(unused="unused", used="used", payment=payment_id,
-                                                            now=iso(now), **relist_vals),
+            names={"#status": "status"},
+            vals=dynamo.values(unused="unused", used="used", payment=payment_id, now=iso(now), **listing_vals,
+                               remind_pk=keys.reminder_partition(keys.expiry_shard(coupon_id))),
         ),
         dynamo.tx_update(keys.template(template_id), "SET redeemed = redeemed - :one",
                          condition="redeemed >= :one", vals=dynamo.values(one=1)),
@@ -571,7 +619,7 @@ def spend_hold(user_id: str, held: Hold, payment_id: str, now: datetime) -> bool
              else _entry("spend", held.amount, 0, -held.amount, now, held.order_id, payment_id))
     items = [
         dynamo.tx_update(keys.card_hold(user_id, held.card_id, held.order_id),
-                         "SET #status = :spent, payment_id = :payment, spent_at = :now",
+                         "SET #status = :spent, payment_id = :payment, spent_at = :now REMOVE GSI1PK, GSI1SK",
                          condition="#status = :was AND amount = :amount", names={"#status": "status"},
                          vals=dynamo.values(spent="spent", payment=payment_id, now=iso(now), was=held.status,
                                             amount=held.amount)),
@@ -614,7 +662,7 @@ def revoke(user_id: str, coupon_id: str, now: datetime) -> Coupon | None:
     try:
         item = dynamo.update(
             keys.coupon(user_id, coupon_id),
-            "SET #status = :revoked, revoked_at = :now REMOVE order_id, lock_expires_at, locked_at, GSI2PK, GSI2SK",
+            f"SET #status = :revoked, revoked_at = :now REMOVE order_id, lock_expires_at, locked_at, {_UNLIST_ALL}",
             condition=("attribute_exists(PK) AND #status IN (:unused, :locked, :expired) "
                        "AND (#kind <> :card OR (balance = #value AND held = :zero))"),
             names={"#status": "status", "#kind": "kind", "#value": "value"},
@@ -721,58 +769,3 @@ def granted(template_id: str, grant_ref: str) -> Coupon | None:
     """The coupon an earlier grant with this reference issued, if there was one."""
     marker = dynamo.get(keys.grant_marker(template_id, grant_ref), consistent=True)
     return get_coupon(marker["user_id"], marker["coupon_id"], consistent=True) if marker else None
-
-
-# --- expiry sweep -----------------------------------------------------------------------------
-
-SWEEP_PAGE = 100
-
-
-def expire_due(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
-    """Expire the unused coupons (and cards) whose validity ended by `now`, shard by shard.
-
-    Reads only the sparse expiry index up to `<now>#~`, so the work grows with what is due,
-    not with the table. Each coupon changes by its own conditional UpdateItem (`unused` and
-    past validity at the moment of the write): a racing lock, redemption or revocation either
-    lands first (the update is refused and counted as skipped) or after (and then finds the
-    coupon expired). Expired coupons leave the index in the same write, so a sweep stopped by
-    its budget resumes where it left off by simply starting again, and a second run with the
-    same `now` finds nothing.
-    """
-    upto = keys.expiry_due_bound(iso(now))
-    for shard in range(keys.EXPIRY_SHARDS):
-        start = None
-        while True:
-            if budget.exhausted():
-                report.finished = False
-                return report
-            items, start = dynamo.query_once(
-                index=keys.EXPIRY_INDEX, key_condition="#pk = :pk AND #sk <= :upto",
-                names={"#pk": "GSI2PK", "#sk": "GSI2SK"},
-                vals=dynamo.values(pk=keys.expiry_partition(shard), upto=upto), limit=SWEEP_PAGE, start=start,
-            )
-            report.read += len(items)
-            for position, item in enumerate(items):
-                if position and budget.exhausted():
-                    report.finished = False
-                    return report
-                if expire_one({"PK": item["PK"], "SK": item["SK"]}, now):
-                    report.changed += 1
-                else:
-                    report.skipped += 1
-            if not start:
-                break
-    return report
-
-
-def expire_one(key: dict[str, str], now: datetime) -> bool:
-    """unused and past validity -> expired, leaving the expiry index; False if not so (any more)."""
-    try:
-        dynamo.update(
-            key, f"SET #status = :expired, expired_at = :now {_UNLIST}",
-            condition="#status = :unused AND valid_until <= :now", names={"#status": "status"},
-            vals=dynamo.values(expired="expired", unused="unused", now=iso(now)),
-        )
-    except dynamo.ConditionFailed:
-        return False
-    return True

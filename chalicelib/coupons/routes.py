@@ -25,12 +25,12 @@ def create_template(ctx: RequestContext, body: TemplateCreate) -> Template:
 
 @endpoint(bp, "/admin/templates", auth=OPERATOR)
 def list_templates(ctx: RequestContext, query: TemplateListQuery) -> Page[Template]:
-    return service.list_templates(query)
+    return service.list_templates(query, ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}", auth=OPERATOR)
 def get_template(ctx: RequestContext, template_id: ResourceId) -> Template:
-    return service.get_template(template_id)
+    return service.get_template(template_id, ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/publish", methods=("POST",), auth=OPERATOR)

@@ -47,14 +47,24 @@ def claim_refusal(template: Template, now: datetime,
     return None
 
 
+def template_shown(template: Template, now: datetime) -> Template:
+    """A template as it stands at `now`: once its claim window closes, a published or paused
+    template is `ended` (the end-templates job stores it so at its next run; every way of
+    issuing already refuses it by condition)."""
+    if template.status in ("published", "paused") and now >= template.claim_ends_at:
+        return template.model_copy(update={"status": "ended"})
+    return template
+
+
 def grant_refusal(template: Template, now: datetime) -> DomainError | None:
     """Why an operator's grant (or a rebate reward) of this template must be refused.
 
-    Grants ignore the claim window, the channel and a paused or draft status: they are the
-    operator's deliberate act. They refuse an ended template, a fixed validity that is over
-    (the coupon would be born expired), and a template without stock.
+    Grants ignore the claim window's start, the channel and a paused or draft status: they
+    are the operator's deliberate act. They refuse an ended template (ended by an operator,
+    or by its claim window closing), a fixed validity that is over (the coupon would be born
+    expired), and a template without stock.
     """
-    if template.status == "ended":
+    if template.status == "ended" or now >= template.claim_ends_at:
         return NotClaimable("This coupon template has ended.")
     if template.validity.fixed is not None and now >= template.validity.fixed.until:
         return NotClaimable("This coupon's validity has ended.")

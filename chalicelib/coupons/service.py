@@ -25,8 +25,6 @@ from chalicelib.errors import (
 )
 from chalicelib.ids import derived_id, new_id
 from chalicelib.idempotency import Idempotency
-from chalicelib.jobs.budget import Budget
-from chalicelib.jobs.report import SweepReport
 from chalicelib.observability import count, logger
 from chalicelib.settings import get_settings
 from chalicelib.web import Page, PageQuery
@@ -42,16 +40,17 @@ def create_template(request: TemplateCreate, now: datetime, idem: Idempotency | 
     return template
 
 
-def get_template(template_id: str) -> Template:
+def get_template(template_id: str, now: datetime | None = None) -> Template:
+    """The template with its counters; given `now`, as it stands then (rules.template_shown)."""
     template = repository.get_template(template_id, consistent=True)
     if template is None:
         raise NotFound("No template with this id.")
-    return template
+    return rules.template_shown(template, now) if now else template
 
 
-def list_templates(query: TemplateListQuery) -> Page[Template]:
-    items, cursor = repository.list_templates(query.status, query.limit, query.cursor)
-    return Page[Template](items=items, next_cursor=cursor)
+def list_templates(query: TemplateListQuery, now: datetime) -> Page[Template]:
+    items, cursor = repository.list_templates(query.status, now, query.limit, query.cursor)
+    return Page[Template](items=[rules.template_shown(t, now) for t in items], next_cursor=cursor)
 
 
 def change_template_status(template_id: str, action: str, now: datetime) -> Template:
@@ -448,18 +447,3 @@ def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | 
     repository.claim_code(code_text, template, coupon, user_id, now, idem)
     count("CodeClaimed")
     return coupon
-
-
-# --- scheduled: expiry sweep --------------------------------------------------------------------
-
-def expire_due(now: datetime, budget: Budget) -> SweepReport:
-    """Store as `expired` the unused coupons and cards whose validity ended by `now`.
-
-    Claims, locks and holds already refuse them by condition (`valid_until > :now`); this
-    makes wallets, counts and exports say so too. Stops when `budget` runs out; the next run
-    carries on (see repository.expire_due).
-    """
-    started = time.monotonic()
-    report = repository.expire_due(now, budget, SweepReport(job="expire-coupons", as_of=now.isoformat()))
-    report.seconds = time.monotonic() - started
-    return report

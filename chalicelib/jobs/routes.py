@@ -1,36 +1,55 @@
-"""Schedules of the jobs package: the voucher expiry sweep.
+"""The schedules of every job in registry.JOBS, one Lambda function each.
 
 Each firing decides as of the scheduled time EventBridge stamps on the event (so a
 re-delivered firing decides as the first did) and stops on a budget taken from the Lambda
-context, well before the timeout; what it leaves is picked up by the next firing.
+context, well before the timeout; what it leaves is picked up by the next firing. Rates come
+from the environment at deploy time (registry.Job.rate_env).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 
 from chalice import Blueprint, Rate
 
 from chalicelib.clock import to_utc, utcnow
-from chalicelib.coupons import service as coupons
 from chalicelib.jobs.budget import TimeBudget
-from chalicelib.observability import count, logger
+from chalicelib.jobs.registry import JOBS, run
 
 bp = Blueprint(__name__)
 
-EXPIRY_RATE_MINUTES = int(os.environ.get("MALL_EXPIRY_RATE_MINUTES", "60"))
+
+def _every(name: str) -> Rate:
+    return Rate(JOBS[name].rate_minutes(), unit=Rate.MINUTES)
 
 
-@bp.schedule(Rate(EXPIRY_RATE_MINUTES, unit=Rate.MINUTES))
+def _fire(name: str, event) -> None:
+    run(name, event_time(getattr(event, "time", None)) or utcnow(), TimeBudget.from_context(event.context))
+
+
+@bp.schedule(_every("expire-coupons"))
 def expire_coupons(event) -> None:
-    """Expire the coupons due at the scheduled time, within what Lambda leaves this invocation."""
-    now = event_time(getattr(event, "time", None)) or utcnow()
-    report = coupons.expire_due(now, TimeBudget.from_context(event.context))
-    logger.info("coupon expiry sweep", extra=report.as_dict())
-    count("CouponsExpired", report.changed)
-    if not report.finished:
-        count("SweepUnfinished", job=report.job)
+    _fire("expire-coupons", event)
+
+
+@bp.schedule(_every("release-locks"))
+def release_locks(event) -> None:
+    _fire("release-locks", event)
+
+
+@bp.schedule(_every("remind-expiring"))
+def remind_expiring(event) -> None:
+    _fire("remind-expiring", event)
+
+
+@bp.schedule(_every("end-templates"))
+def end_templates(event) -> None:
+    _fire("end-templates", event)
+
+
+@bp.schedule(_every("release-instalments"))
+def release_instalments(event) -> None:
+    _fire("release-instalments", event)
 
 
 def event_time(text: str | None) -> datetime | None:

@@ -3,14 +3,10 @@ account and ledger and ask for withdrawals. Also the schedule that releases 全�
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from chalice import Blueprint
 
-from chalicelib.clock import to_utc, utcnow
 from chalicelib.models import ResourceId
-from chalicelib.observability import logger
-from chalicelib.rebates import service, settlement
+from chalicelib.rebates import service
 from chalicelib.rebates.models import (
     Account, LedgerEntry, Rule, RuleCreate, RuleListQuery, Withdrawal, WithdrawalCreate, WithdrawalListQuery,
 )
@@ -89,18 +85,3 @@ def approve_withdrawal(ctx: RequestContext, withdrawal_id: ResourceId) -> Withdr
 def reject_withdrawal(ctx: RequestContext, withdrawal_id: ResourceId) -> Withdrawal:
     """Return a pending withdrawal's amount to the balance (once)."""
     return service.reject_withdrawal(withdrawal_id, ctx.user_id, ctx.now)
-
-
-@bp.schedule("rate(1 hour)")
-def release_instalments(event) -> None:
-    """Release the 全返 instalments that are due, as of the scheduled time (a re-run is harmless)."""
-    now = _event_time(event.time) or utcnow()
-    logger.info("instalments released", extra={"released": settlement.release_due(now), "as_of": now.isoformat()})
-
-
-def _event_time(text: str | None) -> datetime | None:
-    """EventBridge's `time` (UTC, `Z`), so a re-delivered firing decides as the first did."""
-    try:
-        return to_utc(datetime.fromisoformat(text)) if text else None
-    except ValueError:
-        return None

@@ -31,6 +31,8 @@ from datetime import datetime, timedelta
 
 from chalicelib.coupons import service as coupons
 from chalicelib.errors import DomainError, LimitReached, NotClaimable, NotFound, SoldOut, Throttled, Unavailable
+from chalicelib.jobs.budget import Budget
+from chalicelib.jobs.report import SweepReport
 from chalicelib.observability import count, logger
 from chalicelib.payments.models import PaymentEvent
 from chalicelib.rebates import ledger, policy, repository, retry
@@ -259,21 +261,29 @@ def _maybe_revoke(payment: Payment, rebate: Rebate, now: datetime) -> None:
 
 # --- 全返 instalments ------------------------------------------------------------------------
 
-def release_due(now: datetime, batches: int = 10) -> int:
-    """Release the instalments due at `now`; returns how many. Re-running with the same `now`
-    releases nothing twice (each release is conditional on the instalment being pending)."""
-    released = 0
-    for _ in range(batches):
+def release_due(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
+    """Release the instalments due at `now`, page by page, until none is left or `budget` runs
+    out. Each release is conditional on the instalment being pending and leaves the due index
+    in the same transaction, so a re-run with the same `now` releases nothing twice and a run
+    stopped by its budget carries on at the next."""
+    while True:
+        if budget.exhausted():
+            report.finished = False
+            return report
         due = repository.due_instalments(now, RELEASE_BATCH)
-        for instalment in due:
+        report.read += len(due)
+        changed_before = report.changed
+        for position, instalment in enumerate(due):
+            if position and budget.exhausted():
+                report.finished = False
+                return report
             try:
                 retry.on_stale(functools.partial(_release, instalment, now))
-                released += 1
+                report.changed += 1
             except AlreadyDone:
-                continue
-        if len(due) < RELEASE_BATCH:
-            break
-    return released
+                report.skipped += 1
+        if len(due) < RELEASE_BATCH or report.changed == changed_before:
+            return report  # all done; or a full page of entries already moved (the index lags): next run
 
 
 def _release(seen: InstalmentRecord, now: datetime) -> None:
