@@ -6,14 +6,17 @@ desktop and a phone-sized viewport. Each step leaves a screenshot in test-artifa
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from dev.stack import start_stack
-from tests.helpers import token
+from tests.helpers import headers_for, session as http_session, token
+from tests.payment_helpers import generic_payment, rule_body, signed_generic
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -234,3 +237,59 @@ def test_money_is_formatted_and_parsed_with_integer_arithmetic(stack, browser):
     assert results["formatted"] == ["¥19.99", "¥0.05", "-¥1.50", "¥1,234,567.89", "¥0.00"]
     assert results["parsed"] == [1999, 10, 1250, None, None, None, 400]
     assert results["rates"] == ["33.33%", "100.00%", "–"]
+
+
+def settled_rebate(stack, name: str, amount: int) -> dict:
+    """A published 5% rule and one payment of `amount` fen under it, through the generic
+    webhook, the payments queue and the pump's consumer: the rule as the API reports it."""
+    http, ops = http_session(), headers_for("ops-rebates", operator=True)
+    now = datetime.now(timezone.utc)
+    body = rule_body(name=name, ratio_bp=500, starts_at=(now - timedelta(hours=1)).isoformat(),
+                     ends_at=(now + timedelta(days=1)).isoformat())
+    rule = http.post(f"{stack.api_url}/admin/rebate-rules", json=body, headers=ops, timeout=30).json()
+    assert http.post(f"{stack.api_url}/admin/rebate-rules/{rule['id']}/publish", headers=ops,
+                     timeout=30).status_code == 200
+    tag = uuid.uuid4().hex[:8]
+    raw, headers = signed_generic(
+        generic_payment(event_id=f"evt-{tag}", payment_id=f"pay-{tag}", user=f"buyer-{tag}", amount=amount,
+                        paid_at=now, order_id=f"order-{tag}"),
+        secret=stack.env["PAYMENT_WEBHOOK_SECRET"])
+    response = http.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers, timeout=30)
+    assert response.json() == {"received": True, "queued": True}
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        settled = http.get(f"{stack.api_url}/admin/rebate-rules/{rule['id']}", headers=ops, timeout=30).json()
+        if settled["rebated_payments"]:
+            return settled
+        time.sleep(0.2)
+    raise AssertionError(f"the pump did not settle payment pay-{tag} (see {stack.log_dir}/pump.log)")
+
+
+def test_the_statistics_chart_a_settled_payments_rebate_cost_against_the_sales_it_drove(stack, session):
+    name = f"5% back {session.viewport} {uuid.uuid4().hex[:6]}"
+    # Given a 5% rule and a payment of ¥256.80 settled under it
+    rule = settled_rebate(stack, name, 25680)
+    assert (rule["rebated_payments"], rule["rebate_cost"], rule["sales_driven"]) == (1, 1284, 25680)
+
+    # When an operator opens the statistics
+    ops = session.page("/console#stats", stack.api_url)
+    sign_in(ops, token("ops-rebates", ("operator",)))
+    stats = ops.locator("#view-stats")
+
+    # Then the chart draws the rule's rebate cost against its sales, with the effective rate
+    chart = stats.locator("figure", has_text="Rebate cost and sales driven per rule")
+    expect(chart).to_contain_text(name)
+    expect(chart.locator("g", has_text=name)).to_contain_text("¥12.84")
+    expect(chart.locator("g", has_text=name)).to_contain_text("¥256.80")
+    expect(chart.locator(".legend")).to_contain_text("rebate cost")
+    rates = stats.locator("figure", has_text="Effective return rate per rule")
+    expect(rates.locator("g", has_text=name)).to_contain_text("5.00%")
+    row = stats.locator("tbody tr", has_text=name)
+    expect(cell(row, "Payments rebated")).to_have_text("1")
+    expect(cell(row, "Rebate cost")).to_have_text("¥12.84")
+    expect(cell(row, "Sales driven")).to_have_text("¥256.80")
+    expect(cell(row, "Return rate")).to_have_text("5.00%")
+    # and overall: every balance rule of this stack gives 5%, so the overall rate is 5% too
+    expect(stats.locator("#rebate-overall .figure", has_text="Effective return rate")).to_contain_text("5.00%")
+    chart.scroll_into_view_if_needed()
+    session.shot(ops, "rebate-cost-against-sales")

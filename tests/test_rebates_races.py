@@ -1,5 +1,6 @@
 """Races over real connections, against the serialized moto server and against DynamoDB Local
-(`race_api`): duplicate deliveries, a budget under contention, refunds racing each other.
+(`race_api`, `race_aws`): duplicate deliveries, a budget under contention, refunds racing each
+other, rule totals under concurrent grants.
 Every count is decided by DynamoDB; a throttled attempt is retried as SQS would redeliver it."""
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ def settle_like_sqs(event, attempts=20):
         except Throttled:
             continue
     raise AssertionError("still throttled after retries")
+
+
+def totals(rule):
+    current = service.get_rule(rule.id)
+    return current.rebated_payments, current.rebate_cost, current.sales_driven
 
 
 def test_the_same_event_delivered_8_times_at_once_and_redelivered_gives_one_rebate(race_api):
@@ -74,10 +80,12 @@ def test_a_rule_budget_is_never_overspent_by_racing_payments(race_api):
     assert sum(balances) == 2500, balances              # spent to the last fen ...
     assert all(0 <= b <= 1000 for b in balances)        # ... no payment above its rebate
     assert service.get_rule(rule.id).budget_used == 2500
+    rebated = sum(1 for b in balances if b > 0)
+    assert totals(rule) == (rebated, 2500, 10000 * rebated)
 
 
 def test_racing_partial_refunds_claw_back_exactly_the_rebate(race_api):
-    live_rule(ratio_bp=777)
+    rule = live_rule(ratio_bp=777)
     settlement.process(payment_event("pay_1", 9999), NOW)
     granted = service.get_account("alice").balance
     amounts = [1111, 2222, 3333, 1000, 2333]  # 9999 in all
@@ -88,3 +96,17 @@ def test_racing_partial_refunds_claw_back_exactly_the_rebate(race_api):
     assert -sum(e.amount for e in entries if e.type == "clawback") == granted
     assert service.get_account("alice").balance == 0
     assert Counter(e.type for e in entries)["rebate"] == 1
+    assert totals(rule) == (0, 0, 0)
+
+
+def test_racing_settlements_of_distinct_payments_give_exact_rule_totals(race_aws):
+    """16 payments, each delivered twice, all at once: totals on shards (no budget) and on the
+    rule item (budget) count every payment exactly once."""
+    sharded = live_rule(ratio_bp=300)
+    budgeted = live_rule(ratio_bp=500, caps={"budget": 10**9})
+    events = [payment_event(f"pay_{i}", 1000 + i, user=f"user{i}") for i in range(16)]
+    outcomes = race([lambda e=e: settle_like_sqs(e) for e in events * 2])
+    assert [o for o in outcomes if o is not None] == []
+    paid = sum(e.amount for e in events)
+    assert totals(sharded) == (16, sum(e.amount * 300 // 10000 for e in events), paid)
+    assert totals(budgeted) == (16, sum(e.amount * 500 // 10000 for e in events), paid)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.payment_helpers import rule_body
+from chalicelib.rebates import settlement
+from tests.payment_helpers import NOW, payment_event, refund_event, rule_body
 
 RULES = "/admin/rebate-rules"
 
@@ -19,6 +20,7 @@ def test_a_rule_is_created_as_a_draft(api):
     assert (rule["status"], rule["kind"], rule["ratio_bp"], rule["reward"], rule["budget_used"]) == (
         "draft", "fixed_ratio", 500, "balance", 0)
     assert rule["caps"] == {"per_order": 500, "per_user_per_day": None, "budget": 100000}
+    assert (rule["rebated_payments"], rule["rebate_cost"], rule["sales_driven"]) == (0, 0, 0)
     assert api.get(f"{RULES}/{rule['id']}", operator=True) == (200, rule)
 
 
@@ -121,3 +123,29 @@ def test_an_idempotency_key_creates_one_rule(api):
     again = api.post(RULES, rule_body(), operator=True, headers=headers)
     assert first == again
     assert len(api.get(RULES, operator=True)[1]["items"]) == 1
+
+
+def test_a_rule_reports_the_payments_it_rebated_their_cost_and_the_sales_they_drove(api):
+    _, rule = create(api, ratio_bp=500)
+    api.post(f"{RULES}/{rule['id']}/publish", operator=True)
+    settlement.process(payment_event("pay_1", 10000), NOW)
+    settlement.process(payment_event("pay_2", 6000, user="bob"), NOW)
+    settlement.process(refund_event("r1", "pay_2", amount=2000), NOW)
+    figures = ("rebated_payments", "rebate_cost", "sales_driven")
+    expected = (2, 500 + 300 - 100, 10000 + 6000 - 2000)
+    status, one = api.get(f"{RULES}/{rule['id']}", operator=True)
+    assert status == 200
+    assert tuple(one[f] for f in figures) == expected
+    _, page = api.get(RULES, operator=True)
+    assert [tuple(r[f] for f in figures) for r in page["items"]] == [expected]
+    _, paused = api.post(f"{RULES}/{rule['id']}/pause", operator=True)
+    assert tuple(paused[f] for f in figures) == expected
+
+
+def test_the_openapi_document_describes_the_rule_totals(api):
+    _, document = api.get("/openapi.json", user=None)
+    schema = document["paths"][RULES + "/{rule_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    properties = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]["properties"]
+    for name in ("rebated_payments", "rebate_cost", "sales_driven", "budget_used"):
+        assert properties[name]["type"] == "integer", name
+    assert "refunded" in properties["sales_driven"]["description"]

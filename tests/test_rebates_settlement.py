@@ -293,3 +293,110 @@ def test_a_full_refund_after_a_release_cancels_the_rest_and_claws_back_the_relea
     assert (current.balance, current.pending_instalments) == (0, [])
     assert release(NOW + timedelta(days=365)) == 0
     assert_ledger_explains_account()
+
+
+# --- rule totals: rebated payments, rebate cost, sales driven --------------------------------
+
+def totals(rule):
+    current = service.get_rule(rule.id)
+    return current.rebated_payments, current.rebate_cost, current.sales_driven
+
+
+def test_a_grant_adds_the_payment_to_its_rules_totals_once_however_often_it_is_delivered():
+    rule = live_rule(ratio_bp=500)
+    pay(10000, event_id="evt-a")
+    pay(10000, event_id="evt-a")
+    pay(10000, event_id="evt-b")  # the same payment under another event id
+    pay(4000, payment_id="pay_2")
+    assert totals(rule) == (2, 500 + 200, 14000)
+
+
+def test_every_rule_a_payment_earns_counts_the_payment_as_its_sales():
+    cash = live_rule(ratio_bp=500)
+    points = live_rule(kind="threshold", ratio_bp=None, threshold={"min_paid": 5000, "amount": 300}, reward="points")
+    missed = live_rule(kind="threshold", ratio_bp=None, threshold={"min_paid": 20000, "amount": 900})
+    pay(10000)
+    assert (totals(cash), totals(points), totals(missed)) == ((1, 500, 10000), (1, 300, 10000), (0, 0, 0))
+
+
+def test_a_payment_left_nothing_by_the_budget_is_not_counted():
+    rule = live_rule(ratio_bp=500, caps={"budget": 1200})
+    for i in range(4):
+        pay(10000, payment_id=f"p{i}", user=f"user{i}")  # 500, 500, 200, then nothing
+    assert totals(rule) == (3, 1200, 30000)
+
+
+def test_a_budgeted_rule_keeps_its_totals_on_the_rule_item_and_others_on_shards():
+    """The rule item of a budgeted rule is written by every grant anyway; another rule's item is never
+    written by a grant (it is indexed twice), so its totals live on shards of their own."""
+    from chalicelib import dynamo
+    from chalicelib.rebates import keys
+
+    budgeted, free = live_rule(ratio_bp=500, caps={"budget": 100000}), live_rule(ratio_bp=100)
+    for i in range(6):
+        pay(10000, payment_id=f"p{i}")
+
+    def stored(key):
+        item = dynamo.get(key, consistent=True) or {}
+        return tuple(int(item.get(name, 0)) for name in repository.TOTAL_FIELDS)
+
+    assert stored(keys.rule(budgeted.id)) == (6, 3000, 60000)
+    assert all(stored(k) == (0, 0, 0) for k in keys.rule_stats_shards(budgeted.id))
+    assert stored(keys.rule(free.id)) == (0, 0, 0)
+    shards = [stored(k) for k in keys.rule_stats_shards(free.id)]
+    assert tuple(map(sum, zip(*shards))) == (6, 600, 60000)
+    assert totals(budgeted) == (6, 3000, 60000) and totals(free) == (6, 600, 60000)
+
+
+def test_refunds_take_the_clawback_off_the_cost_and_the_refund_off_the_sales_once_each():
+    rule = live_rule(ratio_bp=500, caps={"budget": 100000})
+    pay(10000)
+    refund("r1", amount=3333)
+    refund("r1", amount=3333)          # redelivered: counted once
+    assert totals(rule) == (1, 500 - 166, 10000 - 3333)
+    refund("r2", amount=1)             # clawback still 166 (rounded down), the sale smaller by 1 fen
+    assert totals(rule) == (1, 500 - 166, 10000 - 3334)
+    refund("r3", amount=10000 - 3334)  # the rest: nothing left of the payment
+    assert totals(rule) == (0, 0, 0)
+    assert service.get_rule(rule.id).budget_used == 500  # a clawback gives no cap room back
+
+
+def test_cumulative_refund_totals_out_of_order_count_the_latest_total_once():
+    rule = live_rule(ratio_bp=500)
+    pay(10000, provider="alipay")
+    refund("r2", provider="alipay", refunded_total=5000)
+    refund("r1", provider="alipay", refunded_total=3000)  # older and smaller: nothing
+    refund("r2", provider="alipay", refunded_total=5000)
+    assert totals(rule) == (1, 250, 5000)
+
+
+def test_cancelled_instalments_lower_the_cost_of_a_full_return_rule():
+    rule = full_return()
+    pay(1000)
+    assert totals(rule) == (1, 1000, 1000)  # the whole scheduled amount is committed at once
+    refund("r1", amount=500)
+    assert totals(rule) == (1, 500, 500)
+    settlement.release_due(NOW + timedelta(days=365))
+    assert totals(rule) == (1, 500, 500)    # releasing costs nothing more
+
+
+def test_a_voucher_rule_counts_the_sales_of_payments_that_earned_a_voucher_at_no_fen_cost():
+    rule, _ = voucher_rule(20000)
+    pay(19999, payment_id="small")
+    pay(30000, payment_id="big")
+    assert totals(rule) == (1, 0, 30000)
+    refund("r1", payment_id="big", amount=10001)  # the voucher is revoked, the sale is smaller
+    assert wallet()[0].status == "revoked"
+    assert totals(rule) == (1, 0, 19999)
+
+
+def test_a_refund_of_a_rebate_stored_before_rules_had_totals_claws_back_and_leaves_the_totals():
+    from chalicelib import dynamo
+    from chalicelib.rebates import keys
+
+    rule = live_rule(ratio_bp=500)
+    pay(10000)
+    dynamo.update(keys.rebate("generic:pay_1", rule.id), "REMOVE counted, refunds_counted")  # as stored before
+    refund("r1", amount=5000)
+    assert account().balance == 250
+    assert totals(rule) == (1, 500, 10000)  # an uncounted rebate's refunds are not taken off the totals

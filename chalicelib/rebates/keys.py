@@ -7,6 +7,7 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
 | rebate rule (+ budget_used) | RULE#<rid>           | RULE                                     |
 | per-order cap counter       | RULE#<rid>           | ORDER#<order_id>                         |
 | per-user daily cap counter  | RULE#<rid>           | USERDAY#<uid>#<yyyy-mm-dd>               |
+| rule totals, one shard      | RULE#<rid>#STATS#<n> | STATS                                    |
 | provider event seen         | EVT#<provider>#<eid> | EVT                                      |
 | payment                     | PAY#<payment_ref>    | PAY                                      |
 | rebate (one per rule)       | PAY#<payment_ref>    | REBATE#<rid>                             |
@@ -24,10 +25,14 @@ Index entries:
 (*) only while published: the rules a payment can earn under.
 (**) only while pending: the release job reads exactly what is due.
 `payment_ref` is `<provider>:<provider's payment id>`. Entry and withdrawal ids are ULIDs,
-so `LEDGER#` sorts an account's ledger by time.
+so `LEDGER#` sorts an account's ledger by time. A payment's changes of its rule's totals go
+to shard `crc32(payment_ref) % STATS_SHARDS`, each shard its own partition (no index entry);
+a rule with a budget keeps its grants' totals on the rule item instead (docs/rebates.md).
 """
 
 from __future__ import annotations
+
+import zlib
 
 ADMIN_INDEX = "GSI1"
 LIVE_INDEX = "GSI2"
@@ -39,6 +44,7 @@ DUE_PARTITION = "REBATE_INSTALMENTS#due"
 LEDGER_PREFIX = "LEDGER#"
 INSTALMENT_PREFIX = "INST#"
 REBATE_PREFIX = "REBATE#"
+STATS_SHARDS = 8  # a rule's totals take about 8 x 500 transactional writes/s (docs/rebates.md)
 
 
 def rule(rule_id: str) -> dict[str, str]:
@@ -51,6 +57,19 @@ def rule_listing(created_at: str, rule_id: str) -> dict[str, str]:
 
 def live_rule_listing(ends_at: str, rule_id: str) -> dict[str, str]:
     return {"GSI2PK": LIVE_RULES_PARTITION, "GSI2SK": f"{ends_at}#{rule_id}"}
+
+
+def rule_stats(rule_id: str, payment_ref: str) -> dict[str, str]:
+    """The shard of the rule's totals that this payment's changes go to."""
+    return rule_stats_shard(rule_id, zlib.crc32(payment_ref.encode()) % STATS_SHARDS)
+
+
+def rule_stats_shard(rule_id: str, shard: int) -> dict[str, str]:
+    return {"PK": f"RULE#{rule_id}#STATS#{shard}", "SK": "STATS"}
+
+
+def rule_stats_shards(rule_id: str) -> list[dict[str, str]]:
+    return [rule_stats_shard(rule_id, shard) for shard in range(STATS_SHARDS)]
 
 
 def order_cap(rule_id: str, order_id: str) -> dict[str, str]:

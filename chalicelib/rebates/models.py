@@ -119,6 +119,22 @@ class Rule(BaseModel):
         return None if isinstance(self.reward, VoucherReward) else self.reward
 
 
+class RuleTotals(BaseModel):
+    """What a rule has done so far, net of refunds: kept exactly, in the transaction of each
+    grant and clawback (docs/rebates.md, "Rule totals")."""
+
+    rebated_payments: int = Field(0, description="Payments that earned this rule's rebate (a voucher, or more "
+                                                 "than 0 fen or points), less those refunded in full.")
+    rebate_cost: int = Field(0, description="What the rule granted (fen for balance, points for points; 0 for "
+                                            "vouchers), less what refunds took back or cancelled.")
+    sales_driven: int = Field(0, description="Fen paid by the payments that earned this rule's rebate, less what "
+                                             "was refunded of them.")
+
+
+class RuleView(Rule, RuleTotals):
+    """A rule as operators see it: the rule, with its totals."""
+
+
 class RuleListQuery(PageQuery):
     status: RuleStatus | None = None
 
@@ -165,6 +181,8 @@ class Rebate(BaseModel):
     coupon_id: str | None = None
     voucher_state: Literal["granted", "revoked", "kept_in_use", "refused"] | None = None
     min_paid: int | None = None
+    counted: bool = False      # in its rule's totals: it earned something (RuleTotals)
+    refunds_counted: int = 0   # the payment's refunded total already taken off those totals
     created_at: datetime
 
 

@@ -11,7 +11,8 @@ Every limit and every once-only effect is a condition evaluated by DynamoDB:
   concurrent writer got there first the transaction fails with `Stale` and the service
   reads again and recomputes. Nothing is decided by a read that the write does not check.
 Every change of balance, frozen, points or debt is written with its ledger entries in the
-same transaction (`_account_items`).
+same transaction (`_account_items`), and every change of a rule's totals (`RuleTotals`) in
+the transaction of the grant or clawback that causes it (`_totals_update`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from chalicelib.errors import InsufficientBalance, InvalidState, NotFound
 from chalicelib.idempotency import Idempotency, Replay
 from chalicelib.rebates import keys
 from chalicelib.rebates.models import (
-    Instalment, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, Withdrawal,
+    Instalment, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, RuleView, Withdrawal,
 )
 
 ACCOUNT_FIELDS = ("balance", "frozen", "points", "debt", "points_debt")
+TOTAL_FIELDS = ("rebated_payments", "rebate_cost", "sales_driven")
 
 
 class AlreadyDone(Exception):
@@ -72,6 +74,18 @@ class CapCounter:
         return keys.rule(self.rule_id), "budget_used"
 
 
+@dataclass(frozen=True)
+class TotalsChange:
+    """Signed changes of one rule's totals (`RuleTotals`) caused by one payment."""
+
+    rebated_payments: int = 0
+    rebate_cost: int = 0
+    sales_driven: int = 0
+
+    def deltas(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in TOTAL_FIELDS}
+
+
 # --- rules --------------------------------------------------------------------------------
 
 def _rule_item(rule: Rule) -> dict[str, Any]:
@@ -87,7 +101,18 @@ def _rule(item: dict[str, Any]) -> Rule:
     return Rule.model_validate(item)
 
 
-def create_rule(rule: Rule, idem: Idempotency | None) -> None:
+def _with_totals(items: list[dict[str, Any]]) -> list[RuleView]:
+    """Rule items with their totals: what the item holds (grants of a rule with a budget)
+    plus its shards (everything else). Shards are read eventually consistently: a total may
+    lag a grant by a moment, never lose it."""
+    totals = {item["id"]: {name: int(item.get(name, 0)) for name in TOTAL_FIELDS} for item in items}
+    for shard in dynamo.batch_get([key for item in items for key in keys.rule_stats_shards(item["id"])]):
+        for name in TOTAL_FIELDS:
+            totals[shard["rule_id"]][name] += int(shard.get(name, 0))
+    return [RuleView.model_validate({**item, **totals[item["id"]]}) for item in items]
+
+
+def create_rule(rule: RuleView, idem: Idempotency | None) -> None:
     items = [dynamo.tx_put(_rule_item(rule), "attribute_not_exists(PK)")]
     if idem:
         items.append(idem.record_item(rule.model_dump(mode="json")))
@@ -99,12 +124,12 @@ def create_rule(rule: Rule, idem: Idempotency | None) -> None:
         raise
 
 
-def get_rule(rule_id: str, consistent: bool = False) -> Rule | None:
-    item = dynamo.get(keys.rule(rule_id), consistent=consistent)
-    return _rule(item) if item else None
+def get_rule(rule_id: str) -> RuleView | None:
+    item = dynamo.get(keys.rule(rule_id), consistent=True)
+    return _with_totals([item])[0] if item else None
 
 
-def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list[Rule], str | None]:
+def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list[RuleView], str | None]:
     items, next_cursor = dynamo.query_page(
         index=keys.ADMIN_INDEX, partition_attr="GSI1PK", partition_value=keys.RULES_PARTITION,
         key_attrs=("GSI1PK", "GSI1SK", "PK", "SK"), limit=limit, cursor=cursor,
@@ -112,13 +137,14 @@ def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list
         names={"#status": "status"} if status else None,
         vals=dynamo.values(status=status) if status else None,
     )
-    return [_rule(i) for i in items], next_cursor
+    return _with_totals(items), next_cursor
 
 
-def change_rule_status(rule_id: str, action: str, now: datetime) -> Rule:
+def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
     """Apply a state-machine action if, at the moment of the write, the rebate rule allows it."""
-    return _rule(lifecycle.apply(keys.rule(rule_id), action, now, noun="rebate rule",
-                                 listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute="live_sk"))
+    item = lifecycle.apply(keys.rule(rule_id), action, now, noun="rebate rule",
+                           listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute="live_sk")
+    return _with_totals([item])[0]
 
 
 def live_rules_at(moment: datetime) -> list[Rule]:
@@ -190,7 +216,10 @@ def _rebate_item(rebate: Rebate) -> dict[str, Any]:
     return {**keys.rebate(rebate.payment_ref, rebate.rule_id), "entity": "rebate", **rebate.model_dump(mode="json")}
 
 
-def _cap_update(counter: CapCounter, amount: int, now: datetime) -> dict[str, Any]:
+def _cap_update(counter: CapCounter, amount: int, now: datetime, totals: TotalsChange | None = None
+                ) -> dict[str, Any]:
+    """Take `amount` from the cap counter; the budget counter, being the rule item, also
+    carries the grant's `totals` when given (one write of an item the grant writes anyway)."""
     key, attr = counter.location()
     expression = "SET #used = if_not_exists(#used, :zero) + :amount, last_used_at = :now"
     vals: dict[str, Any] = {"zero": 0, "amount": amount, "max_before": counter.limit - amount, "now": iso(now)}
@@ -198,8 +227,23 @@ def _cap_update(counter: CapCounter, amount: int, now: datetime) -> dict[str, An
     if counter.expires_at is not None:
         expression += ", #ttl = :ttl"
         vals["ttl"], names["#ttl"] = counter.expires_at, "ttl"
+    if totals is not None:
+        assert counter.scope == "budget"
+        expression += " ADD " + ", ".join(f"{name} :{name}" for name in TOTAL_FIELDS)
+        vals.update(totals.deltas())
     return dynamo.tx_update(key, expression, condition="attribute_not_exists(#used) OR #used <= :max_before",
                             names=names, vals=dynamo.values(**vals))
+
+
+def _totals_update(rebate: Rebate, totals: TotalsChange, now: datetime) -> dict[str, Any]:
+    """Add `totals` to the payment's shard of its rule's totals (an unconditional ADD: the
+    transaction's once-only condition on the rebate is what makes it count once)."""
+    return dynamo.tx_update(
+        keys.rule_stats(rebate.rule_id, rebate.payment_ref),
+        "SET entity = :entity, rule_id = :rule_id, updated_at = :now ADD "
+        + ", ".join(f"{name} :{name}" for name in TOTAL_FIELDS),
+        vals=dynamo.values(entity="rebate_rule_totals", rule_id=rebate.rule_id, now=iso(now), **totals.deltas()),
+    )
 
 
 def _instalment_put(rebate: Rebate, asset: str, part: PlannedPart) -> dict[str, Any]:
@@ -214,11 +258,16 @@ def _instalment_put(rebate: Rebate, asset: str, part: PlannedPart) -> dict[str, 
 
 
 def grant_rebate(rebate: Rebate, caps: list[CapCounter], change: AccountChange | None,
-                 entries: list[LedgerEntry], now: datetime) -> None:
+                 entries: list[LedgerEntry], totals: TotalsChange, now: datetime) -> None:
     """One transaction: the rebate's once-only record, `rebate.amount` taken from each cap
-    counter, and either the account credit (with its ledger entries) or the instalments."""
+    counter, the rule's totals moved (on the rule item if the budget counter writes it
+    anyway, else on the payment's shard), and either the account credit (with its ledger
+    entries) or the instalments."""
+    budget = any(cap.scope == "budget" for cap in caps)
     items = [dynamo.tx_put(_rebate_item(rebate), "attribute_not_exists(PK)"),
-             *(_cap_update(cap, rebate.amount, now) for cap in caps)]
+             *(_cap_update(cap, rebate.amount, now, totals if cap.scope == "budget" else None) for cap in caps)]
+    if not budget:
+        items.append(_totals_update(rebate, totals, now))
     if change is not None:
         items.extend(_account_items(change, entries, now))
     if rebate.plan:
@@ -232,10 +281,15 @@ def grant_rebate(rebate: Rebate, caps: list[CapCounter], change: AccountChange |
         raise Stale() from exc
 
 
-def record_rebate(rebate: Rebate) -> None:
-    """Store a rebate that moves no money (a voucher, or nothing left under a cap)."""
+def record_rebate(rebate: Rebate, totals: TotalsChange | None, now: datetime) -> None:
+    """Store a rebate that moves no money (a voucher, or nothing left under a cap), with the
+    rule's `totals` moved in the same transaction when it earned something (a voucher)."""
     try:
-        dynamo.put(_rebate_item(rebate), "attribute_not_exists(PK)")
+        if totals is None:
+            dynamo.put(_rebate_item(rebate), "attribute_not_exists(PK)")
+        else:
+            dynamo.transact([dynamo.tx_put(_rebate_item(rebate), "attribute_not_exists(PK)"),
+                             _totals_update(rebate, totals, now)])
     except dynamo.ConditionFailed as exc:
         raise AlreadyDone() from exc
 
@@ -263,17 +317,25 @@ def record_refund(payment: Payment, refund_id: str, event_id: str, provider: str
         raise Stale() from exc
 
 
-def claw_back(rebate: Rebate, clawed: int, cancelled: int, cancellations: list[tuple[InstalmentRecord, int]],
-              change: AccountChange | None, entries: list[LedgerEntry], now: datetime) -> None:
-    """One transaction: the rebate's clawed/cancelled totals moved from the values they were
-    computed from, pending instalments shrunk (each from the amount it was seen with), and
-    the account debited with its ledger entries."""
+def claw_back(rebate: Rebate, clawed: int, cancelled: int, refunds_counted: int,
+              cancellations: list[tuple[InstalmentRecord, int]], change: AccountChange | None,
+              entries: list[LedgerEntry], totals: TotalsChange | None, now: datetime) -> None:
+    """One transaction: the rebate's clawed/cancelled/refunds_counted moved from the values
+    they were computed from, pending instalments shrunk (each from the amount it was seen
+    with), the account debited with its ledger entries, and the rule's `totals` moved on the
+    payment's shard. The pinned rebate makes each refund's effect on the totals count once."""
+    refunds_pinned = "refunds_counted = :seen_refunds"
+    if rebate.refunds_counted == 0:  # a rebate stored before its rule had totals has no attribute
+        refunds_pinned = f"(attribute_not_exists(refunds_counted) OR {refunds_pinned})"
     items = [dynamo.tx_update(
-        keys.rebate(rebate.payment_ref, rebate.rule_id), "SET clawed = :clawed, cancelled = :cancelled",
-        condition="clawed = :seen_clawed AND cancelled = :seen_cancelled",
-        vals=dynamo.values(clawed=clawed, cancelled=cancelled, seen_clawed=rebate.clawed,
-                           seen_cancelled=rebate.cancelled),
+        keys.rebate(rebate.payment_ref, rebate.rule_id),
+        "SET clawed = :clawed, cancelled = :cancelled, refunds_counted = :refunds",
+        condition=f"clawed = :seen_clawed AND cancelled = :seen_cancelled AND {refunds_pinned}",
+        vals=dynamo.values(clawed=clawed, cancelled=cancelled, refunds=refunds_counted, seen_clawed=rebate.clawed,
+                           seen_cancelled=rebate.cancelled, seen_refunds=rebate.refunds_counted),
     )]
+    if totals is not None:
+        items.append(_totals_update(rebate, totals, now))
     for instalment, new_amount in cancellations:
         expression = ("SET amount = :new, updated_at = :now" if new_amount > 0 else
                       "SET amount = :new, #status = :cancelled, updated_at = :now REMOVE GSI1PK, GSI1SK")

@@ -8,7 +8,7 @@ from chalice import Blueprint
 from chalicelib.models import ResourceId
 from chalicelib.rebates import service
 from chalicelib.rebates.models import (
-    Account, LedgerEntry, Rule, RuleCreate, RuleListQuery, Withdrawal, WithdrawalCreate, WithdrawalListQuery,
+    Account, LedgerEntry, RuleCreate, RuleListQuery, RuleView, Withdrawal, WithdrawalCreate, WithdrawalListQuery,
 )
 from chalicelib.web import OPERATOR, Page, PageQuery, RequestContext, endpoint
 
@@ -16,37 +16,37 @@ bp = Blueprint(__name__)
 
 
 @endpoint(bp, "/admin/rebate-rules", methods=("POST",), auth=OPERATOR, status=201, idempotent=True)
-def create_rule(ctx: RequestContext, body: RuleCreate) -> Rule:
+def create_rule(ctx: RequestContext, body: RuleCreate) -> RuleView:
     """Create a rebate rule (draft)."""
     return service.create_rule(body, ctx.now, ctx.idempotency)
 
 
 @endpoint(bp, "/admin/rebate-rules", auth=OPERATOR)
-def list_rules(ctx: RequestContext, query: RuleListQuery) -> Page[Rule]:
-    """Rebate rules, newest first, optionally by status."""
+def list_rules(ctx: RequestContext, query: RuleListQuery) -> Page[RuleView]:
+    """Rebate rules with their totals, newest first, optionally by status."""
     return service.list_rules(query)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}", auth=OPERATOR)
-def get_rule(ctx: RequestContext, rule_id: ResourceId) -> Rule:
-    """One rebate rule, with the budget it has used."""
+def get_rule(ctx: RequestContext, rule_id: ResourceId) -> RuleView:
+    """One rebate rule, with the budget it has used and its totals (rebated payments, cost, sales)."""
     return service.get_rule(rule_id)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/publish", methods=("POST",), auth=OPERATOR)
-def publish_rule(ctx: RequestContext, rule_id: ResourceId) -> Rule:
+def publish_rule(ctx: RequestContext, rule_id: ResourceId) -> RuleView:
     """Publish a draft or paused rule: payments made inside its window earn under it."""
     return service.change_rule_status(rule_id, "publish", ctx.now)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/pause", methods=("POST",), auth=OPERATOR)
-def pause_rule(ctx: RequestContext, rule_id: ResourceId) -> Rule:
+def pause_rule(ctx: RequestContext, rule_id: ResourceId) -> RuleView:
     """Pause a published rule."""
     return service.change_rule_status(rule_id, "pause", ctx.now)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/end", methods=("POST",), auth=OPERATOR)
-def end_rule(ctx: RequestContext, rule_id: ResourceId) -> Rule:
+def end_rule(ctx: RequestContext, rule_id: ResourceId) -> RuleView:
     """End a published or paused rule for good."""
     return service.change_rule_status(rule_id, "end", ctx.now)
 

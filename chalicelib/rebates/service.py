@@ -13,7 +13,7 @@ from chalicelib.ids import new_id
 from chalicelib.idempotency import Idempotency
 from chalicelib.rebates import ledger, repository, retry
 from chalicelib.rebates.models import (
-    Account, LedgerEntry, Rule, RuleCreate, RuleListQuery, VoucherReward, Withdrawal, WithdrawalCreate,
+    Account, LedgerEntry, RuleCreate, RuleListQuery, RuleView, VoucherReward, Withdrawal, WithdrawalCreate,
     WithdrawalListQuery,
 )
 from chalicelib.rebates.repository import AccountChange
@@ -24,32 +24,32 @@ PENDING_SHOWN = 100
 
 # --- rules --------------------------------------------------------------------------------
 
-def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None) -> Rule:
+def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None) -> RuleView:
     if isinstance(request.reward, VoucherReward):
         try:
             coupons.get_template(request.reward.voucher_template_id)
         except NotFound as exc:
             raise ValidationFailed("reward.voucher_template_id names no coupon template.",
                                    [{"field": "reward.voucher_template_id", "message": "no such template"}]) from exc
-    rule = Rule.model_validate({**request.model_dump(), "id": new_id(), "status": "draft", "budget_used": 0,
-                                "created_at": now, "updated_at": now})
+    rule = RuleView.model_validate({**request.model_dump(), "id": new_id(), "status": "draft", "budget_used": 0,
+                                    "created_at": now, "updated_at": now})
     repository.create_rule(rule, idem)
     return rule
 
 
-def get_rule(rule_id: str) -> Rule:
-    rule = repository.get_rule(rule_id, consistent=True)
+def get_rule(rule_id: str) -> RuleView:
+    rule = repository.get_rule(rule_id)
     if rule is None:
         raise NotFound("No rebate rule with this id.")
     return rule
 
 
-def list_rules(query: RuleListQuery) -> Page[Rule]:
+def list_rules(query: RuleListQuery) -> Page[RuleView]:
     items, cursor = repository.list_rules(query.status, query.limit, query.cursor)
-    return Page[Rule](items=items, next_cursor=cursor)
+    return Page[RuleView](items=items, next_cursor=cursor)
 
 
-def change_rule_status(rule_id: str, action: str, now: datetime) -> Rule:
+def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
     return repository.change_rule_status(rule_id, action, now)
 
 

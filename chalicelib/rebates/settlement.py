@@ -10,18 +10,20 @@ Payment (one `PaymentEvent` of type payment):
 1. record the payment with the rules live at `paid_at` (a snapshot: resuming later uses
    the same rules) and the provider's event id, once;
 2. redeem the order's coupons (coupons.service.redeem_order, idempotent on the payment);
-3. per rule, one transaction: the rebate record, the cap counters, and the credit to the
-   account with its ledger entries, or the scheduled 全返 instalments; a voucher reward is
-   granted through coupons.service.grant_one (idempotent on its grant_ref) first;
+3. per rule, one transaction: the rebate record, the cap counters, the rule's totals
+   (rebated payments, rebate cost, sales driven), and the credit to the account with its
+   ledger entries, or the scheduled 全返 instalments; a voucher reward is granted through
+   coupons.service.grant_one (idempotent on its grant_ref) first;
 4. mark the payment `applied`: from then on refunds may compute clawbacks.
 
 Refund: settle the payment first (a refund can overtake its payment's last steps), move
 the payment's refunded total once per refund id (a cumulative total is a high-water
 mark), then bring every rebate to what the refunded total calls for: the granted amount
 times refunded/paid, rounded down, minus what was taken already; unreleased instalments
-cancelled first (latest first), the rest from the account (shortfall -> debt); vouchers
-revoked once the kept amount is below their threshold; on a full refund the order's
-coupons are restored (coupons.service.restore_order).
+cancelled first (latest first), the rest from the account (shortfall -> debt), the rule's
+totals lowered in the same transaction; vouchers revoked once the kept amount is below
+their threshold; on a full refund the order's coupons are restored
+(coupons.service.restore_order).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from chalicelib.rebates import ledger, policy, repository, retry
 from chalicelib.rebates.models import (
     InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, VoucherReward,
 )
-from chalicelib.rebates.repository import AccountChange, AlreadyDone, CapCounter
+from chalicelib.rebates.repository import AccountChange, AlreadyDone, CapCounter, TotalsChange
 
 DAILY_CAP_KEPT = timedelta(days=8)
 RELEASE_BATCH = 100
@@ -152,20 +154,21 @@ def _grant(payment: Payment, rule: Rule, computed: int, now: datetime) -> None:
     caps = _caps(payment, rule)
     granted = policy.within_caps(computed, [cap.limit - repository.cap_used(cap) for cap in caps])
     rebate = Rebate(payment_ref=payment.payment_ref, rule_id=rule.id, user_id=payment.user_id, asset=rule.asset,
-                    computed=computed, amount=granted, created_at=now)
+                    computed=computed, amount=granted, counted=granted > 0, created_at=now)
     if granted == 0:
-        repository.record_rebate(rebate)
+        repository.record_rebate(rebate, None, now)
         return
+    totals = TotalsChange(rebated_payments=1, rebate_cost=granted, sales_driven=payment.amount)
     if rule.kind == "full_return":
         assert rule.installments and rule.period_days
         plan = policy.schedule(granted, rule.installments, rule.period_days, payment.paid_at)
         rebate.plan = [PlannedPart(number=p.number, due_at=p.due_at, amount=p.amount) for p in plan]
-        repository.grant_rebate(rebate, caps, None, [], now)
+        repository.grant_rebate(rebate, caps, None, [], totals, now)
     else:
         assert rule.asset is not None
         change, entries = ledger.credit(payment.user_id, rule.asset, granted, repository.get_account(payment.user_id),
                                         "rebate", payment.payment_ref, rule.id, now)
-        repository.grant_rebate(rebate, caps, change, entries, now)
+        repository.grant_rebate(rebate, caps, change, entries, totals, now)
     count("RebateGranted", kind=rule.kind)
 
 
@@ -181,8 +184,11 @@ def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime
             logger.warning("rebate voucher not granted", extra={"payment_ref": payment.payment_ref,
                                                                 "rule_id": rule.id, "error": type(exc).__name__})
             rebate.voucher_state = "refused"
+    rebate.counted = rebate.voucher_state == "granted"
+    # A voucher's cost is the discount it gives when used (its template's counters), not fen now.
+    totals = TotalsChange(rebated_payments=1, sales_driven=payment.amount) if rebate.counted else None
     try:
-        repository.record_rebate(rebate)
+        repository.record_rebate(rebate, totals, now)
     except AlreadyDone:
         return
 
@@ -225,16 +231,26 @@ def _record_refund(event: PaymentEvent, now: datetime) -> None:
 
 
 def _take_back(payment: Payment, rule_id: str, now: datetime) -> None:
-    """Bring one rebate to what the payment's refunded total calls for (read afresh)."""
+    """Bring one rebate, and its rule's totals, to what the payment's refunded total calls
+    for (the rebate read afresh; a `payment` older than the rebate's last change changes nothing)."""
     rebate = repository.get_rebate(payment.payment_ref, rule_id)
     assert rebate is not None
+    reduction = 0
+    if rebate.asset is not None:
+        due = policy.clawback_due(rebate.amount, payment.refunded, payment.amount)
+        reduction = max(due - rebate.clawed - rebate.cancelled, 0)
+    refunds_counted = max(rebate.refunds_counted, payment.refunded) if rebate.counted else rebate.refunds_counted
+    if reduction > 0 or refunds_counted > rebate.refunds_counted:
+        _reduce(payment, rebate, reduction, refunds_counted, now)
     if rebate.asset is None:
         _maybe_revoke(payment, rebate, now)
-        return
-    reduction = policy.clawback_due(rebate.amount, payment.refunded, payment.amount) - rebate.clawed - rebate.cancelled
-    if reduction <= 0:
-        return
-    pending = [i for i in repository.instalments_of(rebate) if i.status == "pending"] if rebate.plan else []
+
+
+def _reduce(payment: Payment, rebate: Rebate, reduction: int, refunds_counted: int, now: datetime) -> None:
+    """One transaction: `reduction` taken from the rebate (unreleased instalments first,
+    latest first, then the account) and the rule's totals brought to `refunds_counted`."""
+    planned = rebate.plan and reduction > 0
+    pending = [i for i in repository.instalments_of(rebate) if i.status == "pending"] if planned else []
     shrunk = policy.reduce_pending([i.amount for i in pending], reduction)
     cancellations: list[tuple[InstalmentRecord, int]] = [
         (instalment, new) for instalment, new in zip(pending, shrunk) if new != instalment.amount]
@@ -243,11 +259,22 @@ def _take_back(payment: Payment, rule_id: str, now: datetime) -> None:
     change: AccountChange | None = None
     entries: list[LedgerEntry] = []
     if clawed > 0:
+        assert rebate.asset is not None  # a voucher's rebate has no reduction
         change, entries = ledger.debit(payment.user_id, rebate.asset, clawed, repository.get_account(payment.user_id),
                                        "clawback", payment.payment_ref, rebate.rule_id, now)
-    repository.claw_back(rebate, rebate.clawed + clawed, rebate.cancelled + cancelled, cancellations, change,
-                         entries, now)
-    count("RebateClawedBack")
+    totals = _refund_totals(payment, rebate, reduction, refunds_counted) if rebate.counted else None
+    repository.claw_back(rebate, rebate.clawed + clawed, rebate.cancelled + cancelled, refunds_counted,
+                         cancellations, change, entries, totals, now)
+    if reduction:
+        count("RebateClawedBack")
+
+
+def _refund_totals(payment: Payment, rebate: Rebate, reduction: int, refunds_counted: int) -> TotalsChange:
+    """What refunds take off the rule's totals: the rebate they reduce (cost), what was refunded
+    since last counted (sales driven), and, refunded in full, the payment itself."""
+    refunded_in_full = rebate.refunds_counted < payment.amount <= refunds_counted
+    return TotalsChange(rebated_payments=-1 if refunded_in_full else 0, rebate_cost=-reduction,
+                        sales_driven=rebate.refunds_counted - refunds_counted)
 
 
 def _maybe_revoke(payment: Payment, rebate: Rebate, now: datetime) -> None:

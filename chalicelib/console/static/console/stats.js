@@ -1,8 +1,9 @@
 // Campaign statistics. Every figure comes from the API: the templates' counters (claimed,
-// redeemed) and the rebate rules' budget_used. What the API does not report is said, not drawn.
+// redeemed) and the rebate rules' budget_used and totals (rebated_payments, rebate_cost,
+// sales_driven). What the API does not report is said, not drawn.
 import { barChart } from "./charts.js";
 import { dataTable, h, say } from "./dom.js";
-import { formatCount, formatFen, formatRate, rateBp } from "./format.js";
+import { formatBp, formatCount, formatFen, formatRate, rateBp } from "./format.js";
 
 const TOP = 12;
 
@@ -81,23 +82,105 @@ function couponStats(templates, width) {
   ];
 }
 
+// --- rebates -------------------------------------------------------------------------------
+
+// An amount in the reward's unit: fen for balance, points for points.
+function rewardAmount(value, reward) {
+  return reward === "points" ? `${formatCount(value)} points` : formatFen(value);
+}
+
+const isVoucher = (rule) => typeof rule.reward !== "string";
+
 function rebateStats(rules, width) {
+  return [h("h3", {}, "Rebates"), ...budgetStats(rules, width), ...costAgainstSales(rules, width)];
+}
+
+function budgetStats(rules, width) {
   const budgeted = rules.filter((r) => r.caps.budget);
-  const amount = (value, reward) => (reward === "points" ? `${formatCount(value)} points` : formatFen(value));
+  if (!budgeted.length) return [h("p", { class: "empty" }, "No rebate rule has a budget cap.")];
+  return [barChart({
+    title: "Rebate budget used per rule",
+    series: [{ name: "budget used", class: "budget" }],
+    rows: budgeted.map((r) => ({
+      label: `${r.name}: ${rewardAmount(r.budget_used, r.reward)} of ${rewardAmount(r.caps.budget, r.reward)}`,
+      values: [rateBp(r.budget_used, r.caps.budget)],
+      texts: [formatRate(r.budget_used, r.caps.budget)],
+    })),
+    max: 10000,
+    width,
+  })];
+}
+
+// Sums of a field over rules.
+const total = (rules, field) => rules.reduce((sum, r) => sum + r[field], 0);
+
+// The rules' totals (rebate_cost, sales_driven, rebated_payments, all net of refunds): overall
+// figures, cost against sales per rule, the effective return rate per rule, and a table of all.
+function costAgainstSales(rules, width) {
+  const earning = rules.filter((r) => r.sales_driven > 0).sort((a, b) => b.sales_driven - a.sales_driven);
+  const parts = [h("h4", { id: "rebate-cost-title" }, "Rebate cost against sales driven"), overallFigures(rules)];
+  if (!earning.length) {
+    return [...parts, h("p", { class: "empty" }, "No payment has earned a rebate yet, so there is nothing to chart.")];
+  }
+  const top = earning.slice(0, TOP);
+  const scope = earning.length > TOP ? `the ${TOP} rules with most sales of ${earning.length}` : "rules with sales";
+  const rated = top.filter((r) => !isVoucher(r));
+  const rates = rated.map((r) => rateBp(r.rebate_cost, r.sales_driven));
   return [
-    h("h3", {}, "Rebates"),
-    budgeted.length ? barChart({
-      title: "Rebate budget used per rule",
-      series: [{ name: "budget used", class: "budget" }],
-      rows: budgeted.map((r) => ({
-        label: `${r.name}: ${amount(r.budget_used, r.reward)} of ${amount(r.caps.budget, r.reward)}`,
-        values: [rateBp(r.budget_used, r.caps.budget)],
-        texts: [formatRate(r.budget_used, r.caps.budget)],
+    ...parts,
+    barChart({
+      title: `Rebate cost and sales driven per rule (${scope})`,
+      series: [{ name: "rebate cost", class: "cost" }, { name: "sales driven", class: "sales" }],
+      rows: top.map((r) => ({
+        label: r.name,
+        values: [r.rebate_cost, r.sales_driven],
+        texts: [isVoucher(r) ? "vouchers" : rewardAmount(r.rebate_cost, r.reward), formatFen(r.sales_driven)],
       })),
-      max: 10000,
+      max: Math.max(...top.map((r) => Math.max(r.rebate_cost, r.sales_driven))),
       width,
-    }) : h("p", { class: "empty" }, "No rebate rule has a budget cap, so no rebate cost is reported."),
-    h("p", { class: "hint" }, "Rebate cost against sales driven is not shown: the API reports what a rule has given only as "
-      + "budget_used, and only for rules with a budget cap, and it reports no sales (amounts paid) per rule."),
+    }),
+    rated.length ? barChart({
+      title: "Effective return rate per rule, rebate cost ÷ sales driven (bars scaled to the highest)",
+      series: [{ name: "return rate", class: "rate" }],
+      rows: rated.map((r, i) => ({
+        label: r.name,
+        values: [rates[i]],
+        texts: [`${formatBp(rates[i])}${r.reward === "points" ? " in points" : ""}`],
+      })),
+      max: Math.max(...rates),
+      width,
+    }) : null,
+    dataTable([
+      { label: "Rule", cell: (r) => r.name },
+      { label: "Reward", cell: (r) => (isVoucher(r) ? "voucher" : r.reward) },
+      { label: "Status", cell: (r) => r.status },
+      { label: "Payments rebated", num: true, cell: (r) => formatCount(r.rebated_payments) },
+      { label: "Rebate cost", num: true, cell: (r) => (isVoucher(r) ? "vouchers" : rewardAmount(r.rebate_cost, r.reward)) },
+      { label: "Sales driven", num: true, cell: (r) => formatFen(r.sales_driven) },
+      { label: "Return rate", num: true, cell: (r) => (isVoucher(r) ? "–" : formatRate(r.rebate_cost, r.sales_driven)) },
+    ], earning, ""),
+    h("p", { class: "hint" }, "Net of refunds: a refund lowers a rule's cost by what it takes back and its sales by "
+      + "what it refunds; a payment refunded in full no longer counts. A payment that earned several rules counts "
+      + "in each. Points are drawn one point to one fen, as rules compute them. A voucher's cost shows in its "
+      + "template's redemptions, not here."),
   ];
+}
+
+// Overall: money rebates (balance) against the sales they drove, and points the same way.
+function overallFigures(rules) {
+  const cash = rules.filter((r) => r.reward === "balance");
+  const points = rules.filter((r) => r.reward === "points");
+  const vouchers = rules.filter(isVoucher);
+  const cashCost = total(cash, "rebate_cost");
+  const cashSales = total(cash, "sales_driven");
+  return h("div", { class: "figures", id: "rebate-overall" },
+    figure("Rebate cost (balance)", formatFen(cashCost)),
+    figure("Sales driven (balance rules)", formatFen(cashSales)),
+    figure("Effective return rate", formatRate(cashCost, cashSales)),
+    points.some((r) => r.sales_driven > 0) ? [
+      figure("Points given", formatCount(total(points, "rebate_cost"))),
+      figure("Points return rate", formatRate(total(points, "rebate_cost"), total(points, "sales_driven"))),
+    ] : null,
+    vouchers.some((r) => r.sales_driven > 0)
+      ? figure("Payments earning a voucher", formatCount(total(vouchers, "rebated_payments"))) : null);
 }
