@@ -376,7 +376,7 @@ def test_cancelled_instalments_lower_the_cost_of_a_full_return_rule():
     assert totals(rule) == (1, 1000, 1000)  # the whole scheduled amount is committed at once
     refund("r1", amount=500)
     assert totals(rule) == (1, 500, 500)
-    settlement.release_due(NOW + timedelta(days=365))
+    release(NOW + timedelta(days=365))
     assert totals(rule) == (1, 500, 500)    # releasing costs nothing more
 
 
