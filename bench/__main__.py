@@ -14,7 +14,7 @@ import platform
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["bench.cold_start", "bench.claim", "bench.flash_sale", "bench.sweep"]
+BENCHMARKS = ["bench.cold_start", "bench.claim", "bench.webhook", "bench.flash_sale", "bench.sweep"]
 RESULTS = Path(__file__).with_name("results.md")
 
 
