@@ -1,5 +1,6 @@
 """What the benchmarks share: a serialized moto server in its own process (so it has its own
-core and its memory can be read), the service's environment pointed at it, and tokens."""
+core and its memory can be read: bench.memory notes its peak as it stops), the service's
+environment pointed at it, and tokens."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from bench import memory
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = {
@@ -35,10 +38,8 @@ class MotoProcess:
         self.url = line.strip().rsplit(" ", 1)[-1]
 
     def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        peak = memory.peak_rss_mb(self.process.pid)
+        return float("nan") if peak is None else peak
 
     def stop(self) -> None:
         """Terminate; kill if it has not ended in 10 s (a server holding 100k items can take
@@ -67,6 +68,7 @@ def local_aws() -> Iterator[MotoProcess]:
     try:
         yield moto
     finally:
+        memory.note_moto_peak(memory.peak_rss_mb(moto.process.pid))
         moto.stop()
         os.environ.clear()
         os.environ.update(saved)

@@ -1,0 +1,324 @@
+"""A crash between two steps of the payment flow, at every step: nothing lost, nothing doubled.
+
+Settlement is a sequence of DynamoDB writes (record the payment and its event, use the
+order's coupons and card, note the outcome, one transaction per rule's rebate, mark the
+payment applied; for a refund: record it, claw back each rebate, revoke the voucher,
+restore the coupon and card). Here the function dies before its N-th write, for every N:
+the write raises out of the consumer (`LambdaDied`, as a timeout or an out-of-memory kill
+would end the invocation), so SQS keeps the message; then the same message is delivered
+again with no fault, and the whole table must equal what one fault-free delivery leaves.
+
+A crash after a write committed leaves the same table as a crash before the next write,
+so these positions are every state a crash can leave. The fault-free reference runs once
+per flow in a moto of its own; each crash test loads the reference's starting table (ids
+and all) into a fresh moto and reads the same clock. Ids minted during settlement (ledger
+entries, card log entries, the voucher coupon) are compared as `<new id>`, and the table
+as a multiset of items, so two ledger entries where there should be one still differ.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from moto import mock_aws
+
+from chalicelib import dynamo
+from chalicelib.coupons import keys as coupon_keys
+from chalicelib.coupons import service as coupons
+from chalicelib.coupons.models import HoldRequest
+from chalicelib.payments import consumer
+from chalicelib.payments.models import PaymentEvent
+from chalicelib.rebates import service as rebates
+from chalicelib.rebates import settlement
+from chalicelib.rebates.models import WithdrawalCreate
+from dev.bootstrap import bootstrap
+from tests.checkout_helpers import card, give, lock_request
+from tests.conftest import reset_clients
+from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
+
+WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+EXPIRY_SHARD = re.compile(re.escape(coupon_keys.EXPIRY_PREFIX) + r"\d+")  # a hash of the coupon id
+PAID = 20000
+REFUNDED_AT = NOW + timedelta(days=11)  # after the first 全返 instalment was released
+
+
+class LambdaDied(Exception):
+    """The function stopped here: nothing after this point of the invocation ran."""
+
+
+class Writes:
+    """A hook on the service's DynamoDB client, run before each call is built (once per call,
+    whatever botocore retries): records each write (operation and the kinds of items it
+    touches) and makes the write at position `crash_at` (counted from 0) raise instead."""
+
+    def __init__(self, crash_at: int | None = None) -> None:
+        self.crash_at = crash_at
+        self.seen: list[str] = []
+        self.crashed = False
+
+    def __call__(self, params: dict[str, Any], model, **_) -> None:
+        if model.name not in WRITE_OPERATIONS:
+            return
+        if len(self.seen) == self.crash_at and not self.crashed:
+            self.crashed = True
+            raise LambdaDied(f"before write {self.crash_at + 1}: {describe(model.name, params)}")
+        self.seen.append(describe(model.name, params))
+
+    def __enter__(self) -> Writes:
+        dynamo.client().meta.events.register_first("before-parameter-build.dynamodb", self)
+        return self
+
+    def __exit__(self, *_) -> None:
+        dynamo.client().meta.events.unregister("before-parameter-build.dynamodb", self)
+
+
+def describe(operation: str, params: dict[str, Any]) -> str:
+    """`Transact[Put EVT/EVT, Put PAY/PAY]`: each item's action and key prefixes."""
+    def item(action: str, request: dict[str, Any]) -> str:
+        key = request.get("Key") or request["Item"]
+        return f"{action} {key['PK']['S'].split('#')[0]}/{key['SK']['S'].split('#')[0]}"
+
+    if operation == "TransactWriteItems":
+        return "Transact[" + ", ".join(item(*next(iter(i.items()))) for i in params["TransactItems"]) + "]"
+    return item(operation.removesuffix("Item"), params)
+
+
+# --- the world: one order paying with a coupon and a card, four rules -----------------------
+
+def build_world() -> dict[str, Any]:
+    """A locked coupon and a card hold for order-pay_1, and four live rules (distinct end times,
+    so that a payment lists them in this order): balance with caps, points, 全返, a voucher."""
+    coupon = give("alice")
+    coupons.lock_coupon("alice", coupon.id, lock_request("order-pay_1", PAID), NOW)
+    gift_card = card("alice", value=5000)
+    coupons.hold_card("alice", gift_card.id, HoldRequest(order_id="order-pay_1", amount=3000), NOW)
+    voucher_template = give("ops-seed").template_id
+    ends = [(NOW + timedelta(days=30 + i)).isoformat() for i in range(4)]
+    live_rule(name="balance", ratio_bp=500, caps={"per_order": 800, "budget": 100000}, ends_at=ends[0])
+    live_rule(name="points", kind="threshold", ratio_bp=None, threshold={"min_paid": 5000, "amount": 300},
+              reward="points", ends_at=ends[1])
+    live_rule(name="full return", kind="full_return", ratio_bp=1000, installments=3, period_days=10,
+              ends_at=ends[2])
+    live_rule(name="voucher", kind="threshold", ratio_bp=None, threshold={"min_paid": 10000},
+              reward={"voucher_template_id": voucher_template}, ends_at=ends[3])
+    return {"coupon_ids": [coupon.id, gift_card.id]}
+
+
+def the_payment(world: dict[str, Any]) -> PaymentEvent:
+    return payment_event("pay_1", PAID, coupon_ids=world["coupon_ids"])
+
+
+def the_refund() -> PaymentEvent:
+    return refund_event("r1", "pay_1", amount=PAID, at=REFUNDED_AT)
+
+
+# --- the table --------------------------------------------------------------------------------
+
+def table_items() -> list[dict[str, Any]]:
+    ddb, items, start = boto3.client("dynamodb"), [], {}
+    while True:
+        page = ddb.scan(TableName=os.environ["MALL_TABLE"], ConsistentRead=True, **start)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def load(items: list[dict[str, Any]]) -> None:
+    """Fill the (empty) table with `items`, ids and all."""
+    ddb = boto3.client("dynamodb")
+    for item in items:
+        ddb.put_item(TableName=os.environ["MALL_TABLE"], Item=item)
+
+
+def normalized(items: list[dict[str, Any]], known_ids: set[str]) -> Counter[str]:
+    """The table as a multiset of items, ids minted after `known_ids` replaced by `<new id>`
+    (and the expiry shard, which a new coupon's id picks)."""
+    def text(item: dict[str, Any]) -> str:
+        raw = EXPIRY_SHARD.sub("<shard>", json.dumps(item, sort_keys=True))
+        return ULID.sub(lambda m: m.group() if m.group() in known_ids else "<new id>", raw)
+
+    return Counter(text(item) for item in items)
+
+
+def one(items: list[dict[str, Any]], pk: str, sk: str) -> dict[str, Any]:
+    [found] = [dynamo.from_item(i) for i in items if i["PK"]["S"] == pk and i["SK"]["S"] == sk]
+    return found
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+def sqs_event(event: PaymentEvent, receive_count: int) -> dict[str, Any]:
+    return {"Records": [{
+        "messageId": "m-1", "receiptHandle": f"rh-{receive_count}", "body": event.model_dump_json(),
+        "md5OfBody": "x", "attributes": {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1",
+                                         "SenderId": "s", "ApproximateFirstReceiveTimestamp": "1"},
+        "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:mall-test-payment-events",
+    }]}
+
+
+Deliver = Callable[..., None]
+
+
+def delivery(client, monkeypatch: pytest.MonkeyPatch) -> Deliver:
+    """deliver(event, at, receive_count=1): the consumer function invoked with one SQS message,
+    reading the clock as `at` (a crash run and its reference must see the same time)."""
+    def deliver(event: PaymentEvent, at: datetime, receive_count: int = 1) -> None:
+        monkeypatch.setattr(consumer, "utcnow", lambda: at)
+        client.lambda_.invoke("payment_events", sqs_event(event, receive_count))
+
+    return deliver
+
+
+@pytest.fixture
+def deliver(api, monkeypatch) -> Deliver:
+    return delivery(api.client, monkeypatch)
+
+
+@dataclass
+class Reference:
+    """One fault-free delivery of `event` at `at`: the table before and after, and its writes."""
+
+    event: PaymentEvent
+    at: datetime
+    start: list[dict[str, Any]]
+    end: list[dict[str, Any]]
+    writes: list[str]
+
+
+def fault_free(prepare: Callable[[Deliver], tuple[PaymentEvent, datetime]]) -> Reference:
+    """In a moto of its own (built once per module: every crash test compares with it),
+    `prepare` builds the table and names the event; then one delivery with no fault."""
+    from chalice.test import Client
+
+    from app import app
+
+    with mock_aws(), pytest.MonkeyPatch.context() as monkeypatch:
+        reset_clients()
+        bootstrap(os.environ)
+        with Client(app, stage_name="test") as client:
+            deliver = delivery(client, monkeypatch)
+            event, at = prepare(deliver)
+            start = table_items()
+            with Writes() as writes:
+                deliver(event, at)
+            end = table_items()
+    reset_clients()
+    return Reference(event, at, start, end, writes.seen)
+
+
+def crash_then_redeliver(deliver: Deliver, reference: Reference, crash_at: int) -> None:
+    """From the reference's starting table, the first delivery dies before write `crash_at`
+    and fails (SQS keeps the message); the second, with no fault, is SQS handing the same
+    message over again."""
+    load(reference.start)
+    with Writes(crash_at) as writes, pytest.raises(BatchProcessingError):
+        deliver(reference.event, reference.at, receive_count=1)
+    assert writes.crashed, f"the delivery made only {len(writes.seen)} writes"
+    deliver(reference.event, reference.at, receive_count=2)
+
+
+def assert_same_table_as(reference: Reference) -> None:
+    known_ids = set(ULID.findall(json.dumps(reference.start)))
+    expected, actual = normalized(reference.end, known_ids), normalized(table_items(), known_ids)
+    assert {"lost": sorted((expected - actual).elements()), "extra": sorted((actual - expected).elements())} == {
+        "lost": [], "extra": []}
+
+
+def positions(writes: list[tuple[str, str]]):
+    return pytest.mark.parametrize("crash_at", range(len(writes)),
+                                   ids=[f"before write {n + 1}, {label}" for n, (label, _) in enumerate(writes)])
+
+
+# --- the payment ------------------------------------------------------------------------------
+
+PAYMENT_WRITES = [
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY]"),
+    ("coupon used", "Transact[Update USER/CPN, Update TPL/TPL, Update USER/PAY]"),
+    ("card hold spent", "Transact[Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG, Update USER/PAY]"),
+    ("coupons outcome noted", "Update PAY/PAY"),
+    ("balance rebate", "Transact[Put PAY/REBATE, Update RULE/ORDER, Update RULE/RULE, Update ACCT/ACCOUNT, "
+                       "Put ACCT/LEDGER]"),
+    ("points rebate", "Transact[Put PAY/REBATE, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("full-return instalments", "Transact[Put PAY/REBATE, Put ACCT/INST, Put ACCT/INST, Put ACCT/INST]"),
+    ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN]"),
+    ("voucher rebate recorded", "Put PAY/REBATE"),
+    ("payment applied", "Update PAY/PAY"),
+]
+
+
+@pytest.fixture(scope="module")
+def paid():
+    return fault_free(lambda deliver: (the_payment(build_world()), NOW))
+
+
+def test_a_fault_free_payment_settles_in_these_writes(paid):
+    """The reference the crash tests compare with: every step does its part, once."""
+    assert paid.writes == [signature for _, signature in PAYMENT_WRITES]
+    account = one(paid.end, "ACCT#alice", "ACCOUNT")
+    assert (account["balance"], account["points"]) == (800, 300)
+    coupon_id, card_id = paid.event.coupon_ids
+    assert one(paid.end, "USER#alice", f"CPN#{coupon_id}")["status"] == "used"
+    assert one(paid.end, "USER#alice", f"CPN#{card_id}")["balance"] == 2000
+
+
+@positions(PAYMENT_WRITES)
+def test_a_payment_redelivered_after_a_crash_ends_as_one_fault_free_delivery(paid, deliver, crash_at):
+    crash_then_redeliver(deliver, paid, crash_at)
+    assert_same_table_as(paid)
+
+
+# --- the refund -------------------------------------------------------------------------------
+
+REFUND_WRITES = [
+    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY]"),
+    ("balance clawed back, partly as debt",
+     "Transact[Update PAY/REBATE, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
+    ("points clawed back", "Transact[Update PAY/REBATE, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("instalments cancelled, released part owed as debt",
+     "Transact[Update PAY/REBATE, Update ACCT/INST, Update ACCT/INST, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("voucher revoked", "Update USER/CPN"),
+    ("voucher rebate marked revoked", "Update PAY/REBATE"),
+    ("coupon restored", "Transact[Update USER/CPN, Update TPL/TPL]"),
+    ("card amount returned", "Transact[Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG]"),
+]
+
+
+@pytest.fixture(scope="module")
+def refunded():
+    """The payment settled, its first 全返 instalment (666) released, and 1,000 of the balance
+    (800 + 666) frozen by a withdrawal; then the full refund, whose clawbacks of 1,466 find
+    466 and leave the rest as debt."""
+    def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
+        deliver(the_payment(build_world()), NOW)
+        assert settlement.release_due(NOW + timedelta(days=10)) == 1
+        rebates.request_withdrawal("alice", WithdrawalCreate(amount=1000), NOW + timedelta(days=10), None)
+        return the_refund(), REFUNDED_AT
+
+    return fault_free(prepare)
+
+
+def test_a_fault_free_full_refund_settles_in_these_writes(refunded):
+    assert refunded.writes == [signature for _, signature in REFUND_WRITES]
+    account = one(refunded.end, "ACCT#alice", "ACCOUNT")
+    assert (account["balance"], account["frozen"], account["debt"], account["points"]) == (0, 1000, 1000, 0)
+    alices = [dynamo.from_item(i) for i in refunded.end if i["PK"]["S"] in ("USER#alice", "ACCT#alice")]
+    assert sorted(i["status"] for i in alices if i["SK"].startswith("INST#")) == ["cancelled", "cancelled", "released"]
+    assert sorted(i["status"] for i in alices if i["SK"].startswith("CPN#")) == ["revoked", "unused", "unused"]
+
+
+@positions(REFUND_WRITES)
+def test_a_refund_redelivered_after_a_crash_ends_as_one_fault_free_delivery(refunded, deliver, crash_at):
+    crash_then_redeliver(deliver, refunded, crash_at)
+    assert_same_table_as(refunded)
