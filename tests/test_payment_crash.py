@@ -35,10 +35,11 @@ from chalicelib import dynamo
 from chalicelib.coupons import keys as coupon_keys
 from chalicelib.coupons import service as coupons
 from chalicelib.coupons.models import HoldRequest
+from chalicelib.jobs import registry as jobs
+from chalicelib.jobs.budget import Unlimited
 from chalicelib.payments import consumer
 from chalicelib.payments.models import PaymentEvent
 from chalicelib.rebates import service as rebates
-from chalicelib.rebates import settlement
 from chalicelib.rebates.models import WithdrawalCreate
 from dev.bootstrap import bootstrap
 from tests.checkout_helpers import card, give, lock_request
@@ -47,7 +48,9 @@ from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
-EXPIRY_SHARD = re.compile(re.escape(coupon_keys.EXPIRY_PREFIX) + r"\d+")  # a hash of the coupon id
+# The due-index shards a coupon is listed under are a hash of its id.
+EXPIRY_SHARD = re.compile("(" + "|".join(re.escape(prefix) for prefix in (
+    coupon_keys.EXPIRY_PREFIX, coupon_keys.REMINDER_PREFIX, coupon_keys.LOCK_PREFIX)) + r")\d+")
 PAID = 20000
 REFUNDED_AT = NOW + timedelta(days=11)  # after the first 全返 instalment was released
 
@@ -143,7 +146,7 @@ def load(items: list[dict[str, Any]]) -> None:
 
 def normalized(items: list[dict[str, Any]], known_ids: set[str]) -> Counter[str]:
     """The table as a multiset of items, ids minted after `known_ids` replaced by `<new id>`
-    (and the expiry shard, which a new coupon's id picks)."""
+    (and the due-index shards, which a new coupon's id picks)."""
     def text(item: dict[str, Any]) -> str:
         raw = EXPIRY_SHARD.sub("<shard>", json.dumps(item, sort_keys=True))
         return ULID.sub(lambda m: m.group() if m.group() in known_ids else "<new id>", raw)
@@ -250,10 +253,11 @@ PAYMENT_WRITES = [
     ("coupons outcome noted", "Update PAY/PAY"),
     ("balance rebate", "Transact[Put PAY/REBATE, Update RULE/ORDER, Update RULE/RULE, Update ACCT/ACCOUNT, "
                        "Put ACCT/LEDGER]"),
-    ("points rebate", "Transact[Put PAY/REBATE, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
-    ("full-return instalments", "Transact[Put PAY/REBATE, Put ACCT/INST, Put ACCT/INST, Put ACCT/INST]"),
+    ("points rebate", "Transact[Put PAY/REBATE, Update RULE/STATS, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("full-return instalments", "Transact[Put PAY/REBATE, Update RULE/STATS, Put ACCT/INST, Put ACCT/INST, "
+                                "Put ACCT/INST]"),
     ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN]"),
-    ("voucher rebate recorded", "Put PAY/REBATE"),
+    ("voucher rebate recorded", "Transact[Put PAY/REBATE, Update RULE/STATS]"),
     ("payment applied", "Update PAY/PAY"),
 ]
 
@@ -284,10 +288,12 @@ def test_a_payment_redelivered_after_a_crash_ends_as_one_fault_free_delivery(pai
 REFUND_WRITES = [
     ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY]"),
     ("balance clawed back, partly as debt",
-     "Transact[Update PAY/REBATE, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
-    ("points clawed back", "Transact[Update PAY/REBATE, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+     "Transact[Update PAY/REBATE, Update RULE/STATS, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
+    ("points clawed back", "Transact[Update PAY/REBATE, Update RULE/STATS, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
     ("instalments cancelled, released part owed as debt",
-     "Transact[Update PAY/REBATE, Update ACCT/INST, Update ACCT/INST, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+     "Transact[Update PAY/REBATE, Update RULE/STATS, Update ACCT/INST, Update ACCT/INST, Update ACCT/ACCOUNT, "
+     "Put ACCT/LEDGER]"),
+    ("voucher rule's totals lowered", "Transact[Update PAY/REBATE, Update RULE/STATS]"),
     ("voucher revoked", "Update USER/CPN"),
     ("voucher rebate marked revoked", "Update PAY/REBATE"),
     ("coupon restored", "Transact[Update USER/CPN, Update TPL/TPL]"),
@@ -302,7 +308,7 @@ def refunded():
     466 and leave the rest as debt."""
     def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
         deliver(the_payment(build_world()), NOW)
-        assert settlement.release_due(NOW + timedelta(days=10)) == 1
+        assert jobs.run("release-instalments", NOW + timedelta(days=10), Unlimited()).changed == 1
         rebates.request_withdrawal("alice", WithdrawalCreate(amount=1000), NOW + timedelta(days=10), None)
         return the_refund(), REFUNDED_AT
 
