@@ -10,7 +10,7 @@ from chalice import Blueprint
 from chalicelib.clock import to_utc, utcnow
 from chalicelib.models import ResourceId
 from chalicelib.observability import logger
-from chalicelib.rebates import service, settlement
+from chalicelib.rebates import service
 from chalicelib.rebates.models import (
     Account, LedgerEntry, Rule, RuleCreate, RuleListQuery, Withdrawal, WithdrawalCreate, WithdrawalListQuery,
 )
@@ -94,6 +94,8 @@ def reject_withdrawal(ctx: RequestContext, withdrawal_id: ResourceId) -> Withdra
 @bp.schedule("rate(1 hour)")
 def release_instalments(event) -> None:
     """Release the 全返 instalments that are due, as of the scheduled time (a re-run is harmless)."""
+    from chalicelib.rebates import settlement  # loaded by the functions that settle only (cold start)
+
     now = _event_time(event.time) or utcnow()
     logger.info("instalments released", extra={"released": settlement.release_due(now), "as_of": now.isoformat()})
 
