@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Settings(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built by the first get_settings(), not at import
+
     stage: str = "dev"
     table_name: str = Field(min_length=3)
     idempotency_ttl_seconds: int = 24 * 3600

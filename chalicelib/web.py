@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Callable, Generic, TypeVar, get_type_hints
 
 from chalice import Response
@@ -37,21 +38,53 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Endpoint:
-    """What `endpoint` registered: the OpenAPI document is built from these."""
+    """What `endpoint` registered: requests are served and the OpenAPI document is built from it.
+
+    Everything that comes from the view's type hints (its body, query, path and response
+    types, and the pydantic validators for them) is resolved on first use and cached here,
+    not when the module is imported: every Lambda function imports every route module, so
+    building them at import made each cold start pay for every route's models. A cold
+    function builds only what its first requests touch (docs/architecture.md, Cold starts).
+    """
 
     path: str
     methods: tuple[str, ...]
     auth: str
     status: int
     summary: str
-    body: Any
-    query: Any
-    path_params: dict[str, Any]
-    response: Any
     idempotent: bool
     content_types: tuple[str, ...]
     produces: tuple[str, ...]
     failure: tuple[str, dict[str, Any]] | None
+    view: Callable[..., Any]
+
+    @cached_property
+    def hints(self) -> dict[str, Any]:
+        return get_type_hints(self.view, include_extras=True)
+
+    @property
+    def body(self) -> Any:
+        return self.hints.get("body")
+
+    @property
+    def query(self) -> Any:
+        return self.hints.get("query")
+
+    @property
+    def response(self) -> Any:
+        return self.hints.get("return")
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return {name: self.hints.get(name, str) for name in PATH_PARAM.findall(self.path)}
+
+    @cached_property
+    def path_adapters(self) -> dict[str, TypeAdapter]:
+        return {name: TypeAdapter(annotation) for name, annotation in self.path_params.items()}
+
+    @cached_property
+    def query_adapter(self) -> TypeAdapter | None:
+        return None if self.query is None else TypeAdapter(self.query)
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -70,13 +103,17 @@ class RequestContext:
         return self.principal.user_id
 
 
+# defer_build, here and on every model: a model's validator is built on its first use, not
+# at import (see `Endpoint`). Subclasses and parametrised pages (`Page[Coupon]`) inherit it.
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(defer_build=True)
+
     items: list[T]
     next_cursor: str | None
 
 
 class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, min_length=1, max_length=2048)
 
@@ -89,75 +126,72 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
 
     `produces` and `failure` only document a view that answers in its own format (a page,
     a CSV file, a payment provider's reply): its media types, and the media type and schema
-    of its refusals when they are not API.md's error shape.
+    of its refusals when they are not API.md's error shape. Registration reads no type
+    hints (see `Endpoint`): it costs a route table entry, not a validator.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        hints = get_type_hints(fn, include_extras=True)
-        body_model = hints.get("body")
-        query_model = hints.get("query")
-        path_adapters = {name: TypeAdapter(hints.get(name, str)) for name in PATH_PARAM.findall(path)}
+        spec = Endpoint(
+            path=path, methods=tuple(methods), auth=auth, status=status,
+            summary=(fn.__doc__ or fn.__name__.replace("_", " ")).strip().splitlines()[0],
+            idempotent=idempotent, content_types=tuple(content_types or ["application/json"]),
+            produces=produces, failure=failure, view=fn,
+        )
 
-        def view(**path_params: str) -> Response:
-            request = blueprint.current_request
+        def handle(**path_params: str) -> Response:
             try:
-                return _serve(request, path_params)
+                return _serve(spec, blueprint.current_request, path_params)
             except Exception as exc:  # noqa: BLE001 - every failure becomes an API.md error
                 return _error_response(exc)
 
-        def _serve(request: Request, path_params: dict[str, str]) -> Response:
-            principal = None if auth == PUBLIC else authenticate(request.headers)
-            if auth == OPERATOR:
-                require_operator(principal)
-            kwargs: dict[str, Any] = {
-                name: _validate(adapter, path_params[name], name) for name, adapter in path_adapters.items()
-            }
-            if body_model is not None:
-                kwargs["body"] = parse_body(body_model, request.raw_body)
-            if query_model is not None:
-                kwargs["query"] = _validate(TypeAdapter(query_model), dict(request.query_params or {}), None)
-            ctx = RequestContext(request=request, principal=principal, now=utcnow())
-            if idempotent and principal is not None:
-                ctx.idempotency = _idempotency(request, path, path_params, principal, ctx.now, status)
-                stored = ctx.idempotency and ctx.idempotency.lookup()
-                if stored:
-                    return _json(stored.status, stored.body, replayed=True)
-            try:
-                result = fn(ctx, **kwargs)
-            except idem.Replay:
-                stored = ctx.idempotency.lookup() if ctx.idempotency else None
-                if stored is None:
-                    raise
-                return _json(stored.status, stored.body, replayed=True)
-            except DomainError as exc:
-                code_status, _ = http_status_and_code(exc)
-                if ctx.idempotency is None or code_status != 409:
-                    raise
-                stored = ctx.idempotency.remember_refusal(code_status, _error_payload(exc))
-                return _json(stored.status, stored.body)
-            if result is None:
-                return Response(body="", status_code=204)
-            if isinstance(result, Response):  # a view answering in another format (text/csv)
-                return result
-            return _json(status, result.model_dump(mode="json") if isinstance(result, BaseModel) else result)
-
-        view.__name__ = fn.__name__
-        view.__doc__ = fn.__doc__
+        handle.__name__ = fn.__name__
+        handle.__doc__ = fn.__doc__
         route_kwargs: dict[str, Any] = {"methods": list(methods)}
         if content_types:
             route_kwargs["content_types"] = content_types
-        blueprint.route(path, **route_kwargs)(view)
-        ENDPOINTS.append(Endpoint(
-            path=path, methods=tuple(methods), auth=auth, status=status,
-            summary=(fn.__doc__ or fn.__name__.replace("_", " ")).strip().splitlines()[0],
-            body=body_model, query=query_model,
-            path_params={name: hints.get(name, str) for name in path_adapters}, response=hints.get("return"),
-            idempotent=idempotent, content_types=tuple(content_types or ["application/json"]),
-            produces=produces, failure=failure,
-        ))
+        blueprint.route(path, **route_kwargs)(handle)
+        ENDPOINTS.append(spec)
         return fn
 
     return register
+
+
+def _serve(endpoint: Endpoint, request: Request, path_params: dict[str, str]) -> Response:
+    """Authenticate, validate, run the view under the Idempotency-Key protocol, answer JSON."""
+    principal = None if endpoint.auth == PUBLIC else authenticate(request.headers)
+    if endpoint.auth == OPERATOR:
+        require_operator(principal)
+    kwargs: dict[str, Any] = {
+        name: _validate(adapter, path_params[name], name) for name, adapter in endpoint.path_adapters.items()
+    }
+    if endpoint.body is not None:
+        kwargs["body"] = parse_body(endpoint.body, request.raw_body)
+    if endpoint.query_adapter is not None:
+        kwargs["query"] = _validate(endpoint.query_adapter, dict(request.query_params or {}), None)
+    ctx = RequestContext(request=request, principal=principal, now=utcnow())
+    if endpoint.idempotent and principal is not None:
+        ctx.idempotency = _idempotency(request, endpoint.path, path_params, principal, ctx.now, endpoint.status)
+        stored = ctx.idempotency and ctx.idempotency.lookup()
+        if stored:
+            return _json(stored.status, stored.body, replayed=True)
+    try:
+        result = endpoint.view(ctx, **kwargs)
+    except idem.Replay:
+        stored = ctx.idempotency.lookup() if ctx.idempotency else None
+        if stored is None:
+            raise
+        return _json(stored.status, stored.body, replayed=True)
+    except DomainError as exc:
+        code_status, _ = http_status_and_code(exc)
+        if ctx.idempotency is None or code_status != 409:
+            raise
+        stored = ctx.idempotency.remember_refusal(code_status, _error_payload(exc))
+        return _json(stored.status, stored.body)
+    if result is None:
+        return Response(body="", status_code=204)
+    if isinstance(result, Response):  # a view answering in another format (text/csv)
+        return result
+    return _json(endpoint.status, result.model_dump(mode="json") if isinstance(result, BaseModel) else result)
 
 
 def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:

@@ -15,19 +15,23 @@ Two passes of `chalice package`: the first shows which functions Chalice generat
 - timeouts (the queue's visibility timeout must be at least 6x its consumer's);
 - API Gateway's own answers (unknown route, throttling) in API.md's error shape.
 
-Then cfn-lint checks the result. Needs only PyPI (for the Lambda's wheels), no AWS account.
+Then every module in the zip gets its compiled bytecode (see `byte_compile`), and cfn-lint
+checks the template. Needs only PyPI (for the Lambda's wheels), no AWS account.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import copy
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
+from py_compile import PycInvalidationMode
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,6 +187,38 @@ def chalice_package(stage: str, out_dir: Path, merge_template: Path | None = Non
     return json.loads((out_dir / "sam.json").read_text())
 
 
+def byte_compile(deployment: Path, runtime: str) -> int:
+    """Add `__pycache__/*.pyc` for every module of the deployment zip; return how many.
+
+    `chalice package` ships sources only, and a Lambda cannot cache bytecode (its code
+    directory is read-only), so without this every cold start compiles every module it
+    imports: that doubled `import app` (pydantic, Powertools, Chalice and chalicelib
+    compiled each time). The bytecode is Python-version specific: the packaging
+    interpreter must be the functions' runtime. UNCHECKED_HASH: the zip never changes
+    once built, so Python uses the bytecode without checking it against the source
+    (a zip's timestamps are not reliable enough for the default check).
+    """
+    packaging = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != packaging:
+        raise SystemExit(f"the functions run {runtime} but this is {packaging}: package with {runtime}")
+    with tempfile.TemporaryDirectory(prefix="mall-bytecode-") as scratch, zipfile.ZipFile(deployment, "a") as zipped:
+        root = Path(scratch)
+        zipped.extractall(root, [name for name in zipped.namelist() if name.endswith(".py")])
+        compileall.compile_dir(root, quiet=2, workers=0, invalidation_mode=PycInvalidationMode.UNCHECKED_HASH)
+        compiled = sorted(root.rglob("*.pyc"))
+        for path in compiled:
+            zipped.write(path, path.relative_to(root).as_posix(), compress_type=zipfile.ZIP_DEFLATED)
+    return len(compiled)
+
+
+def function_runtime(template: dict[str, Any]) -> str:
+    """The one Python runtime of every function in `template`."""
+    runtimes = {r["Properties"]["Runtime"] for r in template["Resources"].values() if r["Type"] == FUNCTION}
+    if len(runtimes) != 1:
+        raise SystemExit(f"expected one runtime for every function, found {sorted(runtimes)}")
+    return runtimes.pop()
+
+
 def lint(template: Path) -> None:
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     result = subprocess.run([str(cfn_lint), str(template)], capture_output=True, text=True)
@@ -195,13 +231,16 @@ def package(stage: str, out_dir: Path) -> Path:
     check_visibility(definitions)
     env = stage_environment(stage)
     with tempfile.TemporaryDirectory(prefix="mall-package-") as scratch:
-        print(f"[1/3] chalice package --stage {stage} (discovering functions)", flush=True)
+        print(f"[1/4] chalice package --stage {stage} (discovering functions)", flush=True)
         generated = chalice_package(stage, Path(scratch) / "first")
         merge = Path(scratch) / "merge.json"
         merge.write_text(json.dumps(build_merge_template(generated, definitions, env, stage), indent=2))
-        print("[2/3] chalice package --merge-template (tables, queues, IAM, partial batch failures)", flush=True)
-        chalice_package(stage, out_dir, merge)
-    print("[3/3] cfn-lint", flush=True)
+        print("[2/4] chalice package --merge-template (tables, queues, IAM, partial batch failures)", flush=True)
+        template = chalice_package(stage, out_dir, merge)
+    print("[3/4] byte-compile the zip (cold starts import bytecode, not source)", flush=True)
+    compiled = byte_compile(out_dir / "deployment.zip", function_runtime(template))
+    print(f"      {compiled} modules compiled", flush=True)
+    print("[4/4] cfn-lint", flush=True)
     lint(out_dir / "sam.json")
     print(f"wrote {out_dir / 'sam.json'} and {out_dir / 'deployment.zip'}")
     return out_dir / "sam.json"

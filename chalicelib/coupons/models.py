@@ -198,6 +198,8 @@ class QuoteRequest(Strict):
 
 
 class AppliedCoupon(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     coupon_id: str
     kind: Kind
     name: str
@@ -205,6 +207,8 @@ class AppliedCoupon(BaseModel):
 
 
 class Quote(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     subtotal: int
     discount: int       # taken off by the (at most one) discount coupon
     stored_value: int   # paid from stored-value cards
@@ -227,6 +231,8 @@ class HoldRequest(Strict):
 
 
 class Hold(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     card_id: str
     order_id: str
     amount: int
@@ -239,6 +245,8 @@ class Hold(BaseModel):
 class CardEntry(BaseModel):
     """One change of a card, append-only. The sums of `balance_change` and `held_change` over
     a card's history are its `balance` and `held`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     type: CardEntryType
@@ -269,12 +277,16 @@ class GrantRequest(Strict):
 
 
 class GrantResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     user_id: str
     status: str  # "granted", or the error code that refused this user (SOLD_OUT, LIMIT_REACHED, ...)
     coupon_id: str | None = None
 
 
 class GrantReport(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     template_id: str
     granted: int
     results: list[GrantResult]
@@ -286,6 +298,8 @@ class CodeMintRequest(Strict):
 
 
 class CodeBatch(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     template_id: str
     count: int
@@ -295,6 +309,8 @@ class CodeBatch(BaseModel):
 
 
 class Code(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str
     template_id: str
     batch_id: str

@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Callable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from chalicelib.coupons import codes, pricing, repository, rules
 from chalicelib.coupons.models import (
@@ -59,6 +59,8 @@ def change_template_status(template_id: str, action: str, now: datetime) -> Temp
 
 class ClaimableTemplate(BaseModel):
     """A template as a shopper sees it in the list of what they can claim."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     name: str

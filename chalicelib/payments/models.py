@@ -37,7 +37,7 @@ class PaymentEvent(BaseModel):
     a refund: the stored payment names its user.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
     provider: Provider
     event_id: ExternalId
@@ -81,6 +81,8 @@ class PaymentEvent(BaseModel):
 
 class Received(BaseModel):
     """The generic webhook's answer: whether the event went onto the queue."""
+
+    model_config = ConfigDict(defer_build=True)
 
     received: bool = True
     queued: bool

@@ -24,7 +24,7 @@ DEBT_OF = {"balance": "debt", "points": "points_debt"}
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
 
 
 class Step(Strict):
@@ -96,6 +96,8 @@ class RuleCreate(Strict):
 
 
 class Rule(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     name: str
     kind: RuleKind
@@ -144,6 +146,8 @@ class RuleListQuery(PageQuery):
 class Payment(BaseModel):
     """A payment as recorded once: what it paid, who, and which rules it earns under."""
 
+    model_config = ConfigDict(defer_build=True)
+
     payment_ref: str
     provider: str
     payment_id: str
@@ -161,6 +165,8 @@ class Payment(BaseModel):
 
 
 class PlannedPart(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     number: int
     due_at: datetime
     amount: int
@@ -168,6 +174,8 @@ class PlannedPart(BaseModel):
 
 class Rebate(BaseModel):
     """What one rule gave for one payment, and what refunds took back since."""
+
+    model_config = ConfigDict(defer_build=True)
 
     payment_ref: str
     rule_id: str
@@ -189,6 +197,8 @@ class Rebate(BaseModel):
 # --- accounts -----------------------------------------------------------------------------
 
 class LedgerEntry(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     type: EntryType
     amount: int
@@ -199,6 +209,8 @@ class LedgerEntry(BaseModel):
 
 
 class Instalment(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     due_at: datetime
     amount: int
     asset: str
@@ -219,6 +231,8 @@ class Account(BaseModel):
     `debt` / `points_debt` are clawbacks that found too little to take, repaid by the next
     credits; `pending_instalments` the scheduled 全返 parts not yet released (next first)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     balance: int = 0
     frozen: int = 0
     points: int = 0
@@ -232,6 +246,8 @@ class WithdrawalCreate(Strict):
 
 
 class Withdrawal(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     user_id: str
     amount: int

@@ -1,0 +1,83 @@
+"""What `import app` does, which every Lambda function of the service pays on a cold start
+(each imports app.py): it loads no module that only some functions use and builds no
+pydantic validator (docs/architecture.md, "Cold starts"). No timings here; `make bench`
+measures them (bench/cold_start.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Each is loaded on first use by the functions that need it, never by `import app`.
+HEAVY = {
+    "jwt": "PyJWT (and with it cryptography): the first authenticated request",
+    "cryptography": "the payment webhooks' signatures",
+    "aws_xray_sdk": "the Tracer, when tracing is on",
+    "aws_lambda_powertools.utilities.batch": "the SQS consumer",
+    "aws_lambda_powertools.utilities.parameters": "secrets read from SSM",
+    "chalicelib.payments.service": "the payment webhooks",
+    "chalicelib.rebates.settlement": "the SQS consumer and the instalment schedule",
+    "chalicelib.openapi": "GET /openapi.json",
+}
+
+AFTER_IMPORT = """
+import json, sys
+import app
+from pydantic import BaseModel
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+ours = {c for c in subclasses(BaseModel) if c.__module__.startswith("chalicelib")}
+print(json.dumps({
+    "modules": sorted(sys.modules),
+    "models": sorted(f"{c.__module__}.{c.__qualname__}" for c in ours),
+    "built": sorted(f"{c.__module__}.{c.__qualname__}" for c in ours if c.__pydantic_complete__),
+}))
+"""
+
+
+def _import_app_in_a_new_process() -> dict[str, list[str]]:
+    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true"}
+    out = subprocess.run([sys.executable, "-c", AFTER_IMPORT], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def test_import_app_loads_no_module_that_only_some_functions_use():
+    modules = set(_import_app_in_a_new_process()["modules"])
+
+    loaded = {name: why for name, why in HEAVY.items() if name in modules}
+
+    assert loaded == {}, "import lazily, inside the function that needs it"
+
+
+def test_import_app_builds_no_validator_for_any_model():
+    state = _import_app_in_a_new_process()
+
+    assert len(state["models"]) > 40  # the check below saw the models
+    assert state["built"] == [], "give these model_config = ConfigDict(defer_build=True)"
+
+
+def test_every_route_resolves_its_types_and_builds_its_validators():
+    """Resolved lazily on a route's first request; a bad type hint must fail here, not there."""
+    import app  # noqa: F401 - registers every route
+    from chalicelib.web import ENDPOINTS
+
+    assert len(ENDPOINTS) > 40
+    for endpoint in ENDPOINTS:
+        assert set(endpoint.path_adapters) == set(endpoint.path_params), endpoint.path
+        endpoint.query_adapter  # noqa: B018 - builds the query validator
+        for model in (endpoint.body, endpoint.response):
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                model.model_rebuild()
+                assert model.__pydantic_complete__, f"{endpoint.path}: {model.__name__} does not build"
