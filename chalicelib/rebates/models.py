@@ -125,6 +125,8 @@ class RuleTotals(BaseModel):
     """What a rule has done so far, net of refunds: kept exactly, in the transaction of each
     grant and clawback (docs/rebates.md, "Rule totals")."""
 
+    model_config = ConfigDict(defer_build=True)
+
     rebated_payments: int = Field(0, description="Payments that earned this rule's rebate (a voucher, or more "
                                                  "than 0 fen or points), less those refunded in full.")
     rebate_cost: int = Field(0, description="What the rule granted (fen for balance, points for points; 0 for "
