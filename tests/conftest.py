@@ -115,9 +115,8 @@ def _fresh_queue_clients():
     """The SQS clients and queue URLs are cached like dynamo.client(): forget them around each
     test, whose endpoint (in-process moto or the served moto) differs."""
     from chalicelib import sqs
-    from chalicelib.payments import queue
 
-    caches = (sqs.client, sqs.queue_url, queue.client, queue.queue_url)
+    caches = (sqs.client, sqs.queue_url)
     for cache in caches:
         cache.cache_clear()
     yield
