@@ -40,3 +40,26 @@ export function barChart({ title, series, rows, max, width }) {
     : null;
   return h("figure", { class: "chart-box" }, h("figcaption", {}, title), legend, chart);
 }
+
+// Vertical columns over time: points [{label, value}] in order, a value axis from 0 to the largest
+// value, and a time label under every `labelEvery`-th column. For "per hour" series.
+export function columnChart({ title, points, width, height = 160, labelEvery = 6, valueText = String }) {
+  const AXIS = 18;
+  const TOP = 16;
+  const max = Math.max(1, ...points.map((p) => p.value));
+  const step = points.length ? width / points.length : width;
+  const room = height - AXIS - TOP;
+  const chart = svg("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title },
+    svg("title", {}, title),
+    svg("text", { x: 0, y: 11, class: "chart-value" }, `max ${valueText(max)}`),
+    svg("line", { x1: 0, x2: width, y1: TOP + room, y2: TOP + room, class: "axis" }),
+    points.map((p, i) => {
+      const barHeight = p.value > 0 ? Math.max((p.value / max) * room, 2) : 0;
+      return svg("g", {},
+        svg("rect", { x: i * step + 1, y: TOP + room - barHeight, width: Math.max(step - 2, 1), height: barHeight,
+          rx: 1, class: "bar claimed" }, svg("title", {}, `${p.label}: ${valueText(p.value)}`)),
+        i % labelEvery === 0
+          ? svg("text", { x: i * step, y: height - 4, class: "chart-value" }, p.label) : null);
+    }));
+  return h("figure", { class: "chart-box" }, h("figcaption", {}, title), chart);
+}

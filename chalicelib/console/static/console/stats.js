@@ -1,7 +1,7 @@
 // Campaign statistics. Every figure comes from the API: the templates' counters (claimed,
-// redeemed) and the rebate rules' budget_used and totals (rebated_payments, rebate_cost,
-// sales_driven). What the API does not report is said, not drawn.
-import { barChart } from "./charts.js";
+// redeemed) and hourly claims (GET admin/templates/{id}/stats), and the rebate rules'
+// budget_used and totals (rebated_payments, rebate_cost, sales_driven).
+import { barChart, columnChart } from "./charts.js";
 import { dataTable, h, say } from "./dom.js";
 import { formatBp, formatCount, formatFen, formatRate, rateBp } from "./format.js";
 
@@ -20,7 +20,9 @@ export function statsView(api) {
     say(status, "Loading…");
     try {
       const [templates, rules] = await Promise.all([api.all("admin/templates"), api.all("admin/rebate-rules")]);
-      body.replaceChildren(...couponStats(templates, body.clientWidth || 640), ...rebateStats(rules, body.clientWidth || 640));
+      const width = body.clientWidth || 640;
+      const hourly = await claimsOverTime(api, templates, width);
+      body.replaceChildren(...couponStats(templates, width), ...hourly, ...rebateStats(rules, width));
       const counts = `${formatCount(templates.length)} templates, ${formatCount(rules.length)} rebate rules`;
       say(status, `As of ${new Date().toLocaleTimeString()}: ${counts}.`);
     } catch (error) {
@@ -77,9 +79,40 @@ function couponStats(templates, width) {
       { label: "Remaining", num: true, cell: (t) => formatCount(t.remaining) },
       { label: "Redemption rate", num: true, cell: (t) => formatRate(t.redeemed, t.claimed) },
     ], templates, ""),
-    h("p", { class: "hint" },
-      "Claims over time are not shown: the API reports each template's counters, not when the claims happened."),
   ];
+}
+
+// Claims per hour over the last 48 hours (the stats endpoint's default range), for all of the
+// most claimed templates together or for one chosen in the picker.
+async function claimsOverTime(api, templates, width) {
+  const claimed = templates.filter((t) => t.claimed > 0).sort((a, b) => b.claimed - a.claimed).slice(0, TOP);
+  const title = h("h4", { id: "claims-over-time-title" }, "Claims over time (per hour, last 48 hours)");
+  if (!claimed.length) return [title, h("p", { class: "empty" }, "No claims yet.")];
+  const stats = await Promise.all(claimed.map((t) => api.get(`admin/templates/${t.id}/stats`)));
+  const series = (chosen) => {
+    const sums = new Map();
+    for (const s of chosen) for (const hour of s.hours) sums.set(hour.hour, (sums.get(hour.hour) || 0) + hour.claimed);
+    return [...sums.entries()].sort(([a], [b]) => a.localeCompare(b))
+      .map(([hour, value]) => ({ label: hourLabel(hour), value }));
+  };
+  const scope = claimed.length > 1 ? `the ${claimed.length} most claimed templates` : claimed[0].name;
+  const draw = (chosen, what) => columnChart({ title: `Claims per hour: ${what}`, points: series(chosen), width,
+    valueText: formatCount });
+  const slot = h("div", { id: "claims-over-time" }, draw(stats, scope));
+  const picker = h("select", { id: "claims-over-time-template", "aria-label": "Template to chart",
+    onchange: (event) => {
+      const index = Number(event.target.value);
+      slot.replaceChildren(index < 0 ? draw(stats, scope) : draw([stats[index]], claimed[index].name));
+    } },
+  h("option", { value: "-1" }, `All (${scope})`),
+  claimed.map((t, i) => h("option", { value: String(i) }, t.name)));
+  return [title, h("label", { class: "inline" }, "Template ", picker), slot];
+}
+
+// "23/11 10:00": day/month and hour, in the operator's own time zone.
+function hourLabel(iso) {
+  const date = new Date(iso);
+  return `${date.getDate()}/${date.getMonth() + 1} ${String(date.getHours()).padStart(2, "0")}:00`;
 }
 
 // --- rebates -------------------------------------------------------------------------------
