@@ -4,11 +4,9 @@ or races itself; a failed send is retried by the next run."""
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import timedelta
 
-import boto3
 import pytest
 
 from chalicelib import dynamo
@@ -16,6 +14,7 @@ from chalicelib.coupons import keys, reminders, service
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
 from tests.checkout_helpers import NOW, card, give, lock_request, race
+from tests.payment_helpers import drain
 
 DAY = timedelta(days=1)
 IN_TWO_DAYS = {"validity": {"days_after_claim": 2}}    # inside the default 3-day window at NOW
@@ -28,16 +27,7 @@ def run(now):
 
 def sent() -> list[dict]:
     """Every reminder on the queue (received and deleted)."""
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=os.environ["REMINDERS_QUEUE"])["QueueUrl"]
-    bodies = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if not messages:
-            return bodies
-        for message in messages:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return drain(os.environ["REMINDERS_QUEUE"])
 
 
 def stored(coupon_id, user="alice"):
