@@ -32,13 +32,17 @@ def test_allocations_add_up_to_the_stock_and_differ_by_at_most_one(total, shards
     assert max(allocations) - min(allocations) <= 1
 
 
-def test_shards_worth_trying_exclude_read_empty_and_proved_empty_ones():
-    remaining = {0: 3, 1: 0, 2: 1, 3: 5}
-    assert rules.shards_with_stock(remaining, known_empty={3}) == [0, 2]
+def test_shards_are_drawn_in_proportion_to_the_units_they_showed_left():
+    remaining = {0: 1, 1: 0, 2: 3}
+    assert [rules.pick_shard(remaining, set(), point) for point in (0.0, 0.24, 0.25, 0.99)] == [0, 0, 2, 2]
 
 
-def test_no_shard_is_worth_trying_when_every_one_is_empty():
-    assert rules.shards_with_stock({0: 0, 1: 2}, known_empty={1}) == []
+def test_shards_proved_empty_are_not_drawn_again():
+    assert rules.pick_shard({0: 3, 1: 1}, known_empty={0}, point=0.0) == 1
+
+
+def test_no_shard_is_drawn_when_every_one_is_empty():
+    assert rules.pick_shard({0: 0, 1: 2}, known_empty={1}, point=0.5) is None
 
 
 def test_a_claim_counts_in_the_hour_it_falls_in():

@@ -73,12 +73,24 @@ def shard_allocations(total_stock: int, shards: int) -> list[int]:
     return [base + (1 if shard < extra else 0) for shard in range(shards)]
 
 
-def shards_with_stock(remaining: dict[int, int], known_empty: set[int]) -> list[int]:
-    """The shards worth trying: those a read showed with units left and no refused claim proved empty.
+def pick_shard(remaining: dict[int, int], known_empty: set[int], point: float) -> int | None:
+    """The shard to try next, drawn in proportion to the units each showed left (`point` is a
+    uniform draw in [0, 1)); None when no shard is worth trying.
 
+    Drawing by units left keeps the shards emptying together, so the last units are spread
+    over many shards rather than sought by every claim on the one or two that still hold some.
     A shard's `claimed` only grows, so a read showing it empty, however stale, proves it empty;
-    a read showing units left may be stale, and the conditional write decides."""
-    return sorted(shard for shard, left in remaining.items() if left > 0 and shard not in known_empty)
+    a read showing units left may be stale, and the conditional write decides.
+    """
+    weights = [(shard, left) for shard, left in sorted(remaining.items()) if left > 0 and shard not in known_empty]
+    if not weights:
+        return None
+    target = point * sum(left for _, left in weights)
+    for shard, left in weights:
+        if target < left:
+            return shard
+        target -= left
+    return weights[-1][0]  # float rounding of point * total can reach the total itself
 
 
 def new_coupon(template: Template, coupon_id: str, now: datetime) -> Coupon:

@@ -132,19 +132,18 @@ def _take_stock(template: Template, issue: Callable[[int], Issued]) -> Issued:
     """Run `issue(shard)`, the one transaction that takes a unit of stock, on a shard with stock.
 
     An unsharded template has one place for its stock (shard 0, the template item). A sharded
-    one: read every shard (one eventually consistent BatchGetItem) and try a random shard that
-    showed units left; a shard whose condition refuses the claim is proved empty, and the next
-    try picks among the rest after one consistent re-read. SoldOut only when every shard is
-    proved empty, by a read (a shard's count only grows, so even a stale "empty" is true) or by
-    a refused claim: never while a shard has stock. Every unit is still taken by a conditional
-    write; the reads only choose where to try.
+    one: read every shard (one eventually consistent BatchGetItem) and try a shard drawn in
+    proportion to the units it showed left; a shard whose condition refuses the claim is proved
+    empty, and the next draw is among the rest after one consistent re-read. SoldOut only when
+    every shard is proved empty, by a read (a shard's count only grows, so even a stale "empty"
+    is true) or by a refused claim: never while a shard has stock. Every unit is still taken by
+    a conditional write; the reads only choose where to try.
     """
     if template.stock_shards == 1:
         return issue(0)
     remaining = repository.shard_remaining(template, consistent=False)
     known_empty: set[int] = set()
-    while candidates := rules.shards_with_stock(remaining, known_empty):
-        shard = random.choice(candidates)
+    while (shard := rules.pick_shard(remaining, known_empty, random.random())) is not None:
         try:
             return issue(shard)
         except repository.ShardEmpty:
