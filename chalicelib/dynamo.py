@@ -107,11 +107,11 @@ def get(key: dict[str, str], consistent: bool = False) -> dict[str, Any] | None:
     return from_item(response.get("Item"))
 
 
-def batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+def batch_get(keys: list[dict[str, str]], consistent: bool = False) -> list[dict[str, Any]]:
     """Read up to any number of items by key, following UnprocessedKeys."""
     found: list[dict[str, Any]] = []
     for start in range(0, len(keys), 100):
-        pending = {table_name(): {"Keys": [to_item(k) for k in keys[start:start + 100]]}}
+        pending = {table_name(): {"Keys": [to_item(k) for k in keys[start:start + 100]], "ConsistentRead": consistent}}
         attempt = 0
         while pending:
             response = _call("batch_get_item", RequestItems=pending)

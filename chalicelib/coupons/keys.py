@@ -24,6 +24,17 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK), GSI2 (GSI2PK, GSI2SK)
 (***) only while locked / held, and GSI3 CPN_REMIND#<shard> on coupons until reminded: the
      scheduled jobs' due indexes, described at the end of this module and in docs/jobs.md.
 Ids: tid template, uid user, cid coupon, oid order, eid history entry, pid payment, bid code batch.
+
+Hot campaigns (docs/architecture.md, "Hot campaigns"): items that take a campaign's hot writes,
+each in a partition of its own, never the template's.
+
+| item                             | PK               | SK          |
+|----------------------------------|------------------|-------------|
+| stock shard i (stock_shards > 1) | TPL#<tid>#S<i>   | SHARD       |
+| claims of shard i in one hour    | STATS#<tid>#S<i> | HOUR#<hour> |
+
+<i> is 0..stock_shards-1 (a template with one shard keeps its stock on the template item and
+counts its hours under S0); <hour> is the hour's start, `2026-11-23T10:00:00Z`.
 """
 
 from __future__ import annotations
@@ -184,3 +195,24 @@ def reminder_listing(valid_until: str, coupon_id: str) -> dict[str, str]:
     """GSI3 attributes of a coupon not yet reminded of its expiry: the expiry index's shard and
     sort key, so a write can list it again from `expiry_sk` without reading it."""
     return {"GSI3PK": reminder_partition(expiry_shard(coupon_id)), "GSI3SK": expiry_sort_key(valid_until, coupon_id)}
+
+
+# --- hot campaigns: stock shards and hourly claim counts ----------------------------------------
+
+STATS_HOUR_PREFIX = "HOUR#"
+
+
+def stock_shard(template_id: str, shard: int) -> dict[str, str]:
+    """One shard of a sharded template's stock: its own partition key, so shards never share a
+    partition's write capacity with each other or with the template."""
+    return {"PK": f"TPL#{template_id}#S{shard}", "SK": "SHARD"}
+
+
+def claim_stats_partition(template_id: str, shard: int) -> str:
+    return f"STATS#{template_id}#S{shard}"
+
+
+def claim_stats(template_id: str, shard: int, hour: str) -> dict[str, str]:
+    """The count of one shard's claims in one hour: written by the claims of that shard only, so
+    it is never hotter than the shard it rides with."""
+    return {"PK": claim_stats_partition(template_id, shard), "SK": f"{STATS_HOUR_PREFIX}{hour}"}

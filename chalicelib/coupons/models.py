@@ -23,6 +23,10 @@ CouponStatus = Literal["unused", "locked", "used", "expired", "revoked"]
 ClaimChannel = Literal["open", "code", "grant"]
 MAX_FEN = 10**12
 MAX_STOCK = 10**8
+# A flash sale's stock may be spread over up to this many items (docs/architecture.md, "Hot
+# campaigns"): creating one writes the template and every shard in one transaction (at most 100
+# items), and so does each change of its status.
+MAX_STOCK_SHARDS = 50
 
 
 class Strict(BaseModel):
@@ -90,6 +94,7 @@ class TemplateCreate(Strict):
     validity: Validity
     scope: Scope = Field(default_factory=lambda: Scope(all=True))
     claim_channel: ClaimChannel = "open"
+    stock_shards: StrictInt = Field(1, ge=1, le=MAX_STOCK_SHARDS)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TemplateCreate":
@@ -103,6 +108,8 @@ class TemplateCreate(Strict):
             raise ValueError("max_discount applies to percent_off only")
         if self.validity.fixed and self.validity.fixed.until <= self.claim_starts_at:
             raise ValueError("validity.fixed.until must be after claim_starts_at, or no claimed coupon is usable")
+        if self.stock_shards > self.total_stock:
+            raise ValueError("stock_shards must not exceed total_stock: every shard holds at least one unit")
         return self
 
 
@@ -123,6 +130,8 @@ class Template(BaseModel):
     scope: Scope
     status: TemplateStatus
     claim_channel: ClaimChannel = "open"
+    # How many items hold the stock: 1 keeps it on the template item; more spread a flash sale.
+    stock_shards: int = 1
     claimed: int = 0
     redeemed: int = 0
     created_at: datetime
@@ -161,6 +170,31 @@ class Coupon(BaseModel):
 
 class TemplateListQuery(PageQuery):
     status: TemplateStatus | None = None
+
+
+class TemplateStatsQuery(BaseModel):
+    """`?from=&to=`: the hours whose claims to count, both included (each time is taken to the
+    start of its hour). Checked and defaulted by `rules.stats_hours`."""
+
+    model_config = ConfigDict(extra="ignore", validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+    start: UtcTime | None = Field(None, alias="from")
+    end: UtcTime | None = Field(None, alias="to")
+
+
+class HourlyClaims(BaseModel):
+    hour: datetime
+    claimed: int
+
+
+class TemplateStats(BaseModel):
+    """A template's counters and its claims per hour (claims, code claims and grants alike: all
+    take stock), every hour of the range listed, oldest first, zero where nothing was claimed."""
+
+    template_id: str
+    claimed: int
+    redeemed: int
+    hours: list[HourlyClaims]
 
 
 class CouponListQuery(PageQuery):

@@ -1,8 +1,9 @@
 """DynamoDB storage of templates, claims counters and coupons.
 
-Every limit is a condition evaluated by DynamoDB: stock (`claimed < total_stock`), the
-per-user limit, the template's status and claim window. Failed conditions come back as
-domain errors, decided from the cancellation reasons in request order.
+Every limit is a condition evaluated by DynamoDB: stock (`claimed < total_stock` on the
+template, or `claimed < allocation` on one stock shard of a sharded template), the per-user
+limit, the template's status and claim window. Failed conditions come back as domain errors,
+decided from the cancellation reasons in request order.
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ def _template(item: dict[str, Any]) -> Template:
     return Template.model_validate(item, strict=False)
 
 
+def _shard_items(template: Template) -> list[dict[str, Any]]:
+    """The stock shards of a sharded template, as created. Each carries what a claim's condition
+    needs (status, window, channel) besides its stock, so a claim writes a shard and never
+    touches the template item: the template's partition stays cold however hot the sale."""
+    data = template.model_dump(mode="json", include={"status", "claim_starts_at", "claim_ends_at", "claim_channel"})
+    return [{**keys.stock_shard(template.id, shard), "entity": "stock_shard", "template_id": template.id,
+             "shard": shard, "allocation": allocation, "claimed": 0, **data}
+            for shard, allocation in enumerate(rules.shard_allocations(template.total_stock, template.stock_shards))]
+
+
 def _coupon(item: dict[str, Any]) -> Coupon:
     return Coupon.model_validate(item, strict=False)
 
@@ -58,18 +69,49 @@ def record_response(idem: Idempotency, body: Any) -> None:
 
 
 def create_template(template: Template, idem: Idempotency | None) -> None:
+    """One transaction: the template and, for a sharded one, every stock shard (at most 50)."""
     items = [dynamo.tx_put(_template_item(template), "attribute_not_exists(PK)")]
+    if template.stock_shards > 1:
+        items += [dynamo.tx_put(shard, "attribute_not_exists(PK)") for shard in _shard_items(template)]
     try:
         dynamo.transact(_with_idempotency(items, idem, template.model_dump(mode="json")))
     except dynamo.ConditionFailed as exc:
-        if 1 in exc.failed:
+        if len(items) in exc.failed:
             raise Replay() from exc
         raise
 
 
 def get_template(template_id: str, consistent: bool = False) -> Template | None:
+    """The template item. A sharded template's `claimed` lives on its shards (0 here): use
+    `with_claim_counts` where the count matters."""
     item = dynamo.get(keys.template(template_id), consistent=consistent)
     return _template(item) if item else None
+
+
+def _shard_keys(template: Template) -> list[dict[str, str]]:
+    return [keys.stock_shard(template.id, shard) for shard in range(template.stock_shards)]
+
+
+def shard_remaining(template: Template, consistent: bool) -> dict[int, int]:
+    """Units left on each shard of a sharded template (one BatchGetItem). A shard missing from
+    an eventually consistent read (created an instant ago) counts as full."""
+    allocations = rules.shard_allocations(template.total_stock, template.stock_shards)
+    left = dict(enumerate(allocations))
+    for item in dynamo.batch_get(_shard_keys(template), consistent=consistent):
+        left[item["shard"]] = item["allocation"] - item["claimed"]
+    return left
+
+
+def with_claim_counts(templates: list[Template], consistent: bool) -> list[Template]:
+    """The templates with `claimed` summed over their stock shards, read in one BatchGetItem for
+    the whole list (100 keys per request); unsharded templates pass through unread."""
+    sharded = [t for t in templates if t.stock_shards > 1]
+    if not sharded:
+        return templates
+    claimed: dict[str, int] = {t.id: 0 for t in sharded}
+    for item in dynamo.batch_get([k for t in sharded for k in _shard_keys(t)], consistent=consistent):
+        claimed[item["template_id"]] += item["claimed"]
+    return [t.model_copy(update={"claimed": claimed[t.id]}) if t.id in claimed else t for t in templates]
 
 
 def _status_filter(status: str, now: datetime) -> tuple[str, dict[str, Any]]:
@@ -97,7 +139,9 @@ def list_templates(status: str | None, now: datetime, limit: int,
 
 
 def list_claimable(now: datetime, limit: int, cursor: str | None) -> tuple[list[Template], str | None]:
-    """Published templates whose window is open now and that have stock left (sparse GSI2)."""
+    """Published templates whose window is open now and that have stock left (sparse GSI2). The
+    stock filter sees only the template item: a sharded template passes it (its count is on its
+    shards) and is judged after `with_claim_counts`."""
     items, next_cursor = dynamo.query_page(
         index=keys.CLAIMABLE_INDEX, partition_attr="GSI2PK", partition_value=keys.CLAIMABLE_PARTITION,
         key_attrs=("GSI2PK", "GSI2SK", "PK", "SK"), limit=limit, cursor=cursor, newest_first=False,
@@ -115,22 +159,42 @@ def claimed_counts(user_id: str, template_ids: list[str]) -> dict[str, int]:
     return {item["template_id"]: item["claimed"] for item in found}
 
 
-def change_status(template_id: str, action: str, now: datetime) -> Template:
+_WINDOW_OPEN = ("claim_ends_at > :now", "This template's claim window is over; it can only be ended.")
+
+
+def change_status(template: Template, action: str, now: datetime, also: tuple[str, str] | None = None) -> Template:
     """Apply a state-machine action if, at the moment of the write, the template allows it.
-    Past its claim window a template can only be ended (it already shows as ended)."""
-    also = None if action == "end" else ("claim_ends_at > :now", "This template's claim window is over; it can only be ended.")
-    return _template(lifecycle.apply(keys.template(template_id), action, now, noun="template",
-                                     listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk",
-                                     also=also))
+    Past its claim window a template can only be ended (it already shows as ended); `also`
+    replaces that further condition (and its message).
+
+    A sharded template's shards carry its status (claims check it there), so they move in the
+    same transaction as the template: claims never see the two disagree.
+    """
+    if also is None and action != "end":
+        also = _WINDOW_OPEN
+    key = keys.template(template.id)
+    placement = {"listed_partition": keys.CLAIMABLE_PARTITION, "listed_sk_attribute": "claimable_sk"}
+    if template.stock_shards == 1:
+        return _template(lifecycle.apply(key, action, now, noun="template", also=also, **placement))
+    expression, condition, names, vals = lifecycle.status_write(action, now, also=also[0] if also else None,
+                                                                **placement)
+    target = lifecycle.TRANSITIONS[action][1]
+    items = [dynamo.tx_update(key, expression, condition=condition, names=names, vals=vals)]
+    items += [dynamo.tx_update(shard, "SET #status = :target", condition="attribute_exists(PK)",
+                               names={"#status": "status"}, vals=dynamo.values(target=target))
+              for shard in _shard_keys(template)]
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        raise lifecycle.refusal(exc.failed.get(0), action, "template", also[1] if also else None) from exc
+    return _template(dynamo.get(key, consistent=True))
 
 
 def end_lapsed(item: dict[str, Any], now: datetime) -> bool:
-    """The end-templates job's write: a template whose claim window closed by `now` is stored
-    as ended; False when an operator ended it first."""
+    """The end-templates job's write: a template (with its shards) whose claim window closed by
+    `now` is stored as ended; False when an operator ended it first."""
     try:
-        lifecycle.apply({"PK": item["PK"], "SK": item["SK"]}, "end", now, noun="template",
-                        listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk",
-                        also=("claim_ends_at <= :now", "Its claim window is still open."))
+        change_status(_template(item), "end", now, also=("claim_ends_at <= :now", "Its claim window is still open."))
     except (InvalidState, NotFound):
         return False
     return True
@@ -174,9 +238,11 @@ def _lock_listing(expires_at: datetime, holder: str) -> tuple[str, dict[str, Any
 
 def _claim_condition(channels: tuple[str, ...], now: datetime) -> tuple[str, dict[str, Any]]:
     """A claim takes stock only from a published template, inside its window, on a channel it
-    serves. Returns the condition and exactly the values it uses (DynamoDB rejects unused ones)."""
+    serves. Returns the condition and exactly the values it uses (DynamoDB rejects unused ones).
+    `#stock` names the stock limit of the item written: the template's `total_stock` or a shard's
+    `allocation`; both items carry the status, window and channel the condition reads."""
     named = {f"ch{i}": c for i, c in enumerate(channels)}
-    condition = ("#status = :published AND claimed < total_stock AND claim_starts_at <= :now AND claim_ends_at > :now "
+    condition = ("#status = :published AND claimed < #stock AND claim_starts_at <= :now AND claim_ends_at > :now "
                  f"AND (attribute_not_exists(claim_channel) OR claim_channel IN ({', '.join(':' + k for k in named)}))")
     return condition, {"published": "published", "now": iso(now), **named}
 
@@ -184,19 +250,38 @@ def _claim_condition(channels: tuple[str, ...], now: datetime) -> tuple[str, dic
 # A grant ignores the window's start, the channel and a draft or paused status; it refuses an
 # ended template, ended by an operator or by its claim window closing.
 def _grant_condition(now: datetime) -> tuple[str, dict[str, Any]]:
-    return ("attribute_exists(PK) AND #status <> :ended AND claim_ends_at > :now AND claimed < total_stock",
+    return ("attribute_exists(PK) AND #status <> :ended AND claim_ends_at > :now AND claimed < #stock",
             {"ended": "ended", "now": iso(now)})
 
 
-def _issue_items(template: Template, coupon: Coupon, user_id: str, now: datetime,
+class ShardEmpty(Exception):
+    """The stock shard a claim tried has no units left (proved by its refused condition): try
+    another shard; the template is sold out only when every shard is."""
+
+    def __init__(self, shard: int) -> None:
+        super().__init__(f"stock shard {shard} is empty")
+        self.shard = shard
+
+
+def _stock_key(template: Template, shard: int) -> tuple[dict[str, str], str]:
+    """The item a claim takes its unit from, and the name of its stock limit."""
+    if template.stock_shards == 1:
+        return keys.template(template.id), "total_stock"
+    return keys.stock_shard(template.id, shard), "allocation"
+
+
+def _issue_items(template: Template, coupon: Coupon, user_id: str, now: datetime, shard: int,
                  template_condition: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Take one unit of stock, count the coupon against the user's limit, store it (and a card's
-    first history entry): the items every way of issuing a coupon shares, in this order."""
+    """Take one unit of stock (from the template, or from stock shard `shard`), count the coupon
+    against the user's limit, store it (and a card's first history entry), and count it in its
+    hour: the items every way of issuing a coupon shares, in this order. The hourly count rides
+    in its own partition, one per shard, so it is never hotter than the stock it counts."""
     condition, condition_vals = template_condition
+    stock_key, stock_attr = _stock_key(template, shard)
     items = [
         dynamo.tx_update(
-            keys.template(template.id), "SET claimed = claimed + :one", condition=condition,
-            names={"#status": "status"}, vals=dynamo.values(one=1, **condition_vals),
+            stock_key, "SET claimed = claimed + :one", condition=condition,
+            names={"#status": "status", "#stock": stock_attr}, vals=dynamo.values(one=1, **condition_vals),
         ),
         dynamo.tx_update(
             keys.user_claims(user_id, template.id), "SET template_id = :tid ADD claimed :one",
@@ -207,37 +292,55 @@ def _issue_items(template: Template, coupon: Coupon, user_id: str, now: datetime
     ]
     if coupon.kind == "stored_value":
         items.append(_card_log_put(user_id, coupon.id, rules.issue_entry(coupon, _entry_id(), now)))
+    hour = iso(rules.hour_of(now))
+    items.append(dynamo.tx_update(
+        keys.claim_stats(template.id, shard, hour), "SET template_id = :tid, #shard = :shard, #hour = :hour "
+        "ADD claimed :one", names={"#shard": "shard", "#hour": "hour"},
+        vals=dynamo.values(tid=template.id, shard=shard, hour=hour, one=1),
+    ))
     return items
 
 
-def _issue_refusal(failed: dict[int, dict[str, Any] | None], base: int, template: Template, now: datetime,
-                   explain: Callable[[Template, datetime], DomainError | None]) -> DomainError:
-    """Name the refusal of the issue items that start at position `base` of a cancelled transaction."""
+def _stock_view(template: Template, old: dict[str, Any]) -> Template:
+    """The template as the refused stock item saw it: the template item itself, or, for a shard,
+    the template with the shard's status, count and allocation (what the shard's condition read)."""
+    if template.stock_shards == 1:
+        return _template(old)
+    return template.model_copy(update={"status": old["status"], "claimed": old["claimed"],
+                                       "total_stock": old["allocation"]})
+
+
+def _issue_refusal(failed: dict[int, dict[str, Any] | None], base: int, template: Template, shard: int,
+                   now: datetime, explain: Callable[[Template, datetime], DomainError | None]) -> Exception:
+    """Name the refusal of the issue items that start at position `base` of a cancelled
+    transaction. No stock left is SoldOut for an unsharded template, ShardEmpty for a shard."""
     if base in failed:
         old = failed[base]
         if old is None:
             return NotFound("No template with this id.")
-        refusal = explain(_template(old), now)
+        refusal = explain(_stock_view(template, old), now)
         if refusal is not None and not isinstance(refusal, SoldOut):
             return refusal
     if base + 1 in failed:
         return LimitReached(f"You can claim at most {template.per_user_limit} of these.")
-    return SoldOut()
+    return SoldOut() if template.stock_shards == 1 else ShardEmpty(shard)
 
 
-def claim(template: Template, coupon: Coupon, user_id: str, now: datetime, idem: Idempotency | None) -> None:
-    """One transaction: take one unit of stock, count the user's claim, store the coupon."""
-    items = _issue_items(template, coupon, user_id, now, _claim_condition(("open",), now))
+def claim(template: Template, coupon: Coupon, user_id: str, now: datetime, idem: Idempotency | None,
+          shard: int = 0) -> None:
+    """One transaction: take one unit of stock, count the user's claim, store the coupon, count
+    the hour. Raises ShardEmpty when stock shard `shard` has nothing left."""
+    items = _issue_items(template, coupon, user_id, now, shard, _claim_condition(("open",), now))
     try:
         dynamo.transact(_with_idempotency(items, idem, coupon.model_dump(mode="json")))
     except dynamo.ConditionFailed as exc:
         if len(items) in exc.failed:
             raise Replay() from exc
-        raise _issue_refusal(exc.failed, 0, template, now, rules.claim_refusal) from exc
+        raise _issue_refusal(exc.failed, 0, template, shard, now, rules.claim_refusal) from exc
 
 
 def claim_code(code_text: str, template: Template, coupon: Coupon, user_id: str, now: datetime,
-               idem: Idempotency | None) -> None:
+               idem: Idempotency | None, shard: int = 0) -> None:
     """One transaction: mark the code claimed (only if it is new), then issue as a claim does."""
     channels = ("open", "code")
     items = [
@@ -246,7 +349,7 @@ def claim_code(code_text: str, template: Template, coupon: Coupon, user_id: str,
             condition="#status = :new", names={"#status": "status"},
             vals=dynamo.values(claimed="claimed", new="new", uid=user_id, cid=coupon.id, now=iso(now)),
         ),
-        *_issue_items(template, coupon, user_id, now, _claim_condition(channels, now)),
+        *_issue_items(template, coupon, user_id, now, shard, _claim_condition(channels, now)),
     ]
     try:
         dynamo.transact(_with_idempotency(items, idem, coupon.model_dump(mode="json")))
@@ -257,11 +360,11 @@ def claim_code(code_text: str, template: Template, coupon: Coupon, user_id: str,
             if exc.failed[0] is None:
                 raise NotFound("No such code.") from exc
             raise NotClaimable("This code has already been used.") from exc
-        raise _issue_refusal(exc.failed, 1, template, now,
+        raise _issue_refusal(exc.failed, 1, template, shard, now,
                              lambda t, at: rules.claim_refusal(t, at, channels)) from exc
 
 
-def grant(template: Template, coupon: Coupon, user_id: str, grant_ref: str, now: datetime) -> Coupon:
+def grant(template: Template, coupon: Coupon, user_id: str, grant_ref: str, now: datetime, shard: int = 0) -> Coupon:
     """Issue `coupon` unless the grant `grant_ref` already happened; return the granted coupon.
 
     The grant marker is written in the same transaction, with `attribute_not_exists`: a
@@ -270,7 +373,7 @@ def grant(template: Template, coupon: Coupon, user_id: str, grant_ref: str, now:
     marker = {**keys.grant_marker(template.id, grant_ref), "entity": "grant", "template_id": template.id,
               "user_id": user_id, "coupon_id": coupon.id, "created_at": iso(now)}
     items = [dynamo.tx_put(marker, "attribute_not_exists(PK)"),
-             *_issue_items(template, coupon, user_id, now, _grant_condition(now))]
+             *_issue_items(template, coupon, user_id, now, shard, _grant_condition(now))]
     try:
         dynamo.transact(items)
     except dynamo.ConditionFailed as exc:
@@ -279,8 +382,30 @@ def grant(template: Template, coupon: Coupon, user_id: str, grant_ref: str, now:
             if earlier is None:
                 raise InvalidState("This grant reference was used, but its coupon is gone.") from exc
             return earlier
-        raise _issue_refusal(exc.failed, 1, template, now, rules.grant_refusal) from exc
+        raise _issue_refusal(exc.failed, 1, template, shard, now, rules.grant_refusal) from exc
     return coupon
+
+
+def claims_by_hour(template: Template, first_hour: str, last_hour: str) -> dict[str, int]:
+    """Claims per hour from `first_hour` to `last_hour` (both included), summed over the stock
+    shards: one Query per shard (at most 50), each reading only the hours asked for."""
+    counts: dict[str, int] = {}
+    for shard in range(template.stock_shards):
+        start = None
+        while True:
+            items, start = dynamo.query_once(
+                index=None, key_condition="#pk = :pk AND #sk BETWEEN :first AND :last",
+                names={"#pk": "PK", "#sk": "SK"},
+                vals=dynamo.values(pk=keys.claim_stats_partition(template.id, shard),
+                                   first=keys.claim_stats(template.id, shard, first_hour)["SK"],
+                                   last=keys.claim_stats(template.id, shard, last_hour)["SK"]),
+                limit=1000, start=start,
+            )
+            for item in items:
+                counts[item["hour"]] = counts.get(item["hour"], 0) + item["claimed"]
+            if not start:
+                break
+    return counts
 
 
 def get_coupon(user_id: str, coupon_id: str, consistent: bool = False) -> Coupon | None:

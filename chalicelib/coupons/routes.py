@@ -9,7 +9,7 @@ from chalicelib.coupons import codes, service
 from chalicelib.coupons.models import (
     CardEntry, Code, CodeBatch, CodeCsvQuery, CodeListQuery, CodeMintRequest, CodeText, Coupon, CouponListQuery,
     GrantReport, GrantRequest, Hold, HoldRequest, LockRequest, Quote, QuoteRequest, Template, TemplateCreate,
-    TemplateListQuery, UnlockRequest,
+    TemplateListQuery, TemplateStats, TemplateStatsQuery, UnlockRequest,
 )
 from chalicelib.coupons.service import ClaimableTemplate
 from chalicelib.models import ResourceId
@@ -31,6 +31,12 @@ def list_templates(ctx: RequestContext, query: TemplateListQuery) -> Page[Templa
 @endpoint(bp, "/admin/templates/{template_id}", auth=OPERATOR)
 def get_template(ctx: RequestContext, template_id: ResourceId) -> Template:
     return service.get_template(template_id, ctx.now)
+
+
+@endpoint(bp, "/admin/templates/{template_id}/stats", auth=OPERATOR)
+def template_stats(ctx: RequestContext, template_id: ResourceId, query: TemplateStatsQuery) -> TemplateStats:
+    """A template's counters and its claims per hour (default: the last 48 hours)."""
+    return service.template_stats(template_id, query, ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/publish", methods=("POST",), auth=OPERATOR)

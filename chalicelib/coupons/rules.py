@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 
 from chalicelib.coupons.models import CardEntry, ClaimChannel, Coupon, CouponStatus, Template, TemplateStatus
 from chalicelib import lifecycle
-from chalicelib.errors import AlreadyLocked, DomainError, InvalidState, NotClaimable, NotUsable, SoldOut
+from chalicelib.errors import (
+    AlreadyLocked, DomainError, InvalidState, NotClaimable, NotUsable, SoldOut, ValidationFailed,
+)
 
 TRANSITIONS = lifecycle.TRANSITIONS
 
@@ -71,6 +73,34 @@ def grant_refusal(template: Template, now: datetime) -> DomainError | None:
     if template.claimed >= template.total_stock:
         return SoldOut()
     return None
+
+
+def shard_allocations(total_stock: int, shards: int) -> list[int]:
+    """Each stock shard's fixed share: floor(total / shards) units, one more for the first
+    `total mod shards` shards. They add up to the stock exactly, shards * floor(total / shards) +
+    (total mod shards) = total, so shards that never sell beyond their share never oversell."""
+    base, extra = divmod(total_stock, shards)
+    return [base + (1 if shard < extra else 0) for shard in range(shards)]
+
+
+def pick_shard(remaining: dict[int, int], known_empty: set[int], point: float) -> int | None:
+    """The shard to try next, drawn in proportion to the units each showed left (`point` is a
+    uniform draw in [0, 1)); None when no shard is worth trying.
+
+    Drawing by units left keeps the shards emptying together, so the last units are spread
+    over many shards rather than sought by every claim on the one or two that still hold some.
+    A shard's `claimed` only grows, so a read showing it empty, however stale, proves it empty;
+    a read showing units left may be stale, and the conditional write decides.
+    """
+    weights = [(shard, left) for shard, left in sorted(remaining.items()) if left > 0 and shard not in known_empty]
+    if not weights:
+        return None
+    target = point * sum(left for _, left in weights)
+    for shard, left in weights:
+        if target < left:
+            return shard
+        target -= left
+    return weights[-1][0]  # float rounding of point * total can reach the total itself
 
 
 def new_coupon(template: Template, coupon_id: str, now: datetime) -> Coupon:
@@ -143,3 +173,29 @@ def unlock_refusal(coupon: Coupon, order_id: str) -> DomainError | None:
     if coupon.status in ("used", "revoked"):
         return InvalidState(f"This coupon is {coupon.status}; there is no lock to give back.")
     return None
+
+
+# --- claims over time --------------------------------------------------------------------------
+
+STATS_DEFAULT_HOURS = 48
+STATS_MAX_HOURS = 31 * 24
+
+
+def hour_of(moment: datetime) -> datetime:
+    """The start of the hour `moment` falls in: the bucket its claim is counted in."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def stats_hours(now: datetime, start: datetime | None, end: datetime | None) -> list[datetime]:
+    """The hours a stats request covers, oldest first: `start`'s hour to `end`'s hour, both
+    included. `end` defaults to now, `start` to 47 hours before `end` (48 hours in all)."""
+    last = hour_of(end or now)
+    first = hour_of(start) if start else last - timedelta(hours=STATS_DEFAULT_HOURS - 1)
+    if first > last:
+        raise ValidationFailed("`to` must not be before `from`.",
+                               [{"field": "to", "message": "must not be before from"}])
+    count = int((last - first).total_seconds()) // 3600 + 1
+    if count > STATS_MAX_HOURS:
+        raise ValidationFailed(f"Ask for at most {STATS_MAX_HOURS} hours at a time.",
+                               [{"field": "from", "message": f"spans {count} hours; at most {STATS_MAX_HOURS}"}])
+    return [first + timedelta(hours=i) for i in range(count)]

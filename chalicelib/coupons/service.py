@@ -10,18 +10,20 @@ from __future__ import annotations
 import random
 import time
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.coupons import codes, pricing, repository, rules
 from chalicelib.coupons.models import (
     AppliedCoupon, CardEntry, Code, CodeBatch, CodeListQuery, CodeMintRequest, Coupon, CouponListQuery, GrantReport,
-    GrantResult, Hold, HoldRequest, LockRequest, Quote, QuoteRequest, Scope, Template, TemplateCreate,
-    TemplateListQuery, Validity,
+    GrantResult, Hold, HoldRequest, HourlyClaims, LockRequest, Quote, QuoteRequest, Scope, Template, TemplateCreate,
+    TemplateListQuery, TemplateStats, TemplateStatsQuery, Validity,
 )
+from chalicelib.clock import iso
 from chalicelib.errors import (
-    DomainError, InsufficientBalance, InvalidState, NotClaimable, NotFound, NotUsable, Throttled, http_status_and_code,
+    DomainError, InsufficientBalance, InvalidState, NotClaimable, NotFound, NotUsable, SoldOut, Throttled,
+    http_status_and_code,
 )
 from chalicelib.ids import derived_id, new_id
 from chalicelib.idempotency import Idempotency
@@ -40,21 +42,38 @@ def create_template(request: TemplateCreate, now: datetime, idem: Idempotency | 
     return template
 
 
-def get_template(template_id: str, now: datetime | None = None) -> Template:
-    """The template with its counters; given `now`, as it stands then (rules.template_shown)."""
+def _stored_template(template_id: str) -> Template:
     template = repository.get_template(template_id, consistent=True)
     if template is None:
         raise NotFound("No template with this id.")
+    return template
+
+
+def get_template(template_id: str, now: datetime | None = None) -> Template:
+    """A template with exact counters (consistent reads of the template and of its stock shards);
+    given `now`, as it stands then (rules.template_shown)."""
+    template = repository.with_claim_counts([_stored_template(template_id)], consistent=True)[0]
     return rules.template_shown(template, now) if now else template
 
 
 def list_templates(query: TemplateListQuery, now: datetime) -> Page[Template]:
     items, cursor = repository.list_templates(query.status, now, query.limit, query.cursor)
-    return Page[Template](items=[rules.template_shown(t, now) for t in items], next_cursor=cursor)
+    counted = repository.with_claim_counts(items, consistent=True)
+    return Page[Template](items=[rules.template_shown(t, now) for t in counted], next_cursor=cursor)
 
 
 def change_template_status(template_id: str, action: str, now: datetime) -> Template:
-    return repository.change_status(template_id, action, now)
+    changed = repository.change_status(_stored_template(template_id), action, now)
+    return repository.with_claim_counts([changed], consistent=True)[0]
+
+
+def template_stats(template_id: str, query: TemplateStatsQuery, now: datetime) -> TemplateStats:
+    """A template's counters and its claims per hour, every hour of the range listed."""
+    hours = rules.stats_hours(now, query.start, query.end)
+    template = get_template(template_id)
+    counts = repository.claims_by_hour(template, iso(hours[0]), iso(hours[-1]))
+    return TemplateStats(template_id=template.id, claimed=template.claimed, redeemed=template.redeemed,
+                         hours=[HourlyClaims(hour=hour, claimed=counts.get(iso(hour), 0)) for hour in hours])
 
 
 class ClaimableTemplate(BaseModel):
@@ -80,6 +99,7 @@ class ClaimableTemplate(BaseModel):
 def list_claimable(user_id: str, query: PageQuery, now: datetime) -> Page[ClaimableTemplate]:
     """Templates the caller can claim now: published, in window, in stock, under their limit."""
     templates, cursor = repository.list_claimable(now, query.limit, query.cursor)
+    templates = repository.with_claim_counts(templates, consistent=False)
     mine = repository.claimed_counts(user_id, [t.id for t in templates]) if templates else {}
     items = [
         ClaimableTemplate(**t.model_dump(include=set(ClaimableTemplate.model_fields) - {"claimed_by_me"}),
@@ -100,12 +120,41 @@ def claim(template_id: str, user_id: str, now: datetime, idem: Idempotency | Non
         if refusal is not None:
             raise refusal
         coupon = rules.new_coupon(template, new_id(), now)
-        repository.claim(template, coupon, user_id, now, idem)
+        _take_stock(template, lambda shard: repository.claim(template, coupon, user_id, now, idem, shard))
     except DomainError as exc:
         count("ClaimRejected", reason=type(exc).__name__)
         raise
     count("ClaimSucceeded")
     return coupon
+
+
+Issued = TypeVar("Issued")
+
+
+def _take_stock(template: Template, issue: Callable[[int], Issued]) -> Issued:
+    """Run `issue(shard)`, the one transaction that takes a unit of stock, on a shard with stock.
+
+    An unsharded template has one place for its stock (shard 0, the template item). A sharded
+    one: read every shard (one eventually consistent BatchGetItem) and try a shard drawn in
+    proportion to the units it showed left; a shard whose condition refuses the claim is proved
+    empty, and the next draw is among the rest after one consistent re-read. SoldOut only when
+    every shard is proved empty, by a read (a shard's count only grows, so even a stale "empty"
+    is true) or by a refused claim: never while a shard has stock. Every unit is still taken by
+    a conditional write; the reads only choose where to try.
+    """
+    if template.stock_shards == 1:
+        return issue(0)
+    remaining = repository.shard_remaining(template, consistent=False)
+    known_empty: set[int] = set()
+    while (shard := rules.pick_shard(remaining, known_empty, random.random())) is not None:
+        try:
+            return issue(shard)
+        except repository.ShardEmpty:
+            count("StockShardMissed")
+            if not known_empty:
+                remaining = repository.shard_remaining(template, consistent=True)
+            known_empty.add(shard)
+    raise SoldOut()
 
 
 def list_coupons(user_id: str, query: CouponListQuery, now: datetime) -> Page[Coupon]:
@@ -326,13 +375,19 @@ def grant_one(template_id: str, user_id: str, now: datetime, grant_ref: str) -> 
 
 
 def _grant(template: Template, user_id: str, now: datetime, grant_ref: str) -> Coupon:
-    refusal = rules.grant_refusal(template, now)
-    if refusal is not None:
+    """Grant unless refused; a refused grant whose ref was granted before answers with that coupon
+    (a retry after the stock ran out, or the template ended, still gets what it was given)."""
+    coupon = rules.new_coupon(template, new_id(), now)
+    try:
+        refusal = rules.grant_refusal(template, now)
+        if refusal is not None:
+            raise refusal
+        return _take_stock(template, lambda shard: repository.grant(template, coupon, user_id, grant_ref, now, shard))
+    except (SoldOut, NotClaimable):
         earlier = repository.granted(template.id, grant_ref)
         if earlier is None:
-            raise refusal
+            raise
         return earlier
-    return repository.grant(template, rules.new_coupon(template, new_id(), now), user_id, grant_ref, now)
 
 
 def revoke_coupon(user_id: str, coupon_id: str, now: datetime) -> bool:
@@ -446,6 +501,6 @@ def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | 
     if refusal is not None:
         raise refusal
     coupon = rules.new_coupon(template, new_id(), now)
-    repository.claim_code(code_text, template, coupon, user_id, now, idem)
+    _take_stock(template, lambda shard: repository.claim_code(code_text, template, coupon, user_id, now, idem, shard))
     count("CodeClaimed")
     return coupon
