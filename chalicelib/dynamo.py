@@ -14,6 +14,7 @@ import binascii
 import json
 import random
 import time
+import uuid
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Iterable
@@ -200,7 +201,10 @@ def transact(items: Iterable[dict[str, Any]]) -> None:
         next(iter(op.values()))["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     for attempt in range(TRANSACTION_RETRIES):
         try:
-            _call("transact_write_items", TransactItems=request)
+            # One token per attempt: botocore's own retries of this call (a timeout after DynamoDB
+            # committed) resend it, and DynamoDB answers a repeat of a committed transaction with
+            # success instead of running it again (idempotent for 10 minutes).
+            _call("transact_write_items", TransactItems=request, ClientRequestToken=uuid.uuid4().hex)
             return
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":

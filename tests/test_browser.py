@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from dev.stack import start_stack
-from tests.helpers import headers_for, session as http_session, token
+from tests.helpers import headers_for, session as http_session, template_body, token
 from tests.payment_helpers import generic_payment, rule_body, signed_generic
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -293,3 +293,32 @@ def test_the_statistics_chart_a_settled_payments_rebate_cost_against_the_sales_i
     expect(stats.locator("#rebate-overall .figure", has_text="Effective return rate")).to_contain_text("5.00%")
     chart.scroll_into_view_if_needed()
     session.shot(ops, "rebate-cost-against-sales")
+
+
+def test_the_statistics_chart_claims_per_hour(stack, session):
+    name = f"Claims chart {session.viewport} {uuid.uuid4().hex[:6]}"
+    # Given a published template that three shoppers claimed just now
+    http, ops = http_session(), headers_for("ops-claims", operator=True)
+    body = template_body(name=name, total_stock=10)
+    created = http.post(f"{stack.api_url}/admin/templates", json=body, headers=ops, timeout=30).json()
+    assert http.post(f"{stack.api_url}/admin/templates/{created['id']}/publish", headers=ops,
+                     timeout=30).status_code == 200
+    for n in range(3):
+        shopper = headers_for(f"claimer-{n}-{uuid.uuid4().hex[:6]}")
+        assert http.post(f"{stack.api_url}/templates/{created['id']}/claim", headers=shopper,
+                         timeout=30).status_code == 201
+
+    # When an operator opens the statistics and picks that template
+    page = session.page("/console#stats", stack.api_url)
+    sign_in(page, token("ops-claims", ("operator",)))
+    stats = page.locator("#view-stats")
+    expect(stats.locator("#claims-over-time figure")).to_contain_text("Claims per hour")
+    stats.locator("#claims-over-time-template").select_option(label=name)
+
+    # Then its chart has one column for this hour holding the three claims
+    chart = stats.locator("#claims-over-time figure")
+    expect(chart).to_contain_text(f"Claims per hour: {name}")
+    expect(chart.locator("rect title", has_text=": 3")).to_have_count(1)
+    expect(chart).to_contain_text("max 3")
+    chart.scroll_into_view_if_needed()
+    session.shot(page, "claims-per-hour")

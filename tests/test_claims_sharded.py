@@ -8,8 +8,8 @@ from contextlib import contextmanager
 import pytest
 
 from chalicelib import dynamo
+from chalicelib.clock import utcnow
 from chalicelib.coupons import keys, service
-from tests.checkout_helpers import NOW
 from tests.helpers import template_body
 
 
@@ -176,10 +176,11 @@ def test_grants_take_stock_from_the_shards(api):
 def test_a_grant_retried_after_the_shards_ran_out_returns_its_coupon(api):
     """Given a grant that took the last unit, when it is retried with its ref (every shard now
     empty, so no transaction is even tried), then it answers with the coupon it granted."""
-    template = api.published_template(total_stock=2, stock_shards=2)
-    first = service.grant_one(template["id"], "alice", NOW, "payment-1:rule-1")
-    service.grant_one(template["id"], "bob", NOW, "payment-2:rule-1")
-    assert service.grant_one(template["id"], "alice", NOW, "payment-1:rule-1").id == first.id
+    template = api.published_template(total_stock=2, stock_shards=2)  # its window is open now
+    now = utcnow()
+    first = service.grant_one(template["id"], "alice", now, "payment-1:rule-1")
+    service.grant_one(template["id"], "bob", now, "payment-2:rule-1")
+    assert service.grant_one(template["id"], "alice", now, "payment-1:rule-1").id == first.id
     assert counters(api, template["id"]) == (2, 0)
 
 

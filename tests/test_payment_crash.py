@@ -256,7 +256,8 @@ PAYMENT_WRITES = [
     ("points rebate", "Transact[Put PAY/REBATE, Update RULE/STATS, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
     ("full-return instalments", "Transact[Put PAY/REBATE, Update RULE/STATS, Put ACCT/INST, Put ACCT/INST, "
                                 "Put ACCT/INST]"),
-    ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN]"),
+    ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, "
+                        "Update STATS/HOUR]"),
     ("voucher rebate recorded", "Transact[Put PAY/REBATE, Update RULE/STATS]"),
     ("payment applied", "Update PAY/PAY"),
 ]

@@ -177,12 +177,14 @@ class TemplateStatsQuery(BaseModel):
     start of its hour). Checked and defaulted by `rules.stats_hours`."""
 
     model_config = ConfigDict(extra="ignore", validate_by_name=True, validate_by_alias=True,
-                              serialize_by_alias=True)
+                              serialize_by_alias=True, defer_build=True)
     start: UtcTime | None = Field(None, alias="from")
     end: UtcTime | None = Field(None, alias="to")
 
 
 class HourlyClaims(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     hour: datetime
     claimed: int
 
@@ -190,6 +192,8 @@ class HourlyClaims(BaseModel):
 class TemplateStats(BaseModel):
     """A template's counters and its claims per hour (claims, code claims and grants alike: all
     take stock), every hour of the range listed, oldest first, zero where nothing was claimed."""
+
+    model_config = ConfigDict(defer_build=True)
 
     template_id: str
     claimed: int

@@ -8,6 +8,7 @@ const GAP = 4;
 const ROW_GAP = 10;
 const VALUE_ROOM = 96;
 const CHAR_WIDTH = 7.5; // a generous average at the 13px label size
+const LABEL_WIDTH = 84; // room for a "23/11 10:00" time label at 12px
 
 function fit(label, width) {
   const room = Math.floor(width / CHAR_WIDTH);
@@ -42,13 +43,15 @@ export function barChart({ title, series, rows, max, width }) {
 }
 
 // Vertical columns over time: points [{label, value}] in order, a value axis from 0 to the largest
-// value, and a time label under every `labelEvery`-th column. For "per hour" series.
+// value, and a time label under every `labelEvery`-th column (fewer when the columns are too
+// narrow for their labels, as on a phone). For "per hour" series.
 export function columnChart({ title, points, width, height = 160, labelEvery = 6, valueText = String }) {
   const AXIS = 18;
   const TOP = 16;
   const max = Math.max(1, ...points.map((p) => p.value));
   const step = points.length ? width / points.length : width;
   const room = height - AXIS - TOP;
+  const every = labelEvery * Math.max(1, Math.ceil(LABEL_WIDTH / (labelEvery * step)));
   const chart = svg("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title },
     svg("title", {}, title),
     svg("text", { x: 0, y: 11, class: "chart-value" }, `max ${valueText(max)}`),
@@ -58,7 +61,7 @@ export function columnChart({ title, points, width, height = 160, labelEvery = 6
       return svg("g", {},
         svg("rect", { x: i * step + 1, y: TOP + room - barHeight, width: Math.max(step - 2, 1), height: barHeight,
           rx: 1, class: "bar claimed" }, svg("title", {}, `${p.label}: ${valueText(p.value)}`)),
-        i % labelEvery === 0
+        i % every === 0
           ? svg("text", { x: i * step, y: height - 4, class: "chart-value" }, p.label) : null);
     }));
   return h("figure", { class: "chart-box" }, h("figcaption", {}, title), chart);
