@@ -183,7 +183,7 @@ def run() -> dict[str, Any]:
             _fresh_tables(moto)
             floor.append(_floor(bare, os.environ["MALL_TABLE"], round_no))
         server.shutdown()
-        result: dict[str, Any] = {"floor_per_s": _median(floor), "moto_peak_rss_mb": moto.peak_rss_mb()}
+        result: dict[str, Any] = {"floor_per_s": _median(floor)}
     for shards, runs in sales.items():
         result[shards] = {
             "oversold": sum(r["oversold"] for r in runs), "issued": sum(r["issued"] for r in runs),
@@ -206,7 +206,7 @@ def describe(r: dict[str, Any]) -> str:
                 f"{ITEM_TX_WRITES}/s one item takes")
 
     return (f"{SHOPPERS}-way flash sale for {STOCK}, {ROUNDS} rounds each (worst round's heat) - "
-            f"{one(1)}; {one(SHARDS)} (moto peak RSS {r['moto_peak_rss_mb']:.0f} MB)")
+            f"{one(1)}; {one(SHARDS)}")
 
 
 if __name__ == "__main__":

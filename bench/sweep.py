@@ -72,7 +72,7 @@ def _seed(ddb, table: str, items, deadline: float) -> int:
 
 
 def run() -> dict[str, float]:
-    with local_aws() as moto:
+    with local_aws():
         import boto3
 
         from chalicelib.jobs import registry as jobs
@@ -89,7 +89,7 @@ def run() -> dict[str, float]:
         return {
             "live": live, "due": due, "read": report.read, "expired": report.expired,
             "ratio": report.read / max(due, 1), "sweep_seconds": report.seconds, "seed_seconds": seed_seconds,
-            "rerun_read": again.read, "moto_peak_rss_mb": moto.peak_rss_mb(),
+            "rerun_read": again.read,
         }
 
 
@@ -98,8 +98,7 @@ def describe(r: dict[str, float]) -> str:
     partial = "" if r["live"] >= LIVE else f" (seeding stopped at {r['live']:,} of {LIVE:,} live in {SEED_SECONDS:.0f} s)"
     return (f"expiry sweep over {r['live']:,} live + {r['due']:,} due coupons{partial}: read {r['read']:,} index items, "
             f"expired {r['expired']:,} = {r['ratio']:.3f} read per due ({verdict} the {GOAL} goal) in "
-            f"{r['sweep_seconds']:.1f} s; a re-run read {r['rerun_read']}; seeded in {r['seed_seconds']:.0f} s, "
-            f"moto peak RSS {r['moto_peak_rss_mb']:.0f} MB")
+            f"{r['sweep_seconds']:.1f} s; a re-run read {r['rerun_read']}; seeded in {r['seed_seconds']:.0f} s")
 
 
 if __name__ == "__main__":
