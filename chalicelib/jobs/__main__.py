@@ -6,13 +6,15 @@
 Jobs: expire-coupons, release-locks, remind-expiring, end-templates, release-instalments
 (`list` says what each does and how often it is scheduled). The table, queues and endpoints
 come from the environment as for the app (MALL_TABLE, REMINDERS_QUEUE, AWS_*). Every job is
-conditional per item, so running one by hand next to its schedule is harmless. Exit status 3
-means the budget ran out first: run it again to carry on.
+conditional per item, so running one by hand next to its schedule is harmless. The report goes
+to stdout (a line, then JSON, last); metric records to stderr. Exit status 3 means the
+budget ran out first: run it again to carry on.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from datetime import datetime
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{job.name:<20} every {job.rate_minutes()} min ({job.rate_env})  {job.summary}")
         return 0
     budget = Unlimited() if args.budget_seconds is None else TimeBudget(args.budget_seconds)
-    report = run(args.job, args.now, budget)
+    with contextlib.redirect_stdout(sys.stderr):  # the job's metric records (EMF, for CloudWatch)
+        report = run(args.job, args.now, budget)
     print(report.line())
     print(json.dumps(report.as_dict()))
     return 0 if report.finished else 3
