@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 import requests
 
 from tests.helpers import fire, headers_for, session, template_body
@@ -41,8 +42,11 @@ def test_200_shoppers_racing_for_50_coupons_get_exactly_50(race_api):
     assert sum(wallet_size(race_api, f"user{i}") for i in range(200)) == 50
 
 
-def test_one_shopper_racing_30_claims_with_limit_3_gets_exactly_3(race_api):
-    template_id = published(race_api, total_stock=100, per_user_limit=3)
+@pytest.mark.parametrize("shards", [1, 8])
+def test_one_shopper_racing_30_claims_with_limit_3_gets_exactly_3(race_api, shards):
+    """However the stock is held (one counter, or shards of a flash sale), the per-user limit
+    is one counter per user and holds."""
+    template_id = published(race_api, total_stock=100, per_user_limit=3, stock_shards=shards)
     url = f"{race_api}/templates/{template_id}/claim"
     results = fire([("POST", url, headers_for("greedy"), None) for _ in range(30)])
     statuses = Counter(status for status, _ in results)
