@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import zlib
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
@@ -24,6 +25,12 @@ def derived_id(seed: str, at_ms: int) -> str:
     payment and rule): the same seed and time always give the same id, so a retried write
     meets its own earlier result through `attribute_not_exists`."""
     return _encode((at_ms << 80) | int.from_bytes(hashlib.sha256(seed.encode()).digest()[:10], "big"))
+
+
+def shard_of(text: str, shards: int) -> int:
+    """A stable shard number in [0, shards) for `text`: CRC-32, the same in every process
+    (unlike `hash`), so the writer and the reader of a sharded key agree."""
+    return zlib.crc32(text.encode()) % shards
 
 
 def _encode(value: int) -> str:

@@ -39,7 +39,7 @@ counts its hours under S0); <hour> is the hour's start, `2026-11-23T10:00:00Z`.
 
 from __future__ import annotations
 
-import zlib
+from chalicelib.ids import shard_of
 
 ADMIN_INDEX = "GSI1"
 CLAIMABLE_INDEX = "GSI2"
@@ -127,8 +127,8 @@ def code_batch(template_id: str, batch_id: str) -> dict[str, str]:
 
 
 def expiry_shard(coupon_id: str) -> int:
-    """The coupon's expiry-index shard: CRC-32 (stable across processes, unlike `hash`)."""
-    return zlib.crc32(coupon_id.encode()) % EXPIRY_SHARDS
+    """The coupon's expiry-index shard (also its reminder-index shard)."""
+    return shard_of(coupon_id, EXPIRY_SHARDS)
 
 
 def expiry_partition(shard: int) -> str:
@@ -170,17 +170,13 @@ REMINDER_INDEX = "GSI3"
 REMINDER_PREFIX = "CPN_REMIND#"
 
 
-def _shard(text: str, shards: int) -> int:
-    return zlib.crc32(text.encode()) % shards
-
-
 def lock_partition(shard: int) -> str:
     return f"{LOCK_PREFIX}{shard}"
 
 
 def lock_listing(expires_at: str, holder: str) -> dict[str, str]:
     """GSI1 attributes of a coupon lock or a card hold: listed by when it lapses."""
-    return {"GSI1PK": lock_partition(_shard(holder, LOCK_SHARDS)), "GSI1SK": f"{expires_at}#{holder}"}
+    return {"GSI1PK": lock_partition(shard_of(holder, LOCK_SHARDS)), "GSI1SK": f"{expires_at}#{holder}"}
 
 
 def hold_holder(card_id: str, order_id: str) -> str:

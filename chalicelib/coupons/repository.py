@@ -230,6 +230,20 @@ def relist(coupon_id: str) -> tuple[str, dict[str, Any]]:
     return "GSI2PK = :expiry_pk, GSI2SK = expiry_sk", {"expiry_pk": keys.expiry_partition(keys.expiry_shard(coupon_id))}
 
 
+def relist_reminder(coupon_id: str) -> tuple[str, dict[str, Any]]:
+    """SET fragment (and its value) listing a coupon again for its expiry reminder."""
+    return ("GSI3PK = :remind_pk, GSI3SK = expiry_sk",
+            {"remind_pk": keys.reminder_partition(keys.expiry_shard(coupon_id))})
+
+
+def unlocked(coupon_id: str) -> tuple[str, dict[str, Any]]:
+    """The update (and its values) giving a locked coupon back: `unused`, listed for expiry
+    again, its lock and lock listing gone. The caller's condition says whose lock may go."""
+    listing, listing_vals = relist(coupon_id)
+    return (f"SET #status = :unused, {listing} REMOVE order_id, lock_expires_at, locked_at, GSI1PK, GSI1SK",
+            {"unused": "unused", **listing_vals})
+
+
 def _lock_listing(expires_at: datetime, holder: str) -> tuple[str, dict[str, Any]]:
     """SET fragment (and its values) listing a lock or hold by when it lapses."""
     listing = keys.lock_listing(iso(expires_at), holder)
@@ -502,14 +516,11 @@ def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at:
 def unlock(user_id: str, coupon_id: str, order_id: str) -> Coupon:
     """Give back the lock `order_id` holds; unlocking what is not locked is a no-op. The coupon
     is listed in the expiry index again, so a sweep expires it if its validity is over."""
-    listing, listing_vals = relist(coupon_id)
+    expression, expression_vals = unlocked(coupon_id)
     try:
         item = dynamo.update(
-            keys.coupon(user_id, coupon_id),
-            f"SET #status = :unused, {listing} REMOVE order_id, lock_expires_at, locked_at, GSI1PK, GSI1SK",
-            condition="#status = :locked AND order_id = :order",
-            names={"#status": "status"},
-            vals=dynamo.values(unused="unused", locked="locked", order=order_id, **listing_vals),
+            keys.coupon(user_id, coupon_id), expression, condition="#status = :locked AND order_id = :order",
+            names={"#status": "status"}, vals=dynamo.values(locked="locked", order=order_id, **expression_vals),
         )
     except dynamo.ConditionFailed as exc:
         old = exc.failed.get(0)
@@ -704,16 +715,16 @@ def restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now
     listed for expiry and for a reminder again (a coupon reminded before is not reminded twice:
     the reminder sweep checks `reminded_at`)."""
     listing, listing_vals = relist(coupon_id)
+    reminder, reminder_vals = relist_reminder(coupon_id)
     items = [
         dynamo.tx_update(
             keys.coupon(user_id, coupon_id),
-            f"SET #status = :unused, restored_from = :payment, restored_at = :now, {listing}, "
-            "GSI3PK = :remind_pk, GSI3SK = expiry_sk "
+            f"SET #status = :unused, restored_from = :payment, restored_at = :now, {listing}, {reminder} "
             "REMOVE order_id, payment_id, used_at",
             condition="#status = :used AND payment_id = :payment AND valid_until > :now",
             names={"#status": "status"},
             vals=dynamo.values(unused="unused", used="used", payment=payment_id, now=iso(now), **listing_vals,
-                               remind_pk=keys.reminder_partition(keys.expiry_shard(coupon_id))),
+                               **reminder_vals),
         ),
         dynamo.tx_update(keys.template(template_id), "SET redeemed = redeemed - :one",
                          condition="redeemed >= :one", vals=dynamo.values(one=1)),

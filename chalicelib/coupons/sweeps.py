@@ -20,7 +20,7 @@ from typing import Any, Callable
 from chalicelib import dynamo
 from chalicelib.clock import iso
 from chalicelib.coupons import keys
-from chalicelib.coupons.repository import hold_from, release, relist
+from chalicelib.coupons.repository import hold_from, release, relist_reminder, unlocked
 from chalicelib.jobs.budget import Budget
 from chalicelib.jobs.report import SweepReport
 
@@ -107,12 +107,11 @@ def _release_one(item: dict[str, Any], now: datetime) -> bool:
 def unlock_lapsed(key: dict[str, str], coupon_id: str, now: datetime) -> bool:
     """locked with a lock that lapsed by `now` -> unused (listed for expiry again); False when a
     payment, an unlock or a new lock got there first."""
-    listing, listing_vals = relist(coupon_id)
+    expression, expression_vals = unlocked(coupon_id)
     try:
         dynamo.update(
-            key, f"SET #status = :unused, {listing} REMOVE order_id, lock_expires_at, locked_at, GSI1PK, GSI1SK",
-            condition="#status = :locked AND lock_expires_at <= :now", names={"#status": "status"},
-            vals=dynamo.values(unused="unused", locked="locked", now=iso(now), **listing_vals),
+            key, expression, condition="#status = :locked AND lock_expires_at <= :now", names={"#status": "status"},
+            vals=dynamo.values(locked="locked", now=iso(now), **expression_vals),
         )
     except dynamo.ConditionFailed:
         return False
@@ -138,7 +137,7 @@ def remind_due(now: datetime, horizon: datetime, budget: Budget, report: SweepRe
         try:
             send(item)
         except Exception:
-            unmark_reminded(key, now)
+            unmark_reminded(key, item["id"], now)
             raise
         return True
 
@@ -174,13 +173,11 @@ def _unlist_if_done(key: dict[str, str], old: dict[str, Any] | None) -> None:
         pass
 
 
-def unmark_reminded(key: dict[str, str], now: datetime) -> None:
+def unmark_reminded(key: dict[str, str], coupon_id: str, now: datetime) -> None:
     """Take back this run's mark (its send failed) and list the coupon again."""
+    reminder, reminder_vals = relist_reminder(coupon_id)
     try:
-        dynamo.update(
-            key, "SET GSI3PK = :pk, GSI3SK = expiry_sk REMOVE reminded_at", condition="reminded_at = :now",
-            vals=dynamo.values(pk=keys.reminder_partition(keys.expiry_shard(key["SK"][len(keys.COUPON_PREFIX):])),
-                               now=iso(now)),
-        )
+        dynamo.update(key, f"SET {reminder} REMOVE reminded_at", condition="reminded_at = :now",
+                      vals=dynamo.values(now=iso(now), **reminder_vals))
     except dynamo.ConditionFailed:
         pass

@@ -32,7 +32,7 @@ a rule with a budget keeps its grants' totals on the rule item instead (docs/reb
 
 from __future__ import annotations
 
-import zlib
+from chalicelib.ids import shard_of
 
 ADMIN_INDEX = "GSI1"
 LIVE_INDEX = "GSI2"
@@ -61,7 +61,7 @@ def live_rule_listing(ends_at: str, rule_id: str) -> dict[str, str]:
 
 def rule_stats(rule_id: str, payment_ref: str) -> dict[str, str]:
     """The shard of the rule's totals that this payment's changes go to."""
-    return rule_stats_shard(rule_id, zlib.crc32(payment_ref.encode()) % STATS_SHARDS)
+    return rule_stats_shard(rule_id, shard_of(payment_ref, STATS_SHARDS))
 
 
 def rule_stats_shard(rule_id: str, shard: int) -> dict[str, str]:
