@@ -1,11 +1,12 @@
-"""Pydantic types shared by every domain's request and response models."""
+"""Pydantic types shared by every domain's request and response models, and the page
+shapes every listing uses. Route modules load this module lazily (chalicelib.lazy)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.clock import to_utc
 from chalicelib.ids import ID_PATTERN
@@ -15,6 +16,24 @@ UtcTime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 # An id this service made (ULID layout).
 ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Fen = Annotated[int, "fen"]
+# A script or stylesheet of the console or mall page (chalicelib.console.routes).
+AssetName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}\.(?:js|css)$")]
+T = TypeVar("T")
+
+
+# defer_build, here and on every model: a model's validator is built on its first use, not
+# when its module is imported. Subclasses and parametrised pages (`Page[Coupon]`) inherit it.
+class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(defer_build=True)
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, min_length=1, max_length=2048)
 
 
 def utc_text(value: datetime) -> str:

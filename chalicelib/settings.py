@@ -9,26 +9,26 @@ parameter that `<NAME>_PARAM` names. Nothing here is read at import time.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
 
-
-class Settings(BaseModel):
-    model_config = ConfigDict(defer_build=True)  # built by the first get_settings(), not at import
-
+# A dataclass checked by hand, not a pydantic model: every function reads the settings, and
+# a schedule's run must not import pydantic for eleven values (docs/architecture.md, Cold starts).
+@dataclass(frozen=True)
+class Settings:
     stage: str = "dev"
-    table_name: str = Field(min_length=3)
+    table_name: str = "mall-dev"
     idempotency_ttl_seconds: int = 24 * 3600
-    lock_ttl_seconds: int = Field(15 * 60, ge=1)
+    lock_ttl_seconds: int = 15 * 60
     tracing_enabled: bool = False
     # Payments (issue 4). Public keys and ids only: the webhook secret and the WeChat Pay
     # APIv3 key are secrets, read through `secret()`. A provider left unconfigured answers 503.
-    payment_events_queue: str = Field("mall-dev-payment-events", min_length=1)
+    payment_events_queue: str = "mall-dev-payment-events"
     # Scheduled jobs (docs/jobs.md): where expiry reminders go, and how long before a
     # coupon's validity ends its reminder is sent.
-    reminders_queue: str = Field("mall-dev-coupon-reminders", min_length=1)
-    reminder_days: int = Field(3, ge=0, le=365)
+    reminders_queue: str = "mall-dev-coupon-reminders"
+    reminder_days: int = 3
     wechatpay_platform_public_key: str | None = None
     alipay_public_key: str | None = None
     alipay_app_id: str | None = None
@@ -39,17 +39,37 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _text(name: str, default: str, min_length: int = 1) -> str:
+    value = os.environ.get(name) or default
+    if len(value) < min_length:
+        raise ValueError(f"{name} must be at least {min_length} characters long; it is {value!r}")
+    return value
+
+
+def _whole(name: str, default: int, low: int, high: int | None = None) -> int:
+    raw = os.environ.get(name) or str(default)
+    try:
+        value: int | None = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise ValueError(f"{name} must be a whole number {bounds}; it is {raw!r}")
+    return value
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The settings from the environment; a bad value raises ValueError naming its variable."""
     return Settings(
-        stage=_env("MALL_STAGE", "dev"),
-        table_name=_env("MALL_TABLE", "mall-dev"),
-        idempotency_ttl_seconds=int(_env("MALL_IDEMPOTENCY_TTL_SECONDS", str(24 * 3600))),
-        lock_ttl_seconds=int(_env("MALL_LOCK_TTL_SECONDS", str(15 * 60))),
-        tracing_enabled=_env("POWERTOOLS_TRACE_DISABLED", "true").lower() != "true",
-        payment_events_queue=_env("PAYMENT_EVENTS_QUEUE", "mall-dev-payment-events"),
-        reminders_queue=_env("REMINDERS_QUEUE", "mall-dev-coupon-reminders"),
-        reminder_days=int(_env("MALL_REMINDER_DAYS", "3")),
+        stage=_text("MALL_STAGE", "dev"),
+        table_name=_text("MALL_TABLE", "mall-dev", min_length=3),
+        idempotency_ttl_seconds=_whole("MALL_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, 1),
+        lock_ttl_seconds=_whole("MALL_LOCK_TTL_SECONDS", 15 * 60, 1),
+        tracing_enabled=(_env("POWERTOOLS_TRACE_DISABLED") or "true").lower() != "true",
+        payment_events_queue=_text("PAYMENT_EVENTS_QUEUE", "mall-dev-payment-events"),
+        reminders_queue=_text("REMINDERS_QUEUE", "mall-dev-coupon-reminders"),
+        reminder_days=_whole("MALL_REMINDER_DAYS", 3, 0, 365),
         wechatpay_platform_public_key=_env("WECHATPAY_PLATFORM_PUBLIC_KEY"),
         alipay_public_key=_env("ALIPAY_PUBLIC_KEY"),
         alipay_app_id=_env("ALIPAY_APP_ID"),

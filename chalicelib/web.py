@@ -18,22 +18,27 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Callable, Generic, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, Callable, get_type_hints
 
 from chalice import Response
 from chalice.app import Request
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from chalicelib import idempotency as idem
 from chalicelib.auth import Principal, authenticate, require_operator
 from chalicelib.clock import utcnow
 from chalicelib.errors import DomainError, ValidationFailed, error_body, http_status_and_code
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
+if TYPE_CHECKING:
+    import pydantic
+    from pydantic import BaseModel, TypeAdapter, ValidationError
+else:  # on the first request: every function imports this module, not every one validates
+    pydantic = lazy_module("pydantic")
+
 PUBLIC, USER, OPERATOR = "public", "user", "operator"
 PATH_PARAM = re.compile(r"{(\w+)}")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -80,11 +85,11 @@ class Endpoint:
 
     @cached_property
     def path_adapters(self) -> dict[str, TypeAdapter]:
-        return {name: TypeAdapter(annotation) for name, annotation in self.path_params.items()}
+        return {name: pydantic.TypeAdapter(annotation) for name, annotation in self.path_params.items()}
 
     @cached_property
     def query_adapter(self) -> TypeAdapter | None:
-        return None if self.query is None else TypeAdapter(self.query)
+        return None if self.query is None else pydantic.TypeAdapter(self.query)
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -101,21 +106,6 @@ class RequestContext:
     def user_id(self) -> str:
         assert self.principal is not None
         return self.principal.user_id
-
-
-# defer_build, here and on every model: a model's validator is built on its first use, not
-# at import (see `Endpoint`). Subclasses and parametrised pages (`Page[Coupon]`) inherit it.
-class Page(BaseModel, Generic[T]):
-    model_config = ConfigDict(defer_build=True)
-
-    items: list[T]
-    next_cursor: str | None
-
-
-class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-    limit: int = Field(20, ge=1, le=100)
-    cursor: str | None = Field(None, min_length=1, max_length=2048)
 
 
 def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), auth: str = USER,
@@ -191,20 +181,20 @@ def _serve(endpoint: Endpoint, request: Request, path_params: dict[str, str]) ->
         return Response(body="", status_code=204)
     if isinstance(result, Response):  # a view answering in another format (text/csv)
         return result
-    return _json(endpoint.status, result.model_dump(mode="json") if isinstance(result, BaseModel) else result)
+    return _json(endpoint.status, result.model_dump(mode="json") if isinstance(result, pydantic.BaseModel) else result)
 
 
 def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:
     try:
         return model.model_validate_json(raw or b"{}")
-    except ValidationError as exc:
+    except pydantic.ValidationError as exc:
         raise ValidationFailed("The request body is not valid; see details.", _details(exc, "body")) from exc
 
 
 def _validate(adapter: TypeAdapter, value: Any, field: str | None) -> Any:
     try:
         return adapter.validate_python(value)
-    except ValidationError as exc:
+    except pydantic.ValidationError as exc:
         raise ValidationFailed("The request is not valid; see details.", _details(exc, field or "query")) from exc
 
 

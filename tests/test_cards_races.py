@@ -10,7 +10,7 @@ import requests
 from chalicelib.coupons import service
 from chalicelib.coupons.models import HoldRequest
 from chalicelib.errors import InsufficientBalance
-from chalicelib.web import PageQuery
+from chalicelib.models import PageQuery
 from tests.checkout_helpers import NOW, card, race
 from tests.helpers import fire, headers_for
 from tests.test_races import published

@@ -9,7 +9,7 @@ import pytest
 from chalicelib.coupons import service
 from chalicelib.coupons.models import HoldRequest
 from chalicelib.errors import InsufficientBalance
-from chalicelib.web import PageQuery
+from chalicelib.models import PageQuery
 from tests.checkout_helpers import NOW, card
 
 LATER = NOW + timedelta(minutes=15)

@@ -72,7 +72,7 @@ def test_a_lapsed_card_hold_goes_back_to_the_balance_once(aws):
 
 
 def _page():
-    from chalicelib.web import PageQuery
+    from chalicelib.models import PageQuery
 
     return PageQuery(limit=50)
 

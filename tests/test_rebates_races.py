@@ -11,7 +11,7 @@ import boto3
 
 from chalicelib.errors import Throttled
 from chalicelib.rebates import repository, service, settlement
-from chalicelib.web import PageQuery
+from chalicelib.models import PageQuery
 from dev.pump import LambdaContext, sqs_event
 from tests.checkout_helpers import race
 from tests.helpers import session

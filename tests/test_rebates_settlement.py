@@ -14,7 +14,7 @@ from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
 from chalicelib.rebates import repository, service, settlement
 from chalicelib.rebates.models import RuleCreate, WithdrawalCreate
-from chalicelib.web import PageQuery
+from chalicelib.models import PageQuery
 from tests.checkout_helpers import give, lock_request
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event, rule_body
 

@@ -10,13 +10,14 @@ space and relative URLs work behind API Gateway's stage prefix too.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 from chalice import Blueprint, Response
-from pydantic import StringConstraints
 
 from chalicelib.errors import NotFound
+from chalicelib.lazy import lazy_module
 from chalicelib.web import PUBLIC, RequestContext, endpoint
+
+common = lazy_module("chalicelib.models")  # AssetName, on an asset's first request (chalicelib.lazy)
 
 bp = Blueprint(__name__)
 
@@ -26,7 +27,6 @@ CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
 }
-AssetName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}\.(?:js|css)$")]
 # Everything comes from this origin: no CDN, no web font, no inline script (charts are SVG drawn by
 # the page's own modules; a CSV download is a blob: URL).
 SECURITY_HEADERS = {
@@ -45,7 +45,7 @@ def console_page(ctx: RequestContext) -> Response:
 
 
 @endpoint(bp, "/console/{asset}", auth=PUBLIC, produces=("text/javascript", "text/css"))
-def console_asset(ctx: RequestContext, asset: AssetName) -> Response:
+def console_asset(ctx: RequestContext, asset: common.AssetName) -> Response:
     """A script or stylesheet of the console."""
     return _serve("console", asset)
 
@@ -57,7 +57,7 @@ def mall_page(ctx: RequestContext) -> Response:
 
 
 @endpoint(bp, "/mall/{asset}", auth=PUBLIC, produces=("text/javascript", "text/css"))
-def mall_asset(ctx: RequestContext, asset: AssetName) -> Response:
+def mall_asset(ctx: RequestContext, asset: common.AssetName) -> Response:
     """A script or stylesheet of the mall page."""
     return _serve("mall", asset)
 

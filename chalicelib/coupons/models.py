@@ -12,8 +12,7 @@ from pydantic import (
 
 from chalicelib.auth import USER_ID
 from chalicelib.coupons import codes
-from chalicelib.models import ResourceId, UtcTime
-from chalicelib.web import PageQuery
+from chalicelib.models import PageQuery, ResourceId, UtcTime
 
 Kind = Literal["amount_off", "percent_off", "stored_value"]
 TemplateStatus = Literal["draft", "published", "paused", "ended"]

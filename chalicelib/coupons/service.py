@@ -29,7 +29,7 @@ from chalicelib.ids import derived_id, new_id
 from chalicelib.idempotency import Idempotency
 from chalicelib.observability import count, logger
 from chalicelib.settings import get_settings
-from chalicelib.web import Page, PageQuery
+from chalicelib.models import Page, PageQuery
 
 
 def create_template(request: TemplateCreate, now: datetime, idem: Idempotency | None) -> Template:

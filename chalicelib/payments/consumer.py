@@ -22,7 +22,6 @@ from chalice import Blueprint
 
 from chalicelib.clock import utcnow
 from chalicelib.observability import logger
-from chalicelib.payments.models import PaymentEvent
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -35,7 +34,8 @@ bp = Blueprint(__name__)
 
 def handle_record(record: SQSRecord) -> None:
     """Settle one event; any exception marks this record (only) as failed."""
-    from chalicelib.rebates import settlement  # only the consumer function loads settlement
+    from chalicelib.payments.models import PaymentEvent  # only the consumer function loads these
+    from chalicelib.rebates import settlement
 
     try:
         event = PaymentEvent.model_validate_json(record.body)

@@ -16,7 +16,7 @@ class Payload(BaseModel):
     have its notifications refused (and retried for a day or more). Known fields are typed
     strictly: an amount sent as a string is an error, not a guess."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)
 
 
 def parse_json(model: type[P], raw: bytes | str, what: str) -> P:

@@ -16,19 +16,23 @@ from typing import Callable
 from chalice import Blueprint, Response
 
 from chalicelib.errors import DomainError, http_status_and_code
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
-from chalicelib.payments.models import Received
 from chalicelib.web import PUBLIC, RequestContext, endpoint
+
+# Loaded by the first webhook call, not by `import app` (chalicelib.lazy): the webhook
+# service brings RSA and AES from `cryptography` and the providers' payload models, which
+# only the API's webhook calls need.
+models = lazy_module("chalicelib.payments.models")
+service = lazy_module("chalicelib.payments.service")
 
 bp = Blueprint(__name__)
 FORM = "application/x-www-form-urlencoded"
 
 
 @endpoint(bp, "/webhooks/payments/generic", methods=("POST",), auth=PUBLIC)
-def generic_webhook(ctx: RequestContext) -> Received:
+def generic_webhook(ctx: RequestContext) -> models.Received:
     """A signed payment event (X-Mall-Signature: t=..,v1=HMAC-SHA256); 200 once it is queued."""
-    from chalicelib.payments import service  # see _answer: loaded by the webhook functions only
-
     return service.receive_generic(ctx.request.headers, ctx.request.raw_body or b"", ctx.now)
 
 
@@ -39,8 +43,6 @@ WECHAT_FAILURE = ("application/json", {"type": "object", "required": ["code", "m
 @endpoint(bp, "/webhooks/payments/wechatpay", methods=("POST",), auth=PUBLIC, status=204, failure=WECHAT_FAILURE)
 def wechatpay_webhook(ctx: RequestContext) -> Response:
     """A WeChat Pay API v3 notification; 204 once it is queued, else 4xx/5xx {"code": "FAIL"}."""
-    from chalicelib.payments import service
-
     return _answer(lambda: service.receive_wechatpay(ctx.request.headers, ctx.request.raw_body or b"", ctx.now),
                    lambda: Response(body="", status_code=204), _wechat_failure)
 
@@ -49,15 +51,8 @@ def wechatpay_webhook(ctx: RequestContext) -> Response:
           produces=("text/plain",), failure=("text/plain", {"type": "string", "const": "fail"}))
 def alipay_webhook(ctx: RequestContext) -> Response:
     """An Alipay asynchronous notification (form, RSA2); the body `success` once it is queued."""
-    from chalicelib.payments import service
-
     return _answer(lambda: service.receive_alipay(ctx.request.raw_body or b"", ctx.now),
                    lambda: _text("success"), lambda status, _: _text("fail", status))
-
-
-# The webhook service (RSA and AES from `cryptography`, the providers' payload models) is
-# imported by the views, not at module load: every function of the app imports this module,
-# and only the API's webhook calls need it (~40 ms of cold start spared elsewhere).
 
 
 def _answer(receive: Callable[[], object], success: Callable[[], Response],

@@ -7,9 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from chalicelib.models import ResourceId, UtcTime
+from chalicelib.models import PageQuery, ResourceId, UtcTime
 from chalicelib.rebates.policy import BP
-from chalicelib.web import PageQuery
 
 RuleKind = Literal["fixed_ratio", "tiered", "threshold", "full_return"]
 RuleStatus = Literal["draft", "published", "paused", "ended"]

@@ -1,87 +1,88 @@
 """HTTP routes of rebates: operators manage rules and decide withdrawals; shoppers read their
-account and ledger and ask for withdrawals. Also the schedule that releases 全返 instalments."""
+account and ledger and ask for withdrawals."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.models import ResourceId
-from chalicelib.rebates import service
-from chalicelib.rebates.models import (
-    Account, LedgerEntry, RuleCreate, RuleListQuery, RuleView, Withdrawal, WithdrawalCreate, WithdrawalListQuery,
-)
-from chalicelib.web import OPERATOR, Page, PageQuery, RequestContext, endpoint
+from chalicelib.lazy import lazy_module
+from chalicelib.web import OPERATOR, RequestContext, endpoint
+
+# Loaded on a route's first request, not by `import app` (chalicelib.lazy).
+common = lazy_module("chalicelib.models")
+models = lazy_module("chalicelib.rebates.models")
+service = lazy_module("chalicelib.rebates.service")
 
 bp = Blueprint(__name__)
 
 
 @endpoint(bp, "/admin/rebate-rules", methods=("POST",), auth=OPERATOR, status=201, idempotent=True)
-def create_rule(ctx: RequestContext, body: RuleCreate) -> RuleView:
+def create_rule(ctx: RequestContext, body: models.RuleCreate) -> models.RuleView:
     """Create a rebate rule (draft)."""
     return service.create_rule(body, ctx.now, ctx.idempotency)
 
 
 @endpoint(bp, "/admin/rebate-rules", auth=OPERATOR)
-def list_rules(ctx: RequestContext, query: RuleListQuery) -> Page[RuleView]:
+def list_rules(ctx: RequestContext, query: models.RuleListQuery) -> common.Page[models.RuleView]:
     """Rebate rules with their totals, newest first, optionally by status."""
     return service.list_rules(query)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}", auth=OPERATOR)
-def get_rule(ctx: RequestContext, rule_id: ResourceId) -> RuleView:
+def get_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """One rebate rule, with the budget it has used and its totals (rebated payments, cost, sales)."""
     return service.get_rule(rule_id)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/publish", methods=("POST",), auth=OPERATOR)
-def publish_rule(ctx: RequestContext, rule_id: ResourceId) -> RuleView:
+def publish_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """Publish a draft or paused rule: payments made inside its window earn under it."""
     return service.change_rule_status(rule_id, "publish", ctx.now)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/pause", methods=("POST",), auth=OPERATOR)
-def pause_rule(ctx: RequestContext, rule_id: ResourceId) -> RuleView:
+def pause_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """Pause a published rule."""
     return service.change_rule_status(rule_id, "pause", ctx.now)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/end", methods=("POST",), auth=OPERATOR)
-def end_rule(ctx: RequestContext, rule_id: ResourceId) -> RuleView:
+def end_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """End a published or paused rule for good."""
     return service.change_rule_status(rule_id, "end", ctx.now)
 
 
 @endpoint(bp, "/me/account")
-def get_account(ctx: RequestContext) -> Account:
+def get_account(ctx: RequestContext) -> models.Account:
     """The caller's balance, frozen amount, points, debts and pending instalments."""
     return service.get_account(ctx.user_id)
 
 
 @endpoint(bp, "/me/rebates")
-def list_ledger(ctx: RequestContext, query: PageQuery) -> Page[LedgerEntry]:
+def list_ledger(ctx: RequestContext, query: common.PageQuery) -> common.Page[models.LedgerEntry]:
     """The caller's ledger, newest first."""
     return service.list_ledger(ctx.user_id, query)
 
 
 @endpoint(bp, "/me/withdrawals", methods=("POST",), status=201, idempotent=True)
-def request_withdrawal(ctx: RequestContext, body: WithdrawalCreate) -> Withdrawal:
+def request_withdrawal(ctx: RequestContext, body: models.WithdrawalCreate) -> models.Withdrawal:
     """Ask to withdraw: the amount moves from balance to frozen (409 INSUFFICIENT_BALANCE)."""
     return service.request_withdrawal(ctx.user_id, body, ctx.now, ctx.idempotency)
 
 
 @endpoint(bp, "/admin/withdrawals", auth=OPERATOR)
-def list_withdrawals(ctx: RequestContext, query: WithdrawalListQuery) -> Page[Withdrawal]:
+def list_withdrawals(ctx: RequestContext, query: models.WithdrawalListQuery) -> common.Page[models.Withdrawal]:
     """Withdrawals by status (default pending), oldest first."""
     return service.list_withdrawals(query)
 
 
 @endpoint(bp, "/admin/withdrawals/{withdrawal_id}/approve", methods=("POST",), auth=OPERATOR)
-def approve_withdrawal(ctx: RequestContext, withdrawal_id: ResourceId) -> Withdrawal:
+def approve_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) -> models.Withdrawal:
     """Pay a pending withdrawal out (once; any second decision is 409 INVALID_STATE)."""
     return service.approve_withdrawal(withdrawal_id, ctx.user_id, ctx.now)
 
 
 @endpoint(bp, "/admin/withdrawals/{withdrawal_id}/reject", methods=("POST",), auth=OPERATOR)
-def reject_withdrawal(ctx: RequestContext, withdrawal_id: ResourceId) -> Withdrawal:
+def reject_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) -> models.Withdrawal:
     """Return a pending withdrawal's amount to the balance (once)."""
     return service.reject_withdrawal(withdrawal_id, ctx.user_id, ctx.now)

@@ -17,7 +17,7 @@ from chalicelib.rebates.models import (
     WithdrawalListQuery,
 )
 from chalicelib.rebates.repository import AccountChange
-from chalicelib.web import Page, PageQuery
+from chalicelib.models import Page, PageQuery
 
 PENDING_SHOWN = 100
 
