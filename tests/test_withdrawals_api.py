@@ -122,3 +122,36 @@ def test_the_ledger_is_paginated_newest_first(api, fund):
     assert ([e["amount"] for e in rest["items"]], rest["next_cursor"]) == ([100], None)
     assert set(page["items"][0]) == {"id", "type", "amount", "asset", "ref", "rule_id", "created_at"}
     assert api.get(f"/me/rebates?cursor={page['next_cursor']}", user="bob")[0] == 400  # another's cursor
+
+
+def test_shoppers_see_their_own_withdrawals_newest_first_with_their_status(api, fund):
+    fund("alice", 1000)
+    fund("bob", 1000)
+    ids = [withdraw(api, amount)[1]["id"] for amount in (100, 200, 300)]
+    bobs = withdraw(api, 50, user="bob")[1]["id"]
+    api.post(f"/admin/withdrawals/{ids[0]}/approve", operator=True, user="ops")
+    api.post(f"/admin/withdrawals/{ids[1]}/reject", operator=True, user="ops")
+
+    _, page = api.get("/me/withdrawals?limit=2")
+    _, rest = api.get(f"/me/withdrawals?limit=2&cursor={page['next_cursor']}")
+
+    shown = [(w["id"], w["amount"], w["status"]) for w in page["items"] + rest["items"]]
+    assert shown == [(ids[2], 300, "pending"), (ids[1], 200, "rejected"), (ids[0], 100, "approved")]
+    assert rest["next_cursor"] is None
+    assert [w["id"] for w in api.get("/me/withdrawals", user="bob")[1]["items"]] == [bobs]
+    assert api.get("/me/withdrawals", user="carol")[1] == {"items": [], "next_cursor": None}
+    assert api.get(f"/me/withdrawals?cursor={page['next_cursor']}", user="bob")[0] == 400  # another's cursor
+
+
+def test_a_shopper_reads_one_withdrawal_and_never_anothers(api, fund):
+    fund("alice", 1000)
+    _, withdrawal = withdraw(api, 600)
+    api.post(f"/admin/withdrawals/{withdrawal['id']}/approve", operator=True, user="ops")
+
+    status, body = api.get(f"/me/withdrawals/{withdrawal['id']}")
+
+    assert (status, body["status"], body["decided_by"], body["amount"]) == (200, "approved", "ops", 600)
+    status, body = api.get(f"/me/withdrawals/{withdrawal['id']}", user="bob")
+    assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    assert api.get("/me/withdrawals/01J00000000000000000000000")[0] == 404
+    assert api.get("/me/withdrawals/not-an-id")[0] == 400

@@ -20,7 +20,7 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
 Index entries:
 - rule: GSI1 REBATE_RULES / <created_at>#<rid>; GSI2 REBATE_RULES#live / <ends_at>#<rid> (*)
 - instalment: GSI1 REBATE_INSTALMENTS#due / <due_at>#<uid>#<payment_ref>#<rid>#<nn> (**)
-- withdrawal: GSI1 WITHDRAWALS#<status> / <created_at>#<wid>
+- withdrawal: GSI1 WITHDRAWALS#<status> / <created_at>#<wid>; GSI2 WITHDRAWALS_OF#<uid> / <created_at>#<wid>
 
 (*) only while published: the rules a payment can earn under.
 (**) only while pending: the release job reads exactly what is due.
@@ -38,6 +38,7 @@ ADMIN_INDEX = "GSI1"
 LIVE_INDEX = "GSI2"
 DUE_INDEX = "GSI1"
 WITHDRAWALS_INDEX = "GSI1"
+USER_WITHDRAWALS_INDEX = "GSI2"
 RULES_PARTITION = "REBATE_RULES"
 LIVE_RULES_PARTITION = "REBATE_RULES#live"
 DUE_PARTITION = "REBATE_INSTALMENTS#due"
@@ -130,3 +131,11 @@ def withdrawal_partition(status: str) -> str:
 
 def withdrawal_listing(status: str, created_at: str, withdrawal_id: str) -> dict[str, str]:
     return {"GSI1PK": withdrawal_partition(status), "GSI1SK": f"{created_at}#{withdrawal_id}"}
+
+
+def user_withdrawals_partition(user_id: str) -> str:
+    return f"WITHDRAWALS_OF#{user_id}"
+
+
+def user_withdrawal_listing(user_id: str, created_at: str, withdrawal_id: str) -> dict[str, str]:
+    return {"GSI2PK": user_withdrawals_partition(user_id), "GSI2SK": f"{created_at}#{withdrawal_id}"}

@@ -462,8 +462,9 @@ def ledger_page(user_id: str, limit: int, cursor: str | None) -> tuple[list[Ledg
 
 def _withdrawal_item(withdrawal: Withdrawal) -> dict[str, Any]:
     data = withdrawal.model_dump(mode="json")
-    return {**keys.withdrawal(withdrawal.id), **keys.withdrawal_listing(withdrawal.status, data["created_at"],
-                                                                        withdrawal.id),
+    return {**keys.withdrawal(withdrawal.id),
+            **keys.withdrawal_listing(withdrawal.status, data["created_at"], withdrawal.id),
+            **keys.user_withdrawal_listing(withdrawal.user_id, data["created_at"], withdrawal.id),
             "entity": "withdrawal", **data}
 
 
@@ -495,6 +496,16 @@ def list_withdrawals(status: str, limit: int, cursor: str | None) -> tuple[list[
     items, next_cursor = dynamo.query_page(
         index=keys.WITHDRAWALS_INDEX, partition_attr="GSI1PK", partition_value=keys.withdrawal_partition(status),
         key_attrs=("GSI1PK", "GSI1SK", "PK", "SK"), limit=limit, cursor=cursor, newest_first=False,
+    )
+    return [Withdrawal.model_validate(i) for i in items], next_cursor
+
+
+def user_withdrawals(user_id: str, limit: int, cursor: str | None) -> tuple[list[Withdrawal], str | None]:
+    """One shopper's withdrawals, newest first, whatever their status."""
+    items, next_cursor = dynamo.query_page(
+        index=keys.USER_WITHDRAWALS_INDEX, partition_attr="GSI2PK",
+        partition_value=keys.user_withdrawals_partition(user_id),
+        key_attrs=("GSI2PK", "GSI2SK", "PK", "SK"), limit=limit, cursor=cursor,
     )
     return [Withdrawal.model_validate(i) for i in items], next_cursor
 

@@ -70,6 +70,18 @@ def request_withdrawal(ctx: RequestContext, body: models.WithdrawalCreate) -> mo
     return service.request_withdrawal(ctx.user_id, body, ctx.now, ctx.idempotency)
 
 
+@endpoint(bp, "/me/withdrawals")
+def list_my_withdrawals(ctx: RequestContext, query: common.PageQuery) -> common.Page[models.Withdrawal]:
+    """The caller's withdrawals, newest first, with their status (pending, approved, rejected)."""
+    return service.list_my_withdrawals(ctx.user_id, query)
+
+
+@endpoint(bp, "/me/withdrawals/{withdrawal_id}")
+def get_my_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) -> models.Withdrawal:
+    """One of the caller's withdrawals (anyone else's is 404 NOT_FOUND)."""
+    return service.get_my_withdrawal(ctx.user_id, withdrawal_id)
+
+
 @endpoint(bp, "/admin/withdrawals", auth=OPERATOR)
 def list_withdrawals(ctx: RequestContext, query: models.WithdrawalListQuery) -> common.Page[models.Withdrawal]:
     """Withdrawals by status (default pending), oldest first."""

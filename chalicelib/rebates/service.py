@@ -82,6 +82,19 @@ def list_withdrawals(query: WithdrawalListQuery) -> Page[Withdrawal]:
     return Page[Withdrawal](items=items, next_cursor=cursor)
 
 
+def list_my_withdrawals(user_id: str, query: PageQuery) -> Page[Withdrawal]:
+    items, cursor = repository.user_withdrawals(user_id, query.limit, query.cursor)
+    return Page[Withdrawal](items=items, next_cursor=cursor)
+
+
+def get_my_withdrawal(user_id: str, withdrawal_id: str) -> Withdrawal:
+    """The caller's withdrawal; another shopper's is as absent as a missing one (404)."""
+    withdrawal = _withdrawal(withdrawal_id)
+    if withdrawal.user_id != user_id:
+        raise NotFound("No withdrawal with this id.")
+    return withdrawal
+
+
 def _withdrawal(withdrawal_id: str) -> Withdrawal:
     withdrawal = repository.get_withdrawal(withdrawal_id)
     if withdrawal is None:
