@@ -179,3 +179,45 @@ def test_claimable_list_shows_open_templates_with_my_count(api):
     status, body = api.get("/templates")
     assert status == 200
     assert [(t["id"], t["claimed_by_me"]) for t in body["items"]] == [(open_one["id"], 1)]
+
+
+# --- the claimable template kept for a second (coupons.service._template_to_claim) -----------
+
+def test_claims_of_a_claimable_template_read_it_once_a_second(api, monkeypatch):
+    from chalicelib.coupons import repository
+
+    template = api.published_template(total_stock=10)
+    reads = []
+    real_read = repository.get_template
+    monkeypatch.setattr(repository, "get_template", lambda *a, **kw: reads.append(a) or real_read(*a, **kw))
+
+    statuses = [claim(api, template["id"], user=f"u{i}")[0] for i in range(5)]
+
+    assert statuses == [201] * 5
+    assert len(reads) == 1
+
+
+def test_a_kept_copy_never_outlives_a_pause_or_the_sell_out(api):
+    template = api.published_template(total_stock=2)
+    assert claim(api, template["id"], user="alice")[0] == 201  # the copy is kept
+    api.post(f"/admin/templates/{template['id']}/pause", operator=True)
+
+    status, body = claim(api, template["id"], user="bob")  # the transaction refuses the copy
+
+    assert (status, body["error"]["code"]) == (409, "NOT_CLAIMABLE")
+    assert "paused" in body["error"]["message"]
+    api.post(f"/admin/templates/{template['id']}/publish", operator=True)
+    assert claim(api, template["id"], user="bob")[0] == 201
+    status, body = claim(api, template["id"], user="carol")
+    assert (status, body["error"]["code"]) == (409, "SOLD_OUT")
+    _, fetched = api.get(f"/admin/templates/{template['id']}", operator=True)
+    assert (fetched["claimed"], fetched["remaining"]) == (2, 0)
+
+
+def test_a_refusal_read_is_never_kept_so_a_publish_opens_claims_at_once(api):
+    _, draft = api.post("/admin/templates", template_body(), operator=True)
+    assert claim(api, draft["id"])[1]["error"]["code"] == "NOT_CLAIMABLE"
+
+    api.post(f"/admin/templates/{draft['id']}/publish", operator=True)
+
+    assert claim(api, draft["id"])[0] == 201

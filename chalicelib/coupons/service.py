@@ -112,9 +112,7 @@ def list_claimable(user_id: str, query: PageQuery, now: datetime) -> Page[Claima
 
 def claim(template_id: str, user_id: str, now: datetime, idem: Idempotency | None) -> Coupon:
     """Claim one coupon of a template. The transaction decides; the read only explains and builds."""
-    template = repository.get_template(template_id)
-    if template is None:
-        raise NotFound("No template with this id.")
+    template = _template_to_claim(template_id, now)
     try:
         refusal = rules.claim_refusal(template, now)
         if refusal is not None:
@@ -122,10 +120,44 @@ def claim(template_id: str, user_id: str, now: datetime, idem: Idempotency | Non
         coupon = rules.new_coupon(template, new_id(), now)
         _take_stock(template, lambda shard: repository.claim(template, coupon, user_id, now, idem, shard))
     except DomainError as exc:
+        if isinstance(exc, (NotClaimable, SoldOut)):  # about the template: the next claim reads it afresh
+            _claimable.pop((get_settings().table_name, template_id), None)
         count("ClaimRejected", reason=type(exc).__name__)
         raise
     count("ClaimSucceeded")
     return coupon
+
+
+# Templates that a read found claimable, reused by this process's claims for a second: a
+# flash sale's claims then read the template item about once a second per function instance,
+# not once per claim (docs/architecture.md, "Hot campaigns").
+CLAIMABLE_TEMPLATE_SECONDS = 1.0
+_claimable: dict[tuple[str, str], tuple[float, Template]] = {}
+
+
+def _template_to_claim(template_id: str, now: datetime) -> Template:
+    """The template a claim builds its coupon from: a copy read less than a second ago if that
+    copy still looks claimable, else a fresh read.
+
+    A stale copy is safe. After creation only a template's status and its counts change, and
+    the claim's transaction checks the status and the stock on the stock item itself: a copy
+    that missed a pause or the sell-out costs one refused write, which the old item returned
+    with the refusal explains, and drops the copy (`claim`). A refusal never comes from a copy:
+    only from a fresh read or the transaction.
+    """
+    key = (get_settings().table_name, template_id)
+    kept = _claimable.get(key)
+    if kept is not None and time.monotonic() - kept[0] < CLAIMABLE_TEMPLATE_SECONDS \
+            and rules.claim_refusal(kept[1], now) is None:
+        return kept[1]
+    template = repository.get_template(template_id)
+    if template is None:
+        raise NotFound("No template with this id.")
+    if rules.claim_refusal(template, now) is None:
+        if len(_claimable) >= 1000:  # a bound: the templates being claimed right now are few
+            _claimable.clear()
+        _claimable[key] = (time.monotonic(), template)
+    return template
 
 
 Issued = TypeVar("Issued")
