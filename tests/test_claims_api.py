@@ -184,8 +184,9 @@ def test_claimable_list_shows_open_templates_with_my_count(api):
 # --- the claimable template kept for a second (coupons.service._template_to_claim) -----------
 
 def test_claims_of_a_claimable_template_read_it_once_a_second(api, monkeypatch):
-    from chalicelib.coupons import repository
+    from chalicelib.coupons import repository, service
 
+    monkeypatch.setattr(service, "CLAIMABLE_TEMPLATE_SECONDS", 60.0)  # a slow machine must not expire it
     template = api.published_template(total_stock=10)
     reads = []
     real_read = repository.get_template
