@@ -29,7 +29,7 @@ class Settings:
     # coupon's validity ends its reminder is sent.
     reminders_queue: str = "mall-dev-coupon-reminders"
     reminder_days: int = 3
-    wechatpay_platform_public_key: str | None = None
+    wechatpay_platform_keys: str | None = None  # JSON {"<Wechatpay-Serial>": "<public key>"}
     alipay_public_key: str | None = None
     alipay_app_id: str | None = None
 
@@ -70,7 +70,7 @@ def get_settings() -> Settings:
         payment_events_queue=_text("PAYMENT_EVENTS_QUEUE", "mall-dev-payment-events"),
         reminders_queue=_text("REMINDERS_QUEUE", "mall-dev-coupon-reminders"),
         reminder_days=_whole("MALL_REMINDER_DAYS", 3, 0, 365),
-        wechatpay_platform_public_key=_env("WECHATPAY_PLATFORM_PUBLIC_KEY"),
+        wechatpay_platform_keys=_env("WECHATPAY_PLATFORM_KEYS"),
         alipay_public_key=_env("ALIPAY_PUBLIC_KEY"),
         alipay_app_id=_env("ALIPAY_APP_ID"),
     )

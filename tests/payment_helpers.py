@@ -120,12 +120,15 @@ def wechat_refund(refund_id: str = "50000000382019052709732678859", transaction_
             "amount": {"total": 10000, "refund": refund, "payer_total": 10000, "payer_refund": refund}}
 
 
+WECHAT_SERIAL = "5157F09EFDC096DE15EBE81A47057A72"
+
+
 def wechat_headers(key: rsa.RSAPrivateKey, raw: bytes, at: int | None = None,
-                   nonce: str = "593BEC0C930BF1AFEB40B4A08C8FB242") -> dict[str, str]:
+                   nonce: str = "593BEC0C930BF1AFEB40B4A08C8FB242", serial: str = WECHAT_SERIAL) -> dict[str, str]:
     timestamp = str(int(time.time()) if at is None else at)
     message = timestamp.encode() + b"\n" + nonce.encode() + b"\n" + raw + b"\n"
     return {"Content-Type": "application/json", "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce,
-            "Wechatpay-Signature": rsa_sign(key, message), "Wechatpay-Serial": "5157F09EFDC096DE15EBE81A47057A72"}
+            "Wechatpay-Signature": rsa_sign(key, message), "Wechatpay-Serial": serial}
 
 
 # --- Alipay ---------------------------------------------------------------------------------

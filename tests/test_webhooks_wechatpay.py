@@ -11,7 +11,8 @@ import pytest
 
 from chalicelib.settings import get_settings
 from tests.payment_helpers import (
-    drain, public_pem, queued_count, rsa_key, wechat_headers, wechat_notification, wechat_refund, wechat_transaction,
+    WECHAT_SERIAL, drain, public_pem, queued_count, rsa_key, wechat_headers, wechat_notification, wechat_refund,
+    wechat_transaction,
 )
 
 PATH = "/webhooks/payments/wechatpay"
@@ -29,7 +30,7 @@ def apiv3_key():
 
 @pytest.fixture
 def wechat(api, monkeypatch, platform_key, apiv3_key):
-    monkeypatch.setenv("WECHATPAY_PLATFORM_PUBLIC_KEY", public_pem(platform_key))
+    monkeypatch.setenv("WECHATPAY_PLATFORM_KEYS", json.dumps({WECHAT_SERIAL: public_pem(platform_key)}))
     monkeypatch.setenv("WECHATPAY_APIV3_KEY", apiv3_key)
     get_settings.cache_clear()
     yield api
@@ -125,13 +126,64 @@ def test_a_signed_body_that_is_not_a_notification_is_refused(wechat, platform_ke
     assert queued_count() == 0
 
 
-def test_without_keys_configured_a_signed_notification_gets_503(api, platform_key, apiv3_key, monkeypatch):
-    monkeypatch.delenv("WECHATPAY_PLATFORM_PUBLIC_KEY", raising=False)
+@pytest.mark.parametrize("configured", [None, "not json", "[]", "{}", '{"SERIAL": 1}'])
+def test_without_readable_keys_a_signed_notification_gets_503(api, platform_key, apiv3_key, monkeypatch, configured):
+    if configured is None:
+        monkeypatch.delenv("WECHATPAY_PLATFORM_KEYS", raising=False)
+    else:
+        monkeypatch.setenv("WECHATPAY_PLATFORM_KEYS", configured)
     get_settings.cache_clear()
     raw = wechat_notification(wechat_transaction(), apiv3_key)
     status, body = post(api, raw, wechat_headers(platform_key, raw))
     assert status == 503
-    assert "WECHATPAY_PLATFORM_PUBLIC_KEY" in json.loads(body)["message"]
+    assert "WECHATPAY_PLATFORM_KEYS" in json.loads(body)["message"]
+    assert queued_count() == 0
+
+
+# --- platform key rotation: the key is chosen by Wechatpay-Serial ------------------------------
+
+NEXT_SERIAL = "PUB_KEY_ID_0114232134912410000000000000"
+
+
+@pytest.fixture
+def rotating(api, monkeypatch, platform_key, apiv3_key):
+    """The old certificate's key and a new public key (by its ID) configured side by side."""
+    next_key = rsa_key()
+    keys = {WECHAT_SERIAL: public_pem(platform_key), NEXT_SERIAL: public_pem(next_key).replace("\n", "\\n")}
+    monkeypatch.setenv("WECHATPAY_PLATFORM_KEYS", json.dumps(keys))
+    monkeypatch.setenv("WECHATPAY_APIV3_KEY", apiv3_key)
+    get_settings.cache_clear()
+    yield next_key
+    get_settings.cache_clear()
+
+
+def test_during_a_rotation_each_key_verifies_what_its_serial_signed(rotating, api, platform_key, apiv3_key):
+    old = wechat_notification(wechat_transaction(transaction_id="4200000001"), apiv3_key, event_id="EV-OLD")
+    new = wechat_notification(wechat_transaction(transaction_id="4200000002"), apiv3_key, event_id="EV-NEW")
+
+    assert post(api, old, wechat_headers(platform_key, old, serial=WECHAT_SERIAL))[0] == 204
+    assert post(api, new, wechat_headers(rotating, new, serial=NEXT_SERIAL))[0] == 204
+
+    assert sorted(event["event_id"] for event in drain()) == ["EV-NEW", "EV-OLD"]
+
+
+def test_a_signature_checked_against_the_key_its_serial_names_only(rotating, api, platform_key, apiv3_key):
+    raw = wechat_notification(wechat_transaction(), apiv3_key)
+
+    status, body = post(api, raw, wechat_headers(rotating, raw, serial=WECHAT_SERIAL))  # new key, old serial
+
+    assert (status, json.loads(body)["code"]) == (401, "FAIL")
+    assert queued_count() == 0
+
+
+@pytest.mark.parametrize("serial", ["", "UNKNOWN0000000000000000000000000"])
+def test_a_missing_or_unknown_serial_is_refused_and_retried_by_wechat(wechat, platform_key, apiv3_key, serial):
+    raw = wechat_notification(wechat_transaction(), apiv3_key)
+
+    status, body = post(wechat, raw, wechat_headers(platform_key, raw, serial=serial))
+
+    assert status == 401
+    assert "Wechatpay-Serial" in json.loads(body)["message"]
     assert queued_count() == 0
 
 

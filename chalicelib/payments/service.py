@@ -35,7 +35,7 @@ def receive_generic(headers: Mapping[str, str], raw_body: bytes, now: datetime) 
 def receive_wechatpay(headers: Mapping[str, str], raw_body: bytes, now: datetime) -> bool:
     with _counted("wechatpay"):
         signed = wechatpay.signature_headers(headers)
-        key = rsa_public_key(get_settings().wechatpay_platform_public_key, "WECHATPAY_PLATFORM_PUBLIC_KEY")
+        key = wechatpay.platform_key(get_settings().wechatpay_platform_keys, headers)
         aes_key = wechatpay.apiv3_key(secret("WECHATPAY_APIV3_KEY"))
         wechatpay.verify(signed, raw_body, key, now)
         return _enqueue(wechatpay.to_event(raw_body, aes_key, now))

@@ -2,7 +2,11 @@
 
 Headers `Wechatpay-Timestamp`, `Wechatpay-Nonce`, `Wechatpay-Signature` (base64),
 `Wechatpay-Serial`. The signed message is `"<timestamp>\\n<nonce>\\n<raw body>\\n"`, verified
-with the platform public key; a timestamp more than five minutes from now is refused
+with the platform public key that `Wechatpay-Serial` names (the platform certificate's serial,
+or the public key's ID `PUB_KEY_ID_...`): `WECHATPAY_PLATFORM_KEYS` maps each serial to its
+key, so a rotation is adding the new key beside the old one, then removing the old one. A
+notification naming an unknown serial is refused (401) and WeChat retries it, for about a day,
+until the key is added. A timestamp more than five minutes from now is refused
 (WeChat's SDKs do the same), so a captured notification cannot be replayed later. The
 body's `resource` is decrypted with the 32-byte APIv3 key, the associated data as AAD.
 
@@ -16,7 +20,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Mapping
 
 from cryptography.exceptions import InvalidTag
@@ -27,10 +33,11 @@ from pydantic import Field
 from chalicelib.errors import NotConfigured, Unauthenticated, ValidationFailed
 from chalicelib.models import ResourceId, UtcTime
 from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, PaymentEvent, UserId
-from chalicelib.payments.crypto import verify_sha256_rsa
+from chalicelib.payments.crypto import rsa_public_key, verify_sha256_rsa
 from chalicelib.payments.payloads import Payload, build, parse_json
 
 WINDOW_SECONDS = 300
+KEYS_SETTING = "WECHATPAY_PLATFORM_KEYS"
 APIV3_KEY_LENGTH = 32
 ALGORITHM = "AEAD_AES_256_GCM"
 PAYMENT_EVENT, REFUND_EVENT = "TRANSACTION.SUCCESS", "REFUND.SUCCESS"
@@ -104,6 +111,37 @@ def signature_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
     if not (timestamp.isdigit() and len(timestamp) <= 12 and nonce and signature):
         raise Unauthenticated("Wechatpay-Timestamp, Wechatpay-Nonce and Wechatpay-Signature are required.")
     return timestamp, nonce, signature
+
+
+def platform_key(configured: str | None, headers: Mapping[str, str]) -> rsa.RSAPublicKey:
+    """The platform public key named by the notification's `Wechatpay-Serial`.
+
+    `configured` is `WECHATPAY_PLATFORM_KEYS`: a JSON object {"<serial>": "<public key>"},
+    each key a PEM (newlines may be written `\\n`) or its bare base64 body. NotConfigured (503)
+    if it is absent or unreadable; Unauthenticated (401) for a missing or unknown serial.
+    """
+    keys = _platform_keys(configured)
+    serial = headers.get("wechatpay-serial") or ""
+    if not serial:
+        raise Unauthenticated("Wechatpay-Serial is required: the serial of the platform key that signed.")
+    pem = keys.get(serial)
+    if pem is None:
+        raise Unauthenticated(f"No platform key for Wechatpay-Serial {serial[:64]!r}: add it to {KEYS_SETTING}.")
+    return rsa_public_key(pem, f"{KEYS_SETTING}[{serial}]")
+
+
+@lru_cache(maxsize=4)
+def _platform_keys(configured: str | None) -> dict[str, str]:
+    usage = f'set {KEYS_SETTING} to a JSON object {{"<Wechatpay-Serial>": "<platform public key>"}}'
+    if not configured:
+        raise NotConfigured(f"WeChat Pay is not configured: {usage}.")
+    try:
+        keys = json.loads(configured)
+    except ValueError:
+        keys = None
+    if not (isinstance(keys, dict) and keys and all(isinstance(v, str) for v in keys.values())):
+        raise NotConfigured(f"{KEYS_SETTING} is not readable: {usage}.")
+    return keys
 
 
 def verify(signed: tuple[str, str, str], raw_body: bytes, key: rsa.RSAPublicKey, now: datetime) -> None:
