@@ -239,9 +239,10 @@ def test_money_is_formatted_and_parsed_with_integer_arithmetic(stack, browser):
     assert results["rates"] == ["33.33%", "100.00%", "–"]
 
 
-def settled_rebate(stack, name: str, amount: int) -> dict:
-    """A published 5% rule and one payment of `amount` fen under it, through the generic
-    webhook, the payments queue and the pump's consumer: the rule as the API reports it."""
+def settled_rebate(stack, name: str, amount: int, user: str | None = None) -> dict:
+    """A published 5% rule and one payment of `amount` fen under it (by `user`, else a new
+    buyer), through the generic webhook, the payments queue and the pump's consumer: the rule
+    as the API reports it."""
     http, ops = http_session(), headers_for("ops-rebates", operator=True)
     now = datetime.now(timezone.utc)
     body = rule_body(name=name, ratio_bp=500, starts_at=(now - timedelta(hours=1)).isoformat(),
@@ -251,7 +252,7 @@ def settled_rebate(stack, name: str, amount: int) -> dict:
                      timeout=30).status_code == 200
     tag = uuid.uuid4().hex[:8]
     raw, headers = signed_generic(
-        generic_payment(event_id=f"evt-{tag}", payment_id=f"pay-{tag}", user=f"buyer-{tag}", amount=amount,
+        generic_payment(event_id=f"evt-{tag}", payment_id=f"pay-{tag}", user=user or f"buyer-{tag}", amount=amount,
                         paid_at=now, order_id=f"order-{tag}"),
         secret=stack.env["PAYMENT_WEBHOOK_SECRET"])
     response = http.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers, timeout=30)
@@ -322,3 +323,57 @@ def test_the_statistics_chart_claims_per_hour(stack, session):
     expect(chart).to_contain_text("max 3")
     chart.scroll_into_view_if_needed()
     session.shot(page, "claims-per-hour")
+
+
+def test_a_shopper_sees_the_rebate_a_payment_earned_and_withdraws_part_of_it(stack, session):
+    shopper = f"rebated-{session.viewport}-{uuid.uuid4().hex[:6]}"
+    # Given a payment of ¥200.00 by the shopper, settled under a 5% rule (and any other live rule)
+    settled_rebate(stack, f"5% back {shopper}", 20000, user=shopper)
+    http = http_session()
+    account = http.get(f"{stack.api_url}/me/account", headers=headers_for(shopper), timeout=30).json()
+    balance = account["balance"]
+    assert balance >= 1000  # ¥10.00 from the 5% rule at least
+
+    # When the shopper opens the mall page
+    mall = session.page("/mall", stack.api_url)
+    sign_in(mall, token(shopper))
+    rebates = mall.locator("#rebates")
+
+    # Then the balance and the rebate in the ledger show, in yuan
+    expect(rebates.locator(".figure", has_text="Balance")).to_contain_text(yuan(balance))
+    expect(rebates.locator("#ledger tbody tr", has_text="rebate (balance)").first).to_contain_text("+¥10.00")
+    expect(rebates.locator("#my-withdrawals")).to_contain_text("No withdrawals yet.")
+    rebates.scroll_into_view_if_needed()
+    session.shot(mall, "rebates")
+
+    # When they withdraw ¥3.50, and then more than is left
+    rebates.locator("#withdraw-amount").fill("3.50")
+    rebates.get_by_role("button", name="Withdraw").click()
+
+    # Then ¥3.50 is being withdrawn, pending, and the balance is ¥3.50 less
+    expect(rebates.locator("#rebate-status")).to_contain_text("Asked to withdraw ¥3.50")
+    expect(rebates.locator(".figure", has_text="Being withdrawn")).to_contain_text("¥3.50")
+    expect(rebates.locator(".figure", has_text="Balance")).to_contain_text(yuan(balance - 350))
+    row = rebates.locator("#my-withdrawals tbody tr").first
+    expect(cell(row, "Amount")).to_have_text("¥3.50")
+    expect(cell(row, "Status")).to_have_text("pending")
+    expect(rebates.locator("#ledger")).to_contain_text("withdrawal asked")
+    rebates.locator("#withdraw-amount").fill(str(balance))  # yuan: 100x what is left
+    rebates.get_by_role("button", name="Withdraw").click()
+    expect(rebates.locator("#rebate-status")).to_contain_text(f"Your balance cannot cover {yuan(balance * 100)}.")
+    session.shot(mall, "withdrawal-asked")
+
+    # When an operator approves it, the shopper sees it approved after a reload
+    [withdrawal] = http.get(f"{stack.api_url}/me/withdrawals", headers=headers_for(shopper), timeout=30).json()["items"]
+    assert http.post(f"{stack.api_url}/admin/withdrawals/{withdrawal['id']}/approve",
+                     headers=headers_for("ops-rebates", operator=True), timeout=30).status_code == 200
+    mall.reload()
+    expect(cell(rebates.locator("#my-withdrawals tbody tr").first, "Status")).to_have_text("approved")
+    expect(rebates.locator(".figure", has_text="Being withdrawn")).to_contain_text("¥0.00")
+    expect(rebates.locator("#ledger")).to_contain_text("withdrawal paid out")
+    session.shot(mall, "withdrawal-approved")
+
+
+def yuan(fen: int) -> str:
+    """What the pages show for `fen` (formatFen): ¥1,234.50."""
+    return f"¥{fen // 100:,}.{fen % 100:02d}"

@@ -2,7 +2,7 @@
 // redeemed) and hourly claims (GET admin/templates/{id}/stats), and the rebate rules'
 // budget_used and totals (rebated_payments, rebate_cost, sales_driven).
 import { barChart, columnChart } from "./charts.js";
-import { dataTable, h, say } from "./dom.js";
+import { dataTable, figure, h, say } from "./dom.js";
 import { formatBp, formatCount, formatFen, formatRate, rateBp } from "./format.js";
 
 const TOP = 12;
@@ -31,10 +31,6 @@ export function statsView(api) {
   }
 
   return { id: "stats", title: "Statistics", element, show };
-}
-
-function figure(label, value) {
-  return h("div", { class: "figure" }, h("span", { class: "sub" }, label), h("strong", {}, value));
 }
 
 function couponStats(templates, width) {

@@ -41,3 +41,8 @@ export function dataTable(columns, rows, emptyText) {
 export function badge(status) {
   return h("span", { class: `badge ${status}` }, status.replace(/_/g, " "));
 }
+
+// A labelled figure (a count, an amount) in a grid of `.figures`.
+export function figure(label, value) {
+  return h("div", { class: "figure" }, h("span", { class: "sub" }, label), h("strong", {}, value));
+}

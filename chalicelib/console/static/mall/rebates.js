@@ -1,0 +1,89 @@
+// My rebates: the account (balance, frozen by withdrawals, points, debts, instalments to come),
+// a withdrawal form, my withdrawals with their status, and the ledger, newest first.
+import { badge, dataTable, figure, h, say } from "./dom.js";
+import { formatCount, formatFen, formatTime, parseYuan } from "./format.js";
+
+const ENTRY_NAMES = {
+  rebate: "rebate", clawback: "refund clawback", instalment: "instalment released",
+  withdrawal: "withdrawal asked", withdrawal_paid: "withdrawal paid out", withdrawal_rejected: "withdrawal returned",
+};
+
+// Points are counted, every other asset is money in fen.
+function formatAsset(amount, asset) {
+  return asset === "points" || asset === "points_debt" ? `${formatCount(amount)} points` : formatFen(amount);
+}
+
+export function rebates(api) {
+  const figures = document.getElementById("rebate-account");
+  const form = document.getElementById("withdraw-form");
+  const amount = document.getElementById("withdraw-amount");
+  const status = document.getElementById("rebate-status");
+  const withdrawals = document.getElementById("my-withdrawals");
+  const ledger = document.getElementById("ledger");
+  const more = document.getElementById("ledger-more");
+  let entries = [];
+  let cursor = null;
+
+  async function loadAccount() {
+    const account = await api.get("me/account");
+    const next = account.pending_instalments[0];
+    figures.replaceChildren(...[
+      figure("Balance", formatFen(account.balance)),
+      figure("Being withdrawn", formatFen(account.frozen)),
+      figure("Points", formatCount(account.points)),
+      account.debt ? figure("Owed from refunds", formatFen(account.debt)) : null,
+      account.points_debt ? figure("Points owed", formatCount(account.points_debt)) : null,
+      next ? figure("Next instalment", `${formatAsset(next.amount, next.asset)} on ${formatTime(next.due_at)}`) : null,
+    ].filter(Boolean));
+  }
+
+  async function loadWithdrawals() {
+    const page = await api.get("me/withdrawals", { limit: 10 });
+    withdrawals.replaceChildren(dataTable([
+      { label: "Amount", num: true, cell: (w) => formatFen(w.amount) },
+      { label: "Asked", cell: (w) => formatTime(w.created_at) },
+      { label: "Status", cell: (w) => badge(w.status) },
+      { label: "Decided", cell: (w) => (w.decided_at ? formatTime(w.decided_at) : "") },
+    ], page.items, "No withdrawals yet."));
+  }
+
+  async function loadLedger(append = false) {
+    const page = await api.get("me/rebates", { limit: 10, cursor: append ? cursor : null });
+    entries = append ? [...entries, ...page.items] : page.items;
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    ledger.replaceChildren(dataTable([
+      { label: "When", cell: (e) => formatTime(e.created_at) },
+      { label: "What", cell: (e) => `${ENTRY_NAMES[e.type] ?? e.type} (${e.asset.replace(/_/g, " ")})` },
+      { label: "Change", num: true, cell: (e) => `${e.amount > 0 ? "+" : ""}${formatAsset(e.amount, e.asset)}` },
+    ], entries, "No rebates yet: pay for an order under a rebate offer."));
+  }
+
+  async function load() {
+    try {
+      await Promise.all([loadAccount(), loadWithdrawals(), loadLedger()]);
+    } catch (error) {
+      say(status, error.message, "error");
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const fen = parseYuan(amount.value);
+    if (fen === null || fen < 1) {
+      say(status, "Enter an amount in yuan, such as 12 or 12.50.", "error");
+      return;
+    }
+    try {
+      const withdrawal = await api.postOnce("me/withdrawals", { amount: fen });
+      say(status, `Asked to withdraw ${formatFen(withdrawal.amount)}: an operator will review it.`, "ok");
+      amount.value = "";
+      await Promise.all([loadAccount(), loadWithdrawals(), loadLedger()]);
+    } catch (error) {
+      const shown = error.code === "INSUFFICIENT_BALANCE" ? `Your balance cannot cover ${formatFen(fen)}.` : error.message;
+      say(status, shown, "error");
+    }
+  });
+  more.addEventListener("click", () => loadLedger(true).catch((error) => say(status, error.message, "error")));
+  return { load };
+}
