@@ -10,6 +10,8 @@ from collections import Counter
 import pytest
 import requests
 
+from chalicelib import dynamo
+from chalicelib.coupons import keys, rules
 from tests.helpers import fire, headers_for, session, template_body
 
 
@@ -30,8 +32,19 @@ def wallet_size(base, user):
     return len(requests.get(f"{base}/me/coupons?limit=100", headers=headers_for(user)).json()["items"])
 
 
-def test_200_shoppers_racing_for_50_coupons_get_exactly_50(race_api):
-    template_id = published(race_api, total_stock=50)
+def shard_claims(template_id, shards):
+    return [dynamo.get(keys.stock_shard(template_id, i), consistent=True)["claimed"] for i in range(shards)]
+
+
+def hourly_total(base, template_id):
+    body = requests.get(f"{base}/admin/templates/{template_id}/stats", headers=headers_for("ops", operator=True)).json()
+    return sum(hour["claimed"] for hour in body["hours"])
+
+
+@pytest.mark.parametrize("shards", [1, 8])
+def test_200_shoppers_racing_for_50_coupons_get_exactly_50(race_api, shards):
+    """On one stock counter, or on the 8 shards of a flash sale."""
+    template_id = published(race_api, total_stock=50, stock_shards=shards)
     url = f"{race_api}/templates/{template_id}/claim"
     results = fire([("POST", url, headers_for(f"user{i}"), None) for i in range(200)])
     statuses = Counter(status for status, _ in results)
@@ -39,7 +52,10 @@ def test_200_shoppers_racing_for_50_coupons_get_exactly_50(race_api):
     assert statuses[201] == 50, statuses
     assert codes == Counter({"SOLD_OUT": 150}), codes
     assert counters(race_api, template_id) == (50, 0)
+    if shards > 1:
+        assert shard_claims(template_id, shards) == rules.shard_allocations(50, shards)
     assert sum(wallet_size(race_api, f"user{i}") for i in range(200)) == 50
+    assert hourly_total(race_api, template_id) == 50
 
 
 @pytest.mark.parametrize("shards", [1, 8])

@@ -121,7 +121,7 @@ def claim(template_id: str, user_id: str, now: datetime, idem: Idempotency | Non
         _take_stock(template, lambda shard: repository.claim(template, coupon, user_id, now, idem, shard))
     except DomainError as exc:
         if isinstance(exc, (NotClaimable, SoldOut)):  # about the template: the next claim reads it afresh
-            _claimable.pop((get_settings().table_name, template_id), None)
+            _claimable.pop(_claimable_key(template_id), None)
         count("ClaimRejected", reason=type(exc).__name__)
         raise
     count("ClaimSucceeded")
@@ -135,6 +135,10 @@ CLAIMABLE_TEMPLATE_SECONDS = 1.0
 _claimable: dict[tuple[str, str], tuple[float, Template]] = {}
 
 
+def _claimable_key(template_id: str) -> tuple[str, str]:
+    return get_settings().table_name, template_id
+
+
 def _template_to_claim(template_id: str, now: datetime) -> Template:
     """The template a claim builds its coupon from: a copy read less than a second ago if that
     copy still looks claimable, else a fresh read.
@@ -145,7 +149,7 @@ def _template_to_claim(template_id: str, now: datetime) -> Template:
     with the refusal explains, and drops the copy (`claim`). A refusal never comes from a copy:
     only from a fresh read or the transaction.
     """
-    key = (get_settings().table_name, template_id)
+    key = _claimable_key(template_id)
     kept = _claimable.get(key)
     if kept is not None and time.monotonic() - kept[0] < CLAIMABLE_TEMPLATE_SECONDS \
             and rules.claim_refusal(kept[1], now) is None:

@@ -59,9 +59,13 @@ export function rebates(api) {
     ], entries, "No rebates yet: pay for an order under a rebate offer."));
   }
 
+  function refresh() {
+    return Promise.all([loadAccount(), loadWithdrawals(), loadLedger()]);
+  }
+
   async function load() {
     try {
-      await Promise.all([loadAccount(), loadWithdrawals(), loadLedger()]);
+      await refresh();
     } catch (error) {
       say(status, error.message, "error");
     }
@@ -78,7 +82,7 @@ export function rebates(api) {
       const withdrawal = await api.postOnce("me/withdrawals", { amount: fen });
       say(status, `Asked to withdraw ${formatFen(withdrawal.amount)}: an operator will review it.`, "ok");
       amount.value = "";
-      await Promise.all([loadAccount(), loadWithdrawals(), loadLedger()]);
+      await refresh();
     } catch (error) {
       const shown = error.code === "INSUFFICIENT_BALANCE" ? `Your balance cannot cover ${formatFen(fen)}.` : error.message;
       say(status, shown, "error");
