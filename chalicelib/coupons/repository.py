@@ -12,7 +12,7 @@ import threading
 from datetime import datetime
 from typing import Any, Callable
 
-from chalicelib import dynamo, lifecycle
+from chalicelib import dynamo, lifecycle, lifecycle_store
 from chalicelib.clock import iso
 from chalicelib.coupons import keys, rules
 from chalicelib.coupons.models import CardEntry, Code, CodeBatch, Coupon, Hold, Template
@@ -175,8 +175,8 @@ def change_status(template: Template, action: str, now: datetime, also: tuple[st
     key = keys.template(template.id)
     placement = {"listed_partition": keys.CLAIMABLE_PARTITION, "listed_sk_attribute": "claimable_sk"}
     if template.stock_shards == 1:
-        return _template(lifecycle.apply(key, action, now, noun="template", also=also, **placement))
-    expression, condition, names, vals = lifecycle.status_write(action, now, also=also[0] if also else None,
+        return _template(lifecycle_store.apply(key, action, now, noun="template", also=also, **placement))
+    expression, condition, names, vals = lifecycle_store.status_write(action, now, also=also[0] if also else None,
                                                                 **placement)
     target = lifecycle.TRANSITIONS[action][1]
     items = [dynamo.tx_update(key, expression, condition=condition, names=names, vals=vals)]

@@ -11,8 +11,7 @@ from datetime import datetime
 
 from chalicelib.ids import new_id
 from chalicelib.rebates import policy
-from chalicelib.rebates.models import DEBT_OF, LedgerEntry
-from chalicelib.rebates.repository import AccountChange
+from chalicelib.rebates.models import DEBT_OF, AccountChange, LedgerEntry
 
 
 def entries_for(deltas: dict[str, int], type: str, ref: str, rule_id: str | None,

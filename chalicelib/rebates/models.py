@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -20,6 +21,22 @@ MAX_INSTALLMENTS = 36  # one payment's instalments are written in one transactio
 MAX_LADDER_STEPS = 20
 # What each credited asset owes when a clawback found too little in it.
 DEBT_OF = {"balance": "debt", "points": "points_debt"}
+
+
+class Stale(Exception):
+    """A value the write was computed from has changed meanwhile: read again, recompute."""
+
+
+@dataclass
+class AccountChange:
+    """A change of one account: signed `deltas` per field, written only if each field in
+    `expect` still holds the value it was computed from (absent counts as 0) and each field
+    in `at_least` holds at least that much."""
+
+    user_id: str
+    deltas: dict[str, int]
+    expect: dict[str, int] = field(default_factory=dict)
+    at_least: dict[str, int] = field(default_factory=dict)
 
 
 class Strict(BaseModel):

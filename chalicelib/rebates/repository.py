@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from chalicelib import dynamo, lifecycle
+from chalicelib import dynamo, lifecycle_store
 from chalicelib.clock import iso
 from chalicelib.errors import InsufficientBalance, InvalidState, NotFound
 from chalicelib.idempotency import Idempotency, Replay
 from chalicelib.rebates import keys
 from chalicelib.rebates.models import (
+    AccountChange, Stale,
     Instalment, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, RuleView, Withdrawal,
 )
 
@@ -36,22 +37,6 @@ TOTAL_FIELDS = ("rebated_payments", "rebate_cost", "sales_driven")
 
 class AlreadyDone(Exception):
     """The once-only record of this effect exists: it happened before (or concurrently)."""
-
-
-class Stale(Exception):
-    """A value the write was computed from has changed meanwhile: read again, recompute."""
-
-
-@dataclass
-class AccountChange:
-    """A change of one account: signed `deltas` per field, written only if each field in
-    `expect` still holds the value it was computed from (absent counts as 0) and each field
-    in `at_least` holds at least that much."""
-
-    user_id: str
-    deltas: dict[str, int]
-    expect: dict[str, int] = field(default_factory=dict)
-    at_least: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,7 +127,7 @@ def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list
 
 def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
     """Apply a state-machine action if, at the moment of the write, the rebate rule allows it."""
-    item = lifecycle.apply(keys.rule(rule_id), action, now, noun="rebate rule",
+    item = lifecycle_store.apply(keys.rule(rule_id), action, now, noun="rebate rule",
                            listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute="live_sk")
     return _with_totals([item])[0]
 

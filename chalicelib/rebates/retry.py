@@ -7,7 +7,7 @@ import time
 from typing import Callable, TypeVar
 
 from chalicelib.errors import Throttled
-from chalicelib.rebates.repository import Stale
+from chalicelib.rebates.models import Stale
 
 T = TypeVar("T")
 ATTEMPTS = 12

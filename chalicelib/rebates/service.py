@@ -13,10 +13,9 @@ from chalicelib.ids import new_id
 from chalicelib.idempotency import Idempotency
 from chalicelib.rebates import ledger, repository, retry
 from chalicelib.rebates.models import (
-    Account, LedgerEntry, RuleCreate, RuleListQuery, RuleView, VoucherReward, Withdrawal, WithdrawalCreate,
-    WithdrawalListQuery,
+    Account, AccountChange, LedgerEntry, RuleCreate, RuleListQuery, RuleView, VoucherReward, Withdrawal,
+    WithdrawalCreate, WithdrawalListQuery,
 )
-from chalicelib.rebates.repository import AccountChange
 from chalicelib.models import Page, PageQuery
 
 PENDING_SHOWN = 100

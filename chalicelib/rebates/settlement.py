@@ -39,9 +39,9 @@ from chalicelib.observability import count, logger
 from chalicelib.payments.models import PaymentEvent
 from chalicelib.rebates import ledger, policy, repository, retry
 from chalicelib.rebates.models import (
-    InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, VoucherReward,
+    AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, VoucherReward,
 )
-from chalicelib.rebates.repository import AccountChange, AlreadyDone, CapCounter, TotalsChange
+from chalicelib.rebates.repository import AlreadyDone, CapCounter, TotalsChange
 
 DAILY_CAP_KEPT = timedelta(days=8)
 RELEASE_BATCH = 100
