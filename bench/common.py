@@ -17,7 +17,7 @@ from bench import memory
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-    "MALL_STAGE": "bench", "MALL_TABLE": "mall-bench",
+    "MALL_TABLE": "mall-bench",
     "PAYMENT_EVENTS_QUEUE": "mall-bench-payment-events", "PAYMENT_EVENTS_DLQ": "mall-bench-payment-events-dlq",
     "REMINDERS_QUEUE": "mall-bench-coupon-reminders", "REMINDERS_DLQ": "mall-bench-coupon-reminders-dlq",
     "MALL_JWT_SECRET": "bench-jwt-secret-0123456789abcdef0123456789",

@@ -1,8 +1,6 @@
-"""Structured logs and metrics (Powertools). X-Ray is imported only when tracing is on."""
+"""Structured logs and metrics (Powertools). X-Ray tracing is not offered (docs/deploy.md)."""
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -21,10 +19,3 @@ def count(name: str, value: int = 1, **dimensions: str) -> None:
     else:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
-
-@lru_cache(maxsize=1)
-def tracer():
-    """The Powertools Tracer, imported on first use: aws_xray_sdk costs ~120 ms at import."""
-    from aws_lambda_powertools import Tracer
-
-    return Tracer(service="mall")

@@ -17,11 +17,9 @@ from functools import lru_cache
 # a schedule's run must not import pydantic for eleven values (docs/architecture.md, Cold starts).
 @dataclass(frozen=True)
 class Settings:
-    stage: str = "dev"
     table_name: str = "mall-dev"
     idempotency_ttl_seconds: int = 24 * 3600
     lock_ttl_seconds: int = 15 * 60
-    tracing_enabled: bool = False
     # Payments (issue 4). Public keys and ids only: the webhook secret and the WeChat Pay
     # APIv3 key are secrets, read through `secret()`. A provider left unconfigured answers 503.
     payment_events_queue: str = "mall-dev-payment-events"
@@ -62,11 +60,9 @@ def _whole(name: str, default: int, low: int, high: int | None = None) -> int:
 def get_settings() -> Settings:
     """The settings from the environment; a bad value raises ValueError naming its variable."""
     return Settings(
-        stage=_text("MALL_STAGE", "dev"),
         table_name=_text("MALL_TABLE", "mall-dev", min_length=3),
         idempotency_ttl_seconds=_whole("MALL_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, 1),
         lock_ttl_seconds=_whole("MALL_LOCK_TTL_SECONDS", 15 * 60, 1),
-        tracing_enabled=(_env("POWERTOOLS_TRACE_DISABLED") or "true").lower() != "true",
         payment_events_queue=_text("PAYMENT_EVENTS_QUEUE", "mall-dev-payment-events"),
         reminders_queue=_text("REMINDERS_QUEUE", "mall-dev-coupon-reminders"),
         reminder_days=_whole("MALL_REMINDER_DAYS", 3, 0, 365),

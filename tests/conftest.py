@@ -16,7 +16,6 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
-    "MALL_STAGE": "test",
     "MALL_TABLE": "mall-test",
     "PAYMENT_EVENTS_QUEUE": "mall-test-payment-events",
     "PAYMENT_EVENTS_DLQ": "mall-test-payment-events-dlq",

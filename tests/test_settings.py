@@ -40,12 +40,11 @@ def fresh_settings():
 def test_defaults_and_overrides(monkeypatch, fresh_settings):
     monkeypatch.setenv("MALL_LOCK_TTL_SECONDS", "120")
     monkeypatch.setenv("MALL_REMINDER_DAYS", "0")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
     monkeypatch.delenv("MALL_IDEMPOTENCY_TTL_SECONDS", raising=False)
 
     settings = get_settings()
 
-    assert (settings.lock_ttl_seconds, settings.reminder_days, settings.tracing_enabled) == (120, 0, True)
+    assert (settings.lock_ttl_seconds, settings.reminder_days) == (120, 0)
     assert settings.idempotency_ttl_seconds == 24 * 3600
 
 
