@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
+from chalicelib import lifecycle
 from chalicelib.coupons import rules
 from chalicelib.coupons.models import Coupon, Scope, Template, TemplateCreate, Validity
-from chalicelib.errors import InvalidState, NotClaimable, SoldOut
+from chalicelib.errors import InvalidState, NotClaimable, NotFound, SoldOut
 from chalicelib.ids import ID_PATTERN, new_id
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -31,7 +32,7 @@ def template(**overrides) -> Template:
     ("published", "pause", "paused"), ("published", "end", "ended"), ("paused", "end", "ended"),
 ])
 def test_allowed_transitions(current, action, target):
-    assert rules.transition(current, action) == target
+    assert lifecycle.transition(current, action, "template") == target
 
 
 @pytest.mark.parametrize("current, action", [
@@ -39,8 +40,15 @@ def test_allowed_transitions(current, action, target):
     ("ended", "publish"), ("ended", "pause"), ("ended", "end"),
 ])
 def test_refused_transitions(current, action):
-    with pytest.raises(InvalidState):
-        rules.transition(current, action)
+    with pytest.raises(InvalidState, match=f"A {current} template cannot {action}; allowed from: "):
+        lifecycle.transition(current, action, "template")
+
+
+def test_a_refused_status_write_is_explained_from_the_item_as_it_was():
+    assert isinstance(lifecycle.refusal(None, "publish", "rebate rule"), NotFound)
+    assert lifecycle.refusal({"status": "ended"}, "publish", "rebate rule").message == (
+        "A ended rebate rule cannot publish; allowed from: draft, paused.")
+    assert lifecycle.refusal({"status": "published"}, "pause", "template", "window over").message == "window over"
 
 
 def test_validity_days_after_claim_starts_at_the_claim():

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.errors import InvalidState
 from chalicelib.rebates import policy
 from chalicelib.rebates.models import Rule
 from chalicelib.rebates.settlement import computed_reward
@@ -133,10 +132,3 @@ def test_daily_caps_count_by_the_beijing_day():
     assert policy.beijing_day(datetime(2030, 6, 1, 15, 59, tzinfo=timezone.utc)) == "2030-06-01"
     assert policy.beijing_day(datetime(2030, 6, 1, 16, 0, tzinfo=timezone.utc)) == "2030-06-02"
 
-
-def test_rule_transitions():
-    assert policy.transition("draft", "publish") == "published"
-    assert policy.transition("published", "pause") == "paused"
-    assert policy.transition("paused", "end") == "ended"
-    with pytest.raises(InvalidState):
-        policy.transition("ended", "publish")

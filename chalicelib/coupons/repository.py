@@ -23,7 +23,6 @@ from chalicelib.errors import (
 from chalicelib.idempotency import Idempotency, Replay
 from chalicelib.ids import CROCKFORD, new_id
 
-TEMPLATE_KEY_ATTRS = ("PK", "SK")
 
 
 def _template_item(template: Template) -> dict[str, Any]:

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.coupons.models import CardEntry, ClaimChannel, Coupon, CouponStatus, Template, TemplateStatus
-from chalicelib import lifecycle
+from chalicelib.coupons.models import CardEntry, ClaimChannel, Coupon, CouponStatus, Template
 from chalicelib.errors import (
     AlreadyLocked, DomainError, InvalidState, NotClaimable, NotUsable, SoldOut, ValidationFailed,
 )
-
-TRANSITIONS = lifecycle.TRANSITIONS
-
-
-def transition(current: str, action: str) -> TemplateStatus:
-    return lifecycle.transition(current, action, "template")  # type: ignore[return-value]
-
 
 def validity_window(template: Template, claimed_at: datetime) -> tuple[datetime, datetime]:
     """When a coupon claimed at `claimed_at` can be used."""

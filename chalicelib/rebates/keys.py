@@ -89,10 +89,6 @@ def payment(payment_ref: str) -> dict[str, str]:
     return {"PK": f"PAY#{payment_ref}", "SK": "PAY"}
 
 
-def payment_partition(payment_ref: str) -> str:
-    return f"PAY#{payment_ref}"
-
-
 def rebate(payment_ref: str, rule_id: str) -> dict[str, str]:
     return {"PK": f"PAY#{payment_ref}", "SK": f"{REBATE_PREFIX}{rule_id}"}
 

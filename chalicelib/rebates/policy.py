@@ -12,17 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
-from chalicelib import lifecycle
-
 BP = 10_000
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-TRANSITIONS = lifecycle.TRANSITIONS
-
-
-def transition(current: str, action: str) -> str:
-    return lifecycle.transition(current, action, "rule")  # type: ignore[return-value]
-
 
 # --- what a payment earns -----------------------------------------------------------------
 

@@ -17,7 +17,7 @@ the transaction of the grant or clawback that causes it (`_totals_update`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
