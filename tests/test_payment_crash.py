@@ -247,18 +247,19 @@ def positions(writes: list[tuple[str, str]]):
 # --- the payment ------------------------------------------------------------------------------
 
 PAYMENT_WRITES = [
-    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY]"),
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
     ("coupon used", "Transact[Update USER/CPN, Update TPL/TPL, Update USER/PAY]"),
     ("card hold spent", "Transact[Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG, Update USER/PAY]"),
     ("coupons outcome noted", "Update PAY/PAY"),
-    ("balance rebate", "Transact[Put PAY/REBATE, Update RULE/ORDER, Update RULE/RULE, Update ACCT/ACCOUNT, "
-                       "Put ACCT/LEDGER]"),
-    ("points rebate", "Transact[Put PAY/REBATE, Update RULE/STATS, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
-    ("full-return instalments", "Transact[Put PAY/REBATE, Update RULE/STATS, Put ACCT/INST, Put ACCT/INST, "
-                                "Put ACCT/INST]"),
+    ("balance rebate", "Transact[Put PAY/REBATE, Update RULE/ORDER, Update RULE/RULE, Update REBATES/TOTALS, "
+                       "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("points rebate", "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, "
+                      "Put ACCT/LEDGER]"),
+    ("full-return instalments", "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Put ACCT/INST, "
+                                "Put ACCT/INST, Put ACCT/INST]"),
     ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, "
                         "Update STATS/HOUR]"),
-    ("voucher rebate recorded", "Transact[Put PAY/REBATE, Update RULE/STATS]"),
+    ("voucher rebate recorded", "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS]"),
     ("payment applied", "Update PAY/PAY"),
 ]
 
@@ -287,16 +288,19 @@ def test_a_payment_redelivered_after_a_crash_ends_as_one_fault_free_delivery(pai
 # --- the refund -------------------------------------------------------------------------------
 
 REFUND_WRITES = [
-    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY]"),
+    ("refund and event recorded",
+     "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS]"),
     ("balance clawed back, partly as debt",
-     "Transact[Update PAY/REBATE, Update RULE/STATS, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
-    ("points clawed back", "Transact[Update PAY/REBATE, Update RULE/STATS, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
-    ("instalments cancelled, released part owed as debt",
-     "Transact[Update PAY/REBATE, Update RULE/STATS, Update ACCT/INST, Update ACCT/INST, Update ACCT/ACCOUNT, "
+     "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, Put ACCT/LEDGER, "
      "Put ACCT/LEDGER]"),
+    ("points clawed back", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, "
+                           "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("instalments cancelled, released part owed as debt",
+     "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/INST, Update ACCT/INST, "
+     "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
     ("voucher rule's totals lowered", "Transact[Update PAY/REBATE, Update RULE/STATS]"),
     ("voucher revoked", "Update USER/CPN"),
-    ("voucher rebate marked revoked", "Update PAY/REBATE"),
+    ("voucher rebate marked revoked", "Transact[Update PAY/REBATE, Update REBATES/TOTALS]"),
     ("coupon restored", "Transact[Update USER/CPN, Update TPL/TPL]"),
     ("card amount returned", "Transact[Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG]"),
 ]
@@ -329,3 +333,42 @@ def test_a_fault_free_full_refund_settles_in_these_writes(refunded):
 def test_a_refund_redelivered_after_a_crash_ends_as_one_fault_free_delivery(refunded, deliver, crash_at):
     crash_then_redeliver(deliver, refunded, crash_at)
     assert_same_table_as(refunded)
+
+
+# --- a voucher reward that cannot be granted ----------------------------------------------------
+
+NOT_GRANTED_WRITES = [
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("coupons outcome noted", "Update PAY/PAY"),
+    ("voucher grant tried, refused by the per-user limit",
+     "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, Update STATS/HOUR]"),
+    ("voucher not granted: rebate, rule and programme figures, the shopper's notice",
+     "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Put ACCT/LEDGER]"),
+    ("payment applied", "Update PAY/PAY"),
+]
+
+
+@pytest.fixture(scope="module")
+def not_granted():
+    """A voucher rule whose template allows one per shopper, and alice holds one already."""
+    def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
+        template_id = give("alice", per_user_limit=1).template_id
+        live_rule(name="voucher", kind="threshold", ratio_bp=None, threshold={"min_paid": 10000},
+                  reward={"voucher_template_id": template_id})
+        return payment_event("pay_1", PAID), NOW
+
+    return fault_free(prepare)
+
+
+def test_a_fault_free_payment_records_the_voucher_it_could_not_grant_in_these_writes(not_granted):
+    assert not_granted.writes == [signature for _, signature in NOT_GRANTED_WRITES]
+    [rebate] = [dynamo.from_item(i) for i in not_granted.end if i["SK"]["S"].startswith("REBATE#")]
+    assert (rebate["voucher_state"], rebate["not_granted_reason"]) == ("not_granted", "LIMIT_REACHED")
+    [entry] = [dynamo.from_item(i) for i in not_granted.end if i["SK"]["S"].startswith("LEDGER#")]
+    assert (entry["type"], entry["amount"], entry["reason"]) == ("voucher_not_granted", 0, "LIMIT_REACHED")
+
+
+@positions(NOT_GRANTED_WRITES)
+def test_a_voucher_not_granted_redelivered_after_a_crash_is_recorded_once(not_granted, deliver, crash_at):
+    crash_then_redeliver(deliver, not_granted, crash_at)
+    assert_same_table_as(not_granted)

@@ -101,7 +101,8 @@ def test_racing_partial_refunds_claw_back_exactly_the_rebate(race_api):
 
 def test_racing_settlements_of_distinct_payments_give_exact_rule_totals(race_aws):
     """16 payments, each delivered twice, all at once: totals on shards (no budget) and on the
-    rule item (budget) count every payment exactly once."""
+    rule item (budget) count every payment exactly once, and so do the programme's totals
+    (each payment once, though it earned under two rules)."""
     sharded = live_rule(ratio_bp=300)
     budgeted = live_rule(ratio_bp=500, caps={"budget": 10**9})
     events = [payment_event(f"pay_{i}", 1000 + i, user=f"user{i}") for i in range(16)]
@@ -110,3 +111,6 @@ def test_racing_settlements_of_distinct_payments_give_exact_rule_totals(race_aws
     paid = sum(e.amount for e in events)
     assert totals(sharded) == (16, sum(e.amount * 300 // 10000 for e in events), paid)
     assert totals(budgeted) == (16, sum(e.amount * 500 // 10000 for e in events), paid)
+    overview = service.overview()
+    assert (overview.payments, overview.sales, overview.granted.balance) == (
+        16, paid, sum(e.amount * 300 // 10000 + e.amount * 500 // 10000 for e in events))

@@ -8,6 +8,7 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
 | per-order cap counter       | RULE#<rid>           | ORDER#<order_id>                         |
 | per-user daily cap counter  | RULE#<rid>           | USERDAY#<uid>#<yyyy-mm-dd>               |
 | rule totals, one shard      | RULE#<rid>#STATS#<n> | STATS                                    |
+| programme totals, one shard | REBATES#TOTALS#<n>   | TOTALS                                   |
 | provider event seen         | EVT#<provider>#<eid> | EVT                                      |
 | payment                     | PAY#<payment_ref>    | PAY                                      |
 | rebate (one per rule)       | PAY#<payment_ref>    | REBATE#<rid>                             |
@@ -28,6 +29,8 @@ Index entries:
 so `LEDGER#` sorts an account's ledger by time. A payment's changes of its rule's totals go
 to shard `crc32(payment_ref) % STATS_SHARDS`, each shard its own partition (no index entry);
 a rule with a budget keeps its grants' totals on the rule item instead (docs/rebates.md).
+The programme's totals (each payment once, whatever rules it earned under) go to shard
+`crc32(payment_ref) % PROGRAMME_SHARDS` the same way.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ LEDGER_PREFIX = "LEDGER#"
 INSTALMENT_PREFIX = "INST#"
 REBATE_PREFIX = "REBATE#"
 STATS_SHARDS = 8  # a rule's totals take about 8 x 500 transactional writes/s (docs/rebates.md)
+# Every payment writes the programme's totals once, plus once per rule it earns under: twice the shards.
+PROGRAMME_SHARDS = 16
 
 
 def rule(rule_id: str) -> dict[str, str]:
@@ -71,6 +76,19 @@ def rule_stats_shard(rule_id: str, shard: int) -> dict[str, str]:
 
 def rule_stats_shards(rule_id: str) -> list[dict[str, str]]:
     return [rule_stats_shard(rule_id, shard) for shard in range(STATS_SHARDS)]
+
+
+def programme_totals(payment_ref: str) -> dict[str, str]:
+    """The shard of the programme's totals that this payment's changes go to."""
+    return programme_totals_shard(shard_of(payment_ref, PROGRAMME_SHARDS))
+
+
+def programme_totals_shard(shard: int) -> dict[str, str]:
+    return {"PK": f"REBATES#TOTALS#{shard}", "SK": "TOTALS"}
+
+
+def programme_totals_shards() -> list[dict[str, str]]:
+    return [programme_totals_shard(shard) for shard in range(PROGRAMME_SHARDS)]
 
 
 def order_cap(rule_id: str, order_id: str) -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 Each entry is the signed change of one asset (`balance`, `frozen`, `points`, `debt`,
 `points_debt`), so the sum of an account's entries per asset is that asset's value. The
-repository writes a change and its entries in one transaction.
+repository writes a change and its entries in one transaction. One kind of entry moves
+nothing: `voucher_not_granted` (asset `voucher`, amount 0) tells the shopper that a voucher
+they earned could not be granted, and why.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ def entries_for(deltas: dict[str, int], type: str, ref: str, rule_id: str | None
                 now: datetime) -> list[LedgerEntry]:
     return [LedgerEntry(id=new_id(), type=type, amount=amount, asset=asset, ref=ref, rule_id=rule_id, created_at=now)
             for asset, amount in deltas.items() if amount != 0]
+
+
+def voucher_not_granted(reason: str, ref: str, rule_id: str, now: datetime) -> LedgerEntry:
+    """The shopper's notice that rule `rule_id` owed them a voucher for payment `ref` that could
+    not be granted: `reason` is the grant's refusal code (LIMIT_REACHED, SOLD_OUT, ...)."""
+    return LedgerEntry(id=new_id(), type="voucher_not_granted", amount=0, asset="voucher", ref=ref, rule_id=rule_id,
+                       reason=reason, created_at=now)
 
 
 def credit(user_id: str, asset: str, amount: int, account: dict[str, int], type: str, ref: str,

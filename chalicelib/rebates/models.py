@@ -14,7 +14,8 @@ from chalicelib.rebates.policy import BP
 RuleKind = Literal["fixed_ratio", "tiered", "threshold", "full_return"]
 RuleStatus = Literal["draft", "published", "paused", "ended"]
 Asset = Literal["balance", "frozen", "points", "debt", "points_debt"]
-EntryType = Literal["rebate", "clawback", "instalment", "withdrawal", "withdrawal_paid", "withdrawal_rejected"]
+EntryType = Literal["rebate", "clawback", "instalment", "withdrawal", "withdrawal_paid", "withdrawal_rejected",
+                    "voucher_not_granted"]
 WithdrawalStatus = Literal["pending", "approved", "rejected"]
 MAX_FEN = 10**12
 MAX_INSTALLMENTS = 36  # one payment's instalments are written in one transaction (<= 100 items)
@@ -149,6 +150,9 @@ class RuleTotals(BaseModel):
                                             "vouchers), less what refunds took back or cancelled.")
     sales_driven: int = Field(0, description="Fen paid by the payments that earned this rule's rebate, less what "
                                              "was refunded of them.")
+    rewards_not_granted: int = Field(0, description="Payments that earned this rule's voucher but were not granted "
+                                                    "it (the template sold out, not claimable, or the shopper at its "
+                                                    "per-user limit); each is on the payment's rebate with its reason.")
 
 
 class RuleView(Rule, RuleTotals):
@@ -179,6 +183,7 @@ class Payment(BaseModel):
     status: Literal["received", "applied"]
     refunded: int = 0
     coupons_outcome: str | None = None
+    programme_counted: bool = False  # in the programme's totals (RebateOverview); absent on older payments
     created_at: datetime
 
 
@@ -205,10 +210,13 @@ class Rebate(BaseModel):
     cancelled: int = 0  # instalments cancelled before release
     plan: list[PlannedPart] = Field(default_factory=list)
     coupon_id: str | None = None
-    voucher_state: Literal["granted", "revoked", "kept_in_use", "refused"] | None = None
+    # "refused" is how a voucher not granted was stored before `not_granted` and its reason.
+    voucher_state: Literal["granted", "revoked", "kept_in_use", "not_granted", "refused"] | None = None
+    not_granted_reason: str | None = None  # the grant's refusal: LIMIT_REACHED, SOLD_OUT, NOT_CLAIMABLE, NOT_FOUND
     min_paid: int | None = None
     counted: bool = False      # in its rule's totals: it earned something (RuleTotals)
     refunds_counted: int = 0   # the payment's refunded total already taken off those totals
+    programme_counted: bool = False  # its payment is in the programme's totals, so the rebate is too
     created_at: datetime
 
 
@@ -220,9 +228,10 @@ class LedgerEntry(BaseModel):
     id: str
     type: EntryType
     amount: int
-    asset: Asset
+    asset: Asset | Literal["voucher"]  # "voucher": a notice of a voucher reward, amount 0 (no asset moved)
     ref: str
     rule_id: str | None = None
+    reason: str | None = None  # voucher_not_granted: why (LIMIT_REACHED, SOLD_OUT, NOT_CLAIMABLE, NOT_FOUND)
     created_at: datetime
 
 
@@ -257,6 +266,43 @@ class Account(BaseModel):
     debt: int = 0
     points_debt: int = 0
     pending_instalments: list[Instalment] = Field(default_factory=list)
+
+
+# --- the programme's figures ----------------------------------------------------------------
+
+class AssetFigures(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    balance: int = Field(0, description="Fen of balance (全返 schedules counted whole when granted).")
+    points: int = Field(0, description="Points.")
+    vouchers: int = Field(0, description="Vouchers (a voucher costs its discount when used, not here).")
+
+
+class RefundFigures(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    payments: int = Field(0, description="Payments refunded in full.")
+    amount: int = Field(0, description="Fen refunded (never more than was paid).")
+
+
+class RebateOverview(BaseModel):
+    """The whole programme, each payment counted once whatever rules it earned under
+    (docs/rebates.md, "Programme totals")."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    payments: int = Field(description="Payments recorded.")
+    sales: int = Field(description="Fen paid by them (cash the providers took).")
+    refunds: RefundFigures
+    net_sales: int = Field(description="sales - refunds.amount.")
+    granted: AssetFigures = Field(description="What all rules granted, by asset.")
+    taken_back: AssetFigures = Field(description="What refunds took back: clawbacks, cancelled instalments, "
+                                                 "revoked vouchers.")
+    cost: AssetFigures = Field(description="granted - taken_back.")
+    return_bp: int | None = Field(description="(cost.balance + cost.points) x 10000 / net_sales in basis points, "
+                                              "rounded down (a point counts as one fen); null without net sales.")
+    vouchers_not_granted: int = Field(description="Voucher rewards earned but not granted (see rewards_not_granted "
+                                                  "of each rule).")
 
 
 class WithdrawalCreate(Strict):

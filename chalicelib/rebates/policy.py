@@ -129,3 +129,13 @@ def debit(amount: int, available: int) -> tuple[int, int]:
 def beijing_day(moment: datetime) -> str:
     """The calendar day (China Standard Time) of a moment: per-user daily caps count by it."""
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d")
+
+
+# --- figures ------------------------------------------------------------------------------
+
+def return_bp(cost: int, sales: int) -> int | None:
+    """What was returned per fen sold, in basis points, rounded down and never negative;
+    None without sales (no rate to speak of)."""
+    if sales <= 0:
+        return None
+    return max(cost * BP // sales, 0)

@@ -12,7 +12,10 @@ Every limit and every once-only effect is a condition evaluated by DynamoDB:
   reads again and recomputes. Nothing is decided by a read that the write does not check.
 Every change of balance, frozen, points or debt is written with its ledger entries in the
 same transaction (`_account_items`), and every change of a rule's totals (`RuleTotals`) in
-the transaction of the grant or clawback that causes it (`_totals_update`).
+the transaction of the grant or clawback that causes it (`_totals_update`). The programme's
+totals (`ProgrammeChange`: each payment once, whatever rules it earned under) move in the
+transaction whose once-only record makes the change happen once: the payment's, a rebate's,
+a refund's, a clawback's, a voucher's revocation (`_programme_update`).
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ from chalicelib.rebates.models import (
 )
 
 ACCOUNT_FIELDS = ("balance", "frozen", "points", "debt", "points_debt")
-TOTAL_FIELDS = ("rebated_payments", "rebate_cost", "sales_driven")
+TOTAL_FIELDS = ("rebated_payments", "rebate_cost", "sales_driven", "rewards_not_granted")
+PROGRAMME_FIELDS = ("payments", "sales", "refunded_payments", "refunded", "granted_balance", "granted_points",
+                    "vouchers_granted", "taken_balance", "taken_points", "vouchers_revoked", "vouchers_not_granted")
 
 
 class AlreadyDone(Exception):
@@ -66,9 +71,39 @@ class TotalsChange:
     rebated_payments: int = 0
     rebate_cost: int = 0
     sales_driven: int = 0
+    rewards_not_granted: int = 0
 
     def deltas(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in TOTAL_FIELDS}
+        """The fields that change (an ADD of 0 would only add an attribute)."""
+        return {name: getattr(self, name) for name in TOTAL_FIELDS if getattr(self, name)}
+
+
+@dataclass(frozen=True)
+class ProgrammeChange:
+    """Signed changes of the programme's totals (`RebateOverview`) caused by one payment: the
+    payment itself, what a rule granted (`granted_<asset>`, `vouchers_granted`) or could not
+    grant, a refund (`refunded`, `refunded_payments` once refunded in full), and what refunds
+    took back (`taken_<asset>`, `vouchers_revoked`)."""
+
+    payments: int = 0
+    sales: int = 0
+    refunded_payments: int = 0
+    refunded: int = 0
+    granted_balance: int = 0
+    granted_points: int = 0
+    vouchers_granted: int = 0
+    taken_balance: int = 0
+    taken_points: int = 0
+    vouchers_revoked: int = 0
+    vouchers_not_granted: int = 0
+
+    def deltas(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in PROGRAMME_FIELDS if getattr(self, name)}
+
+
+def _add(deltas: dict[str, int]) -> str:
+    """` ADD a :a, b :b` for `deltas` (their values passed as `:a`, `:b`)."""
+    return " ADD " + ", ".join(f"{name} :{name}" for name in deltas) if deltas else ""
 
 
 # --- rules --------------------------------------------------------------------------------
@@ -156,14 +191,16 @@ def cap_used(counter: CapCounter) -> int:
 
 # --- payments, rebates, refunds -----------------------------------------------------------
 
-def record_payment(payment: Payment) -> bool:
-    """Store the payment and its event once; False if either was stored before."""
+def record_payment(payment: Payment, programme: ProgrammeChange) -> bool:
+    """Store the payment and its event once, with its `programme` totals; False if either was
+    stored before (and then nothing is counted)."""
     event_item = {**keys.event(payment.provider, payment.event_id), "entity": "payment_event",
                   "payment_ref": payment.payment_ref, "type": "payment", "received_at": iso(payment.created_at)}
     payment_item = {**keys.payment(payment.payment_ref), "entity": "payment", **payment.model_dump(mode="json")}
     try:
         dynamo.transact([dynamo.tx_put(event_item, "attribute_not_exists(PK)"),
-                         dynamo.tx_put(payment_item, "attribute_not_exists(PK)")])
+                         dynamo.tx_put(payment_item, "attribute_not_exists(PK)"),
+                         *_programme_update(payment.payment_ref, programme, now=payment.created_at)])
     except dynamo.ConditionFailed:
         return False
     return True
@@ -214,7 +251,7 @@ def _cap_update(counter: CapCounter, amount: int, now: datetime, totals: TotalsC
         vals["ttl"], names["#ttl"] = counter.expires_at, "ttl"
     if totals is not None:
         assert counter.scope == "budget"
-        expression += " ADD " + ", ".join(f"{name} :{name}" for name in TOTAL_FIELDS)
+        expression += _add(totals.deltas())
         vals.update(totals.deltas())
     return dynamo.tx_update(key, expression, condition="attribute_not_exists(#used) OR #used <= :max_before",
                             names=names, vals=dynamo.values(**vals))
@@ -225,10 +262,32 @@ def _totals_update(rebate: Rebate, totals: TotalsChange, now: datetime) -> dict[
     transaction's once-only condition on the rebate is what makes it count once)."""
     return dynamo.tx_update(
         keys.rule_stats(rebate.rule_id, rebate.payment_ref),
-        "SET entity = :entity, rule_id = :rule_id, updated_at = :now ADD "
-        + ", ".join(f"{name} :{name}" for name in TOTAL_FIELDS),
+        "SET entity = :entity, rule_id = :rule_id, updated_at = :now" + _add(totals.deltas()),
         vals=dynamo.values(entity="rebate_rule_totals", rule_id=rebate.rule_id, now=iso(now), **totals.deltas()),
     )
+
+
+def _programme_update(payment_ref: str, change: ProgrammeChange, now: datetime) -> list[dict[str, Any]]:
+    """Add `change` to the payment's shard of the programme's totals: an unconditional ADD in
+    the transaction whose once-only record (or pinned values) makes it count once. Nothing
+    when nothing changes."""
+    deltas = change.deltas()
+    if not deltas:
+        return []
+    return [dynamo.tx_update(
+        keys.programme_totals(payment_ref), "SET entity = :entity, updated_at = :now" + _add(deltas),
+        vals=dynamo.values(entity="rebate_programme_totals", now=iso(now), **deltas),
+    )]
+
+
+def programme_totals() -> dict[str, int]:
+    """The programme's totals, summed over their shards (read eventually consistently, as a
+    rule's shards: a total may lag a write by a moment, never lose or double it)."""
+    totals = dict.fromkeys(PROGRAMME_FIELDS, 0)
+    for shard in dynamo.batch_get(keys.programme_totals_shards()):
+        for name in PROGRAMME_FIELDS:
+            totals[name] += int(shard.get(name, 0))
+    return totals
 
 
 def _instalment_put(rebate: Rebate, asset: str, part: PlannedPart) -> dict[str, Any]:
@@ -243,16 +302,18 @@ def _instalment_put(rebate: Rebate, asset: str, part: PlannedPart) -> dict[str, 
 
 
 def grant_rebate(rebate: Rebate, caps: list[CapCounter], change: AccountChange | None,
-                 entries: list[LedgerEntry], totals: TotalsChange, now: datetime) -> None:
+                 entries: list[LedgerEntry], totals: TotalsChange, programme: ProgrammeChange,
+                 now: datetime) -> None:
     """One transaction: the rebate's once-only record, `rebate.amount` taken from each cap
     counter, the rule's totals moved (on the rule item if the budget counter writes it
-    anyway, else on the payment's shard), and either the account credit (with its ledger
-    entries) or the instalments."""
+    anyway, else on the payment's shard), the programme's totals moved, and either the
+    account credit (with its ledger entries) or the instalments."""
     budget = any(cap.scope == "budget" for cap in caps)
     items = [dynamo.tx_put(_rebate_item(rebate), "attribute_not_exists(PK)"),
              *(_cap_update(cap, rebate.amount, now, totals if cap.scope == "budget" else None) for cap in caps)]
     if not budget:
         items.append(_totals_update(rebate, totals, now))
+    items.extend(_programme_update(rebate.payment_ref, programme, now))
     if change is not None:
         items.extend(_account_items(change, entries, now))
     if rebate.plan:
@@ -266,23 +327,30 @@ def grant_rebate(rebate: Rebate, caps: list[CapCounter], change: AccountChange |
         raise Stale() from exc
 
 
-def record_rebate(rebate: Rebate, totals: TotalsChange | None, now: datetime) -> None:
-    """Store a rebate that moves no money (a voucher, or nothing left under a cap), with the
-    rule's `totals` moved in the same transaction when it earned something (a voucher)."""
+def record_rebate(rebate: Rebate, totals: TotalsChange | None, programme: ProgrammeChange,
+                  entries: list[LedgerEntry], now: datetime) -> None:
+    """Store a rebate that moves no money (a voucher granted or not, or nothing left under a
+    cap), in one transaction with what it changes: the rule's `totals`, the programme's, and
+    `entries` (the shopper's notice of a voucher not granted, which moves no asset)."""
+    items = [dynamo.tx_put(_rebate_item(rebate), "attribute_not_exists(PK)")]
+    if totals is not None:
+        items.append(_totals_update(rebate, totals, now))
+    items.extend(_programme_update(rebate.payment_ref, programme, now))
+    items.extend(_ledger_put(rebate.user_id, entry) for entry in entries)
     try:
-        if totals is None:
+        if len(items) == 1:
             dynamo.put(_rebate_item(rebate), "attribute_not_exists(PK)")
         else:
-            dynamo.transact([dynamo.tx_put(_rebate_item(rebate), "attribute_not_exists(PK)"),
-                             _totals_update(rebate, totals, now)])
+            dynamo.transact(items)
     except dynamo.ConditionFailed as exc:
         raise AlreadyDone() from exc
 
 
 def record_refund(payment: Payment, refund_id: str, event_id: str, provider: str, amount: int,
-                  refunded_after: int, now: datetime) -> None:
-    """One transaction: the refund's once-only record, its event, and the payment's refunded
-    total moved from the value it was computed from (`payment.refunded`)."""
+                  refunded_after: int, programme: ProgrammeChange, now: datetime) -> None:
+    """One transaction: the refund's once-only record, its event, the payment's refunded
+    total moved from the value it was computed from (`payment.refunded`), and the programme's
+    totals."""
     refund_item = {**keys.refund(payment.payment_ref, refund_id), "entity": "refund", "refund_id": refund_id,
                    "payment_ref": payment.payment_ref, "amount": amount, "refunded_before": payment.refunded,
                    "refunded_after": refunded_after, "event_id": event_id, "created_at": iso(now)}
@@ -295,6 +363,7 @@ def record_refund(payment: Payment, refund_id: str, event_id: str, provider: str
             dynamo.tx_update(keys.payment(payment.payment_ref), "SET refunded = :after",
                              condition="refunded = :before AND #status = :applied", names={"#status": "status"},
                              vals=dynamo.values(after=refunded_after, before=payment.refunded, applied="applied")),
+            *_programme_update(payment.payment_ref, programme, now),
         ])
     except dynamo.ConditionFailed as exc:
         if 0 in exc.failed or 1 in exc.failed:
@@ -304,11 +373,13 @@ def record_refund(payment: Payment, refund_id: str, event_id: str, provider: str
 
 def claw_back(rebate: Rebate, clawed: int, cancelled: int, refunds_counted: int,
               cancellations: list[tuple[InstalmentRecord, int]], change: AccountChange | None,
-              entries: list[LedgerEntry], totals: TotalsChange | None, now: datetime) -> None:
+              entries: list[LedgerEntry], totals: TotalsChange | None, programme: ProgrammeChange,
+              now: datetime) -> None:
     """One transaction: the rebate's clawed/cancelled/refunds_counted moved from the values
     they were computed from, pending instalments shrunk (each from the amount it was seen
-    with), the account debited with its ledger entries, and the rule's `totals` moved on the
-    payment's shard. The pinned rebate makes each refund's effect on the totals count once."""
+    with), the account debited with its ledger entries, and the rule's `totals` and the
+    programme's moved on the payment's shards. The pinned rebate makes each refund's effect
+    on the totals count once."""
     refunds_pinned = "refunds_counted = :seen_refunds"
     if rebate.refunds_counted == 0:  # a rebate stored before its rule had totals has no attribute
         refunds_pinned = f"(attribute_not_exists(refunds_counted) OR {refunds_pinned})"
@@ -321,6 +392,7 @@ def claw_back(rebate: Rebate, clawed: int, cancelled: int, refunds_counted: int,
     )]
     if totals is not None:
         items.append(_totals_update(rebate, totals, now))
+    items.extend(_programme_update(rebate.payment_ref, programme, now))
     for instalment, new_amount in cancellations:
         expression = ("SET amount = :new, updated_at = :now" if new_amount > 0 else
                       "SET amount = :new, #status = :cancelled, updated_at = :now REMOVE GSI1PK, GSI1SK")
@@ -338,10 +410,16 @@ def claw_back(rebate: Rebate, clawed: int, cancelled: int, refunds_counted: int,
         raise Stale() from exc
 
 
-def set_voucher_state(rebate: Rebate, state: str) -> None:
+def set_voucher_state(rebate: Rebate, state: str, programme: ProgrammeChange, now: datetime) -> None:
+    """A granted voucher becomes `state` once, with the programme's totals moved (a revocation)."""
+    key, expression = keys.rebate(rebate.payment_ref, rebate.rule_id), "SET voucher_state = :state"
+    condition, vals = "voucher_state = :granted", dynamo.values(state=state, granted="granted")
+    counted = _programme_update(rebate.payment_ref, programme, now)
     try:
-        dynamo.update(keys.rebate(rebate.payment_ref, rebate.rule_id), "SET voucher_state = :state",
-                      condition="voucher_state = :granted", vals=dynamo.values(state=state, granted="granted"))
+        if counted:
+            dynamo.transact([dynamo.tx_update(key, expression, condition=condition, vals=vals), *counted])
+        else:
+            dynamo.update(key, expression, condition=condition, vals=vals)
     except dynamo.ConditionFailed:
         pass
 
@@ -411,10 +489,12 @@ def _account_items(change: AccountChange, entries: list[LedgerEntry], now: datet
         conditions.append(f"#m{i} >= :m{i}")
     update = dynamo.tx_update(keys.account(change.user_id), "SET " + ", ".join(sets),
                               condition=" AND ".join(conditions) or None, names=names, vals=dynamo.values(**vals))
-    puts = [dynamo.tx_put({**keys.ledger_entry(change.user_id, e.id), "entity": "ledger_entry",
-                           "user_id": change.user_id, **e.model_dump(mode="json")}, "attribute_not_exists(PK)")
-            for e in entries]
-    return [update, *puts]
+    return [update, *(_ledger_put(change.user_id, e) for e in entries)]
+
+
+def _ledger_put(user_id: str, entry: LedgerEntry) -> dict[str, Any]:
+    return dynamo.tx_put({**keys.ledger_entry(user_id, entry.id), "entity": "ledger_entry", "user_id": user_id,
+                          **entry.model_dump(mode="json")}, "attribute_not_exists(PK)")
 
 
 def get_account(user_id: str) -> dict[str, int]:

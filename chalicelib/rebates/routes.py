@@ -52,6 +52,12 @@ def end_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView
     return service.change_rule_status(rule_id, "end", ctx.now)
 
 
+@endpoint(bp, "/admin/rebates/overview", auth=OPERATOR)
+def get_overview(ctx: RequestContext) -> models.RebateOverview:
+    """The whole programme, each payment once: payments, sales, refunds, cost by asset, return rate."""
+    return service.overview()
+
+
 @endpoint(bp, "/me/account")
 def get_account(ctx: RequestContext) -> models.Account:
     """The caller's balance, frozen amount, points, debts and pending instalments."""

@@ -11,10 +11,10 @@ from chalicelib.coupons import service as coupons
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.idempotency import Idempotency
-from chalicelib.rebates import ledger, repository, retry
+from chalicelib.rebates import ledger, policy, repository, retry
 from chalicelib.rebates.models import (
-    Account, AccountChange, LedgerEntry, RuleCreate, RuleListQuery, RuleView, VoucherReward, Withdrawal,
-    WithdrawalCreate, WithdrawalListQuery,
+    Account, AccountChange, AssetFigures, LedgerEntry, RebateOverview, RefundFigures, RuleCreate, RuleListQuery,
+    RuleView, VoucherReward, Withdrawal, WithdrawalCreate, WithdrawalListQuery,
 )
 from chalicelib.models import Page, PageQuery
 
@@ -50,6 +50,26 @@ def list_rules(query: RuleListQuery) -> Page[RuleView]:
 
 def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
     return repository.change_rule_status(rule_id, action, now)
+
+
+# --- the programme's figures ------------------------------------------------------------------
+
+def overview() -> RebateOverview:
+    """The programme's totals, each payment once; cost is what was granted less what refunds
+    took back, and the return rate counts a point as one fen (as rules compute points)."""
+    t = repository.programme_totals()
+    granted = AssetFigures(balance=t["granted_balance"], points=t["granted_points"], vouchers=t["vouchers_granted"])
+    taken = AssetFigures(balance=t["taken_balance"], points=t["taken_points"], vouchers=t["vouchers_revoked"])
+    cost = AssetFigures(balance=granted.balance - taken.balance, points=granted.points - taken.points,
+                        vouchers=granted.vouchers - taken.vouchers)
+    net_sales = t["sales"] - t["refunded"]
+    return RebateOverview(
+        payments=t["payments"], sales=t["sales"], refunds=RefundFigures(payments=t["refunded_payments"],
+                                                                        amount=t["refunded"]),
+        net_sales=net_sales, granted=granted, taken_back=taken, cost=cost,
+        return_bp=policy.return_bp(cost.balance + cost.points, net_sales),
+        vouchers_not_granted=t["vouchers_not_granted"],
+    )
 
 
 # --- accounts -----------------------------------------------------------------------------

@@ -13,8 +13,14 @@ Payment (one `PaymentEvent` of type payment):
 3. per rule, one transaction: the rebate record, the cap counters, the rule's totals
    (rebated payments, rebate cost, sales driven), and the credit to the account with its
    ledger entries, or the scheduled 全返 instalments; a voucher reward is granted through
-   coupons.service.grant_one (idempotent on its grant_ref) first;
+   coupons.service.grant_one (idempotent on its grant_ref) first, and one it refuses is
+   recorded as `not_granted` with the refusal's code, counted in the rule's
+   `rewards_not_granted`, and told to the shopper by a ledger entry of 0;
 4. mark the payment `applied`: from then on refunds may compute clawbacks.
+
+The programme's totals (each payment once: payments, sales, what every rule granted and
+refunds took back, by asset) move in the transactions of steps 1 and 3 and of the refund's
+steps, so they count exactly what happened, once.
 
 Refund: settle the payment first (a refund can overtake its payment's last steps), move
 the payment's refunded total once per refund id (a cumulative total is a high-water
@@ -32,7 +38,9 @@ import functools
 from datetime import datetime, timedelta
 
 from chalicelib.coupons import service as coupons
-from chalicelib.errors import DomainError, LimitReached, NotClaimable, NotFound, SoldOut, Throttled, Unavailable
+from chalicelib.errors import (
+    DomainError, LimitReached, NotClaimable, NotFound, SoldOut, Throttled, Unavailable, http_status_and_code,
+)
 from chalicelib.jobs.budget import Budget
 from chalicelib.jobs.report import SweepReport
 from chalicelib.observability import count, logger
@@ -41,7 +49,7 @@ from chalicelib.rebates import ledger, policy, repository, retry
 from chalicelib.rebates.models import (
     AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, VoucherReward,
 )
-from chalicelib.rebates.repository import AlreadyDone, CapCounter, TotalsChange
+from chalicelib.rebates.repository import AlreadyDone, CapCounter, ProgrammeChange, TotalsChange
 
 DAILY_CAP_KEPT = timedelta(days=8)
 RELEASE_BATCH = 100
@@ -73,9 +81,9 @@ def record_payment(event: PaymentEvent, now: datetime) -> Payment:
             payment_ref=event.payment_ref, provider=event.provider, payment_id=event.payment_id,
             event_id=event.event_id, order_id=event.order_id, user_id=event.user_id, amount=event.amount,
             paid_at=event.paid_at, coupon_ids=event.coupon_ids, rules=repository.live_rules_at(event.paid_at),
-            status="received", created_at=now,
+            status="received", programme_counted=True, created_at=now,
         )
-        if repository.record_payment(candidate):
+        if repository.record_payment(candidate, ProgrammeChange(payments=1, sales=candidate.amount)):
             count("PaymentRecorded", provider=event.provider)
             return candidate
         stored = repository.get_payment(event.payment_ref)
@@ -125,6 +133,12 @@ def computed_reward(rule: Rule, paid: int) -> int:
     return policy.ratio_of(paid, policy.BP if rule.ratio_bp is None else rule.ratio_bp)
 
 
+def _programme(counted: bool, **deltas: int) -> ProgrammeChange:
+    """`deltas` of the programme's totals, for a payment (or its rebate) that is counted in
+    them; nothing for one recorded before they existed."""
+    return ProgrammeChange(**deltas) if counted else ProgrammeChange()
+
+
 def _caps(payment: Payment, rule: Rule) -> list[CapCounter]:
     caps, found = rule.caps, []
     if caps.per_order is not None:
@@ -154,43 +168,60 @@ def _grant(payment: Payment, rule: Rule, computed: int, now: datetime) -> None:
     caps = _caps(payment, rule)
     granted = policy.within_caps(computed, [cap.limit - repository.cap_used(cap) for cap in caps])
     rebate = Rebate(payment_ref=payment.payment_ref, rule_id=rule.id, user_id=payment.user_id, asset=rule.asset,
-                    computed=computed, amount=granted, counted=granted > 0, created_at=now)
+                    computed=computed, amount=granted, counted=granted > 0,
+                    programme_counted=payment.programme_counted, created_at=now)
     if granted == 0:
-        repository.record_rebate(rebate, None, now)
+        repository.record_rebate(rebate, None, ProgrammeChange(), [], now)
         return
     totals = TotalsChange(rebated_payments=1, rebate_cost=granted, sales_driven=payment.amount)
+    programme = _programme(payment.programme_counted, **{f"granted_{rule.asset}": granted})
     if rule.kind == "full_return":
         assert rule.installments and rule.period_days
         plan = policy.schedule(granted, rule.installments, rule.period_days, payment.paid_at)
         rebate.plan = [PlannedPart(number=p.number, due_at=p.due_at, amount=p.amount) for p in plan]
-        repository.grant_rebate(rebate, caps, None, [], totals, now)
+        repository.grant_rebate(rebate, caps, None, [], totals, programme, now)
     else:
         assert rule.asset is not None
         change, entries = ledger.credit(payment.user_id, rule.asset, granted, repository.get_account(payment.user_id),
                                         "rebate", payment.payment_ref, rule.id, now)
-        repository.grant_rebate(rebate, caps, change, entries, totals, now)
+        repository.grant_rebate(rebate, caps, change, entries, totals, programme, now)
     count("RebateGranted", kind=rule.kind)
 
 
 def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime) -> None:
+    """Grant the rule's voucher, or record why it could not be granted (the template sold out,
+    not claimable, or the shopper at its per-user limit): on the rebate, in the rule's and the
+    programme's figures, and as a ledger entry of 0 the shopper sees, all in one transaction."""
     assert rule.threshold is not None
     rebate = Rebate(payment_ref=payment.payment_ref, rule_id=rule.id, user_id=payment.user_id, asset=None,
-                    computed=0, amount=0, min_paid=rule.threshold.min_paid, created_at=now)
+                    computed=0, amount=0, min_paid=rule.threshold.min_paid,
+                    programme_counted=payment.programme_counted, created_at=now)
+    entries: list[LedgerEntry] = []
     if payment.amount >= rule.threshold.min_paid:
         try:
             coupon = coupons.grant_one(template_id, payment.user_id, now, f"{payment.payment_ref}:{rule.id}")
             rebate.coupon_id, rebate.voucher_state = coupon.id, "granted"
         except (SoldOut, LimitReached, NotClaimable, NotFound) as exc:
+            reason = http_status_and_code(exc)[1]
             logger.warning("rebate voucher not granted", extra={"payment_ref": payment.payment_ref,
-                                                                "rule_id": rule.id, "error": type(exc).__name__})
-            rebate.voucher_state = "refused"
+                                                                "rule_id": rule.id, "reason": reason})
+            rebate.voucher_state, rebate.not_granted_reason = "not_granted", reason
+            entries = [ledger.voucher_not_granted(reason, payment.payment_ref, rule.id, now)]
     rebate.counted = rebate.voucher_state == "granted"
     # A voucher's cost is the discount it gives when used (its template's counters), not fen now.
-    totals = TotalsChange(rebated_payments=1, sales_driven=payment.amount) if rebate.counted else None
+    totals, programme = None, ProgrammeChange()
+    if rebate.counted:
+        totals = TotalsChange(rebated_payments=1, sales_driven=payment.amount)
+        programme = _programme(payment.programme_counted, vouchers_granted=1)
+    elif rebate.voucher_state == "not_granted":
+        totals = TotalsChange(rewards_not_granted=1)
+        programme = _programme(payment.programme_counted, vouchers_not_granted=1)
     try:
-        repository.record_rebate(rebate, totals, now)
+        repository.record_rebate(rebate, totals, programme, entries, now)
     except AlreadyDone:
         return
+    if rebate.voucher_state == "not_granted":
+        count("RebateVoucherNotGranted", reason=rebate.not_granted_reason or "")
 
 
 # --- refunds ------------------------------------------------------------------------------
@@ -222,9 +253,11 @@ def _record_refund(event: PaymentEvent, now: datetime) -> None:
     if asked > payment.amount:
         logger.warning("refunds exceed what was paid; counted up to the paid amount",
                        extra={"payment_ref": payment.payment_ref, "refund_id": event.refund_id, "asked": asked})
+    programme = _programme(payment.programme_counted, refunded=after - payment.refunded,
+                           refunded_payments=int(payment.refunded < payment.amount <= after))
     try:
         repository.record_refund(payment, event.refund_id, event.event_id, event.provider,
-                                  after - payment.refunded, after, now)
+                                  after - payment.refunded, after, programme, now)
     except AlreadyDone:
         return
     count("RefundRecorded", provider=event.provider)
@@ -263,8 +296,9 @@ def _reduce(payment: Payment, rebate: Rebate, reduction: int, refunds_counted: i
         change, entries = ledger.debit(payment.user_id, rebate.asset, clawed, repository.get_account(payment.user_id),
                                        "clawback", payment.payment_ref, rebate.rule_id, now)
     totals = _refund_totals(payment, rebate, reduction, refunds_counted) if rebate.counted else None
+    programme = _programme(rebate.programme_counted and reduction > 0, **{f"taken_{rebate.asset}": reduction})
     repository.claw_back(rebate, rebate.clawed + clawed, rebate.cancelled + cancelled, refunds_counted,
-                         cancellations, change, entries, totals, now)
+                         cancellations, change, entries, totals, programme, now)
     if reduction:
         count("RebateClawedBack")
 
@@ -283,7 +317,8 @@ def _maybe_revoke(payment: Payment, rebate: Rebate, now: datetime) -> None:
     if policy.voucher_kept(payment.amount, payment.refunded, rebate.min_paid):
         return
     revoked = coupons.revoke_coupon(payment.user_id, rebate.coupon_id, now)
-    repository.set_voucher_state(rebate, "revoked" if revoked else "kept_in_use")
+    repository.set_voucher_state(rebate, "revoked" if revoked else "kept_in_use",
+                                 _programme(rebate.programme_counted and revoked, vouchers_revoked=1), now)
 
 
 # --- 全返 instalments ------------------------------------------------------------------------

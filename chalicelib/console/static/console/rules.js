@@ -45,6 +45,8 @@ export function rulesView(api) {
         { label: "Rule", cell: (r) => [r.name, h("div", { class: "sub" }, r.id)] },
         { label: "Gives", cell: (r) => describeRule(r) },
         { label: "Reward", cell: (r) => describeReward(r.reward) },
+        { label: "Vouchers not granted", num: true, cell: (r) => (typeof r.reward === "string" ? "–"
+          : formatCount(r.rewards_not_granted)) },
         { label: "Status", cell: (r) => badge(r.status) },
         { label: "Budget used", num: true, cell: (r) => (r.caps.budget
           ? `${formatReward(r.budget_used, r.reward)} of ${formatReward(r.caps.budget, r.reward)}` : "no budget cap") },

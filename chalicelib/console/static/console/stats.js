@@ -1,6 +1,7 @@
 // Campaign statistics. Every figure comes from the API: the templates' counters (claimed,
-// redeemed) and hourly claims (GET admin/templates/{id}/stats), and the rebate rules'
-// budget_used and totals (rebated_payments, rebate_cost, sales_driven).
+// redeemed) and hourly claims (GET admin/templates/{id}/stats), the programme's totals, each
+// payment once (GET admin/rebates/overview), and the rebate rules' budget_used and totals
+// (rebated_payments, rebate_cost, sales_driven, rewards_not_granted).
 import { barChart, columnChart } from "./charts.js";
 import { dataTable, figure, h, say } from "./dom.js";
 import { formatBp, formatCount, formatFen, formatRate, rateBp } from "./format.js";
@@ -19,10 +20,11 @@ export function statsView(api) {
   async function show() {
     say(status, "Loading…");
     try {
-      const [templates, rules] = await Promise.all([api.all("admin/templates"), api.all("admin/rebate-rules")]);
+      const [templates, rules, overview] = await Promise.all([
+        api.all("admin/templates"), api.all("admin/rebate-rules"), api.get("admin/rebates/overview")]);
       const width = body.clientWidth || 640;
       const hourly = await claimsOverTime(api, templates, width);
-      body.replaceChildren(...couponStats(templates, width), ...hourly, ...rebateStats(rules, width));
+      body.replaceChildren(...couponStats(templates, width), ...hourly, ...rebateStats(rules, overview, width));
       const counts = `${formatCount(templates.length)} templates, ${formatCount(rules.length)} rebate rules`;
       say(status, `As of ${new Date().toLocaleTimeString()}: ${counts}.`);
     } catch (error) {
@@ -120,8 +122,43 @@ function rewardAmount(value, reward) {
 
 const isVoucher = (rule) => typeof rule.reward !== "string";
 
-function rebateStats(rules, width) {
-  return [h("h3", {}, "Rebates"), ...budgetStats(rules, width), ...costAgainstSales(rules, width)];
+function rebateStats(rules, overview, width) {
+  return [h("h3", {}, "Rebates"), ...programmeFigures(overview), ...notGranted(rules), ...budgetStats(rules, width),
+    ...costAgainstSales(rules, width)];
+}
+
+// The whole programme, each payment once however many rules it earned under (net of refunds).
+function programmeFigures(o) {
+  return [
+    h("div", { class: "figures", id: "rebate-overall" },
+      figure("Payments", formatCount(o.payments)),
+      figure("Sales (net of refunds)", formatFen(o.net_sales)),
+      o.refunds.amount ? figure("Refunded", formatFen(o.refunds.amount)) : null,
+      figure("Rebated to balance", formatFen(o.cost.balance)),
+      figure("Points given", formatCount(o.cost.points)),
+      figure("Vouchers issued", formatCount(o.cost.vouchers)),
+      figure("Return rate (all rules)", o.return_bp === null ? "–" : formatBp(o.return_bp)),
+      figure("Vouchers not granted", formatCount(o.vouchers_not_granted))),
+    h("p", { class: "hint" }, "Every payment counts once here, however many rules it earned under. Cost is what "
+      + "the rules granted less what refunds took back (全返 schedules count whole when granted); the return rate "
+      + "counts a point as one fen and a voucher at nothing (its cost shows when it is used)."),
+  ];
+}
+
+// Voucher rewards earned but not granted (the template sold out or ended, or the shopper was at
+// its per-user limit), per rule: each is on the payment's rebate with its reason.
+function notGranted(rules) {
+  const missed = rules.filter((r) => r.rewards_not_granted > 0)
+    .sort((a, b) => b.rewards_not_granted - a.rewards_not_granted);
+  if (!missed.length) return [];
+  return [
+    h("h4", { id: "rewards-not-granted-title" }, "Voucher rewards not granted"),
+    h("div", { id: "rewards-not-granted" }, dataTable([
+      { label: "Rule", cell: (r) => r.name },
+      { label: "Voucher template", cell: (r) => r.reward.voucher_template_id },
+      { label: "Not granted", num: true, cell: (r) => formatCount(r.rewards_not_granted) },
+    ], missed, "")),
+  ];
 }
 
 function budgetStats(rules, width) {
@@ -140,14 +177,12 @@ function budgetStats(rules, width) {
   })];
 }
 
-// Sums of a field over rules.
-const total = (rules, field) => rules.reduce((sum, r) => sum + r[field], 0);
-
-// The rules' totals (rebate_cost, sales_driven, rebated_payments, all net of refunds): overall
-// figures, cost against sales per rule, the effective return rate per rule, and a table of all.
+// The rules' totals (rebate_cost, sales_driven, rebated_payments, all net of refunds): cost
+// against sales per rule, the effective return rate per rule, and a table of all. A payment that
+// earned several rules counts in each, so these are never summed (the programme's figures are).
 function costAgainstSales(rules, width) {
   const earning = rules.filter((r) => r.sales_driven > 0).sort((a, b) => b.sales_driven - a.sales_driven);
-  const parts = [h("h4", { id: "rebate-cost-title" }, "Rebate cost against sales driven"), overallFigures(rules)];
+  const parts = [h("h4", { id: "rebate-cost-title" }, "Rebate cost against sales driven, per rule")];
   if (!earning.length) {
     return [...parts, h("p", { class: "empty" }, "No payment has earned a rebate yet, so there is nothing to chart.")];
   }
@@ -193,23 +228,4 @@ function costAgainstSales(rules, width) {
       + "in each. Points are drawn one point to one fen, as rules compute them. A voucher's cost shows in its "
       + "template's redemptions, not here."),
   ];
-}
-
-// Overall: money rebates (balance) against the sales they drove, and points the same way.
-function overallFigures(rules) {
-  const cash = rules.filter((r) => r.reward === "balance");
-  const points = rules.filter((r) => r.reward === "points");
-  const vouchers = rules.filter(isVoucher);
-  const cashCost = total(cash, "rebate_cost");
-  const cashSales = total(cash, "sales_driven");
-  return h("div", { class: "figures", id: "rebate-overall" },
-    figure("Rebate cost (balance)", formatFen(cashCost)),
-    figure("Sales driven (balance rules)", formatFen(cashSales)),
-    figure("Effective return rate", formatRate(cashCost, cashSales)),
-    points.some((r) => r.sales_driven > 0) ? [
-      figure("Points given", formatCount(total(points, "rebate_cost"))),
-      figure("Points return rate", formatRate(total(points, "rebate_cost"), total(points, "sales_driven"))),
-    ] : null,
-    vouchers.some((r) => r.sales_driven > 0)
-      ? figure("Payments earning a voucher", formatCount(total(vouchers, "rebated_payments"))) : null);
 }

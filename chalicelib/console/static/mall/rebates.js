@@ -6,6 +6,12 @@ import { formatCount, formatFen, formatTime, parseYuan } from "./format.js";
 const ENTRY_NAMES = {
   rebate: "rebate", clawback: "refund clawback", instalment: "instalment released",
   withdrawal: "withdrawal asked", withdrawal_paid: "withdrawal paid out", withdrawal_rejected: "withdrawal returned",
+  voucher_not_granted: "voucher earned but not granted",
+};
+// Why a voucher reward could not be granted (the grant's refusal code).
+const REASONS = {
+  LIMIT_REACHED: "you already hold as many as allowed", SOLD_OUT: "none were left",
+  NOT_CLAIMABLE: "it is no longer issued", NOT_FOUND: "it no longer exists",
 };
 
 // Points are counted, every other asset is money in fen.
@@ -54,7 +60,8 @@ export function rebates(api) {
     more.hidden = !cursor;
     ledger.replaceChildren(dataTable([
       { label: "When", cell: (e) => formatTime(e.created_at) },
-      { label: "What", cell: (e) => `${ENTRY_NAMES[e.type] ?? e.type} (${e.asset.replace(/_/g, " ")})` },
+      { label: "What", cell: (e) => `${ENTRY_NAMES[e.type] ?? e.type}${e.reason ? `: ${REASONS[e.reason] ?? e.reason}` : ""}`
+        + ` (${e.asset.replace(/_/g, " ")})` },
       { label: "Change", num: true, cell: (e) => `${e.amount > 0 ? "+" : ""}${formatAsset(e.amount, e.asset)}` },
     ], entries, "No rebates yet: pay for an order under a rebate offer."));
   }
