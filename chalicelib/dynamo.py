@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
+import os
 import random
 import time
 import uuid
@@ -25,7 +28,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.errors import Throttled, Unavailable, ValidationFailed
-from chalicelib.settings import get_settings
+from chalicelib.settings import get_settings, secret
 
 THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
@@ -225,29 +228,94 @@ def transact(items: Iterable[dict[str, Any]]) -> None:
 
 
 # --- queries and cursors ------------------------------------------------------------------
+#
+# A cursor is `<payload>.<signature>`, both base64url: the payload is the JSON object of the
+# last item's key attributes (all strings), the signature HMAC-SHA256 over the list it belongs
+# to (index, partition, key condition, key attributes) and the payload, with a key derived from
+# MALL_JWT_SECRET (never that secret itself). A client can read a cursor but not make or alter
+# one: anything but a cursor this service made for this very list is a 400, before DynamoDB
+# sees it (docs/architecture.md, "Pages").
 
-def encode_cursor(key: dict[str, Any]) -> str:
-    raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+CURSOR_KEY_CONTEXT = b"mall-cursor-v1"
+_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-def decode_cursor(cursor: str, partition_attr: str, partition_value: str) -> dict[str, Any]:
-    """Decode a cursor made by `query_page`; reject one that is malformed or for another list."""
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    if not text or not set(text) <= _BASE64URL:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@lru_cache(maxsize=1)
+def _process_cursor_key() -> bytes:
+    return os.urandom(32)
+
+
+def _cursor_key() -> bytes:
+    """HMAC(MALL_JWT_SECRET, "mall-cursor-v1"): every API function shares it, and the token
+    secret itself signs nothing but tokens. A process without the secret (a terminal tool
+    paging through its own query) signs with a random key of its own."""
+    token_secret = secret("MALL_JWT_SECRET")
+    if token_secret is None:
+        return _process_cursor_key()
+    return hmac.new(token_secret.encode(), CURSOR_KEY_CONTEXT, hashlib.sha256).digest()
+
+
+def _cursor_signature(payload: str, scope: dict[str, Any]) -> bytes:
+    key = _cursor_key()
+    bound = json.dumps(scope, separators=(",", ":"), sort_keys=True)
+    return hmac.new(key, f"{bound}\n{payload}".encode(), hashlib.sha256).digest()
+
+
+def _cursor_scope(index: str | None, partition_attr: str, partition_value: str, key_attrs: tuple[str, ...],
+                  sort_condition: str | None) -> dict[str, Any]:
+    return {"index": index, "partition_attr": partition_attr, "partition_value": partition_value,
+            "key_attrs": list(key_attrs), "sort_condition": sort_condition}
+
+
+def _bad_cursor(reason: str) -> ValidationFailed:
+    return ValidationFailed("The cursor is not valid for this list; start again without it.",
+                            [{"field": "cursor", "message": reason}])
+
+
+def encode_cursor(key: dict[str, Any], *, index: str | None, partition_attr: str, partition_value: str,
+                  key_attrs: tuple[str, ...], sort_condition: str | None) -> str:
+    """The cursor after the item with this `key` (attribute -> string), signed for this list."""
+    payload = _b64(json.dumps(key, separators=(",", ":"), sort_keys=True).encode())
+    scope = _cursor_scope(index, partition_attr, partition_value, key_attrs, sort_condition)
+    return f"{payload}.{_b64(_cursor_signature(payload, scope))}"
+
+
+def decode_cursor(cursor: str, *, index: str | None, partition_attr: str, partition_value: str,
+                  key_attrs: tuple[str, ...], sort_condition: str | None) -> dict[str, Any]:
+    """The ExclusiveStartKey of a cursor made by `query_page` for this list; ValidationFailed
+    (400, field `cursor`) for anything else: malformed, altered, signed for another list or
+    user, or not exactly this list's key attributes as strings."""
+    payload, dot, signature = cursor.partition(".")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
+        given = _unb64(signature) if dot else b""
     except (binascii.Error, ValueError) as exc:
-        raise ValidationFailed("The cursor is not valid; start again without it.",
-                               [{"field": "cursor", "message": "malformed"}]) from exc
+        raise _bad_cursor("malformed") from exc
+    scope = _cursor_scope(index, partition_attr, partition_value, key_attrs, sort_condition)
+    if not hmac.compare_digest(given, _cursor_signature(payload, scope)):
+        raise _bad_cursor("not a cursor of this list")
+    try:
+        key = json.loads(_unb64(payload))
+    except (binascii.Error, ValueError) as exc:  # signed, so only if the signing key leaked
+        raise _bad_cursor("malformed") from exc
     valid = (
         isinstance(key, dict)
-        and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-        and key.get(partition_attr, {}).get("S") == partition_value
+        and set(key) == set(key_attrs)
+        and all(isinstance(v, str) and v for v in key.values())
+        and key[partition_attr] == partition_value
     )
     if not valid:
-        raise ValidationFailed("The cursor does not belong to this list; start again without it.",
-                               [{"field": "cursor", "message": "does not belong to this list"}])
-    return key
+        raise _bad_cursor("not a cursor of this list")
+    return {name: {"S": value} for name, value in key.items()}
 
 
 def query_page(
@@ -268,8 +336,8 @@ def query_page(
 
     A filter applies after DynamoDB reads, so a DynamoDB page can hold fewer matches than
     asked: this keeps reading until it has `limit` items or the partition ends. The cursor
-    is the key of the last item returned (so no item is skipped or repeated), and it is
-    bound to the partition it came from.
+    is the key of the last item returned (so no item is skipped or repeated), signed and
+    bound to this list (see `decode_cursor`).
     """
     key_condition = "#pk = :pk" + (f" AND {sort_condition}" if sort_condition else "")
     all_names = {"#pk": partition_attr, **(names or {})}
@@ -283,19 +351,30 @@ def query_page(
         kwargs["IndexName"] = index
     if filter_expression:
         kwargs["FilterExpression"] = filter_expression
-    start = decode_cursor(cursor, partition_attr, partition_value) if cursor else None
+    scope = {"index": index, "partition_attr": partition_attr, "partition_value": partition_value,
+             "key_attrs": key_attrs, "sort_condition": sort_condition}
+    start = decode_cursor(cursor, **scope) if cursor else None
+    from_client = start is not None
     found: list[dict[str, Any]] = []
     while True:
         kwargs["Limit"] = limit + 1 - len(found)
         if start:
             kwargs["ExclusiveStartKey"] = start
-        response = _call("query", **kwargs)
+        try:
+            response = _call("query", **kwargs)
+        except ClientError as exc:
+            # A genuine cursor DynamoDB finds outside the key condition (its item's sort key is
+            # past a bound that moved with `now`, or another prefix's): stale, not a fault.
+            if from_client and exc.response.get("Error", {}).get("Code") == "ValidationException":
+                raise _bad_cursor("no longer fits this list") from exc
+            raise
+        from_client = False
         found.extend(response.get("Items", []))
         start = response.get("LastEvaluatedKey")
         if len(found) > limit or not start:
             break
     page, more = found[:limit], len(found) > limit
-    next_cursor = encode_cursor({a: page[-1][a] for a in key_attrs}) if more and page else None
+    next_cursor = (encode_cursor({a: page[-1][a]["S"] for a in key_attrs}, **scope) if more and page else None)
     return [from_item(i) for i in page], next_cursor
 
 

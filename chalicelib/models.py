@@ -8,11 +8,12 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from chalicelib.clock import to_utc
+from chalicelib.clock import accepted_utc
 from chalicelib.ids import ID_PATTERN
 
-# A time given with an offset (naive times are refused), kept in UTC to the second.
-UtcTime = Annotated[AwareDatetime, AfterValidator(to_utc)]
+# A time given with an offset (naive times are refused), kept in UTC to the second, in the
+# years 2000-2199 once in UTC (clock.accepted_utc: the ends of the calendar would overflow).
+UtcTime = Annotated[AwareDatetime, AfterValidator(accepted_utc)]
 # An id this service made (ULID layout).
 ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Fen = Annotated[int, "fen"]

@@ -54,6 +54,8 @@ class FixedWindow(Strict):
 
 class Validity(OneOf):
     fixed: FixedWindow | None = None
+    # At most ten years: a claim happens before claim_ends_at (at most 2199, chalicelib.models
+    # UtcTime), so valid_until never nears datetime's year 9999.
     days_after_claim: StrictInt | None = Field(None, ge=1, le=3650)
 
     @model_validator(mode="after")

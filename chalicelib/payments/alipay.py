@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import Field
 
-from chalicelib.clock import to_utc
+from chalicelib.clock import accepted_utc
 from chalicelib.errors import Forbidden, Unauthenticated, ValidationFailed
 from chalicelib.models import ResourceId
 from chalicelib.payments.crypto import verify_sha256_rsa
@@ -101,12 +101,17 @@ def yuan_to_fen(text: str, field: str) -> int:
 
 
 def beijing_time(text: str | None, field: str) -> datetime:
-    """'2026-03-01 12:30:00' (or with milliseconds, as gmt_refund has) in Beijing time -> UTC."""
+    """'2026-03-01 12:30:00' (or with milliseconds, as gmt_refund has) in Beijing time -> UTC,
+    within the years every time this service accepts falls in (clock.accepted_utc)."""
     for layout in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"):
         try:
-            return to_utc(datetime.strptime(text or "", layout).replace(tzinfo=BEIJING))
+            local = datetime.strptime(text or "", layout).replace(tzinfo=BEIJING)
         except ValueError:
             continue
+        try:
+            return accepted_utc(local)
+        except ValueError as exc:
+            raise ValidationFailed(f"{field} {exc}.", [{"field": field, "message": str(exc)}]) from exc
     raise ValidationFailed(f"{field} must be yyyy-MM-dd HH:mm:ss (Beijing time).",
                            [{"field": field, "message": "not a Beijing time"}])
 

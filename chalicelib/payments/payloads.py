@@ -20,11 +20,12 @@ class Payload(BaseModel):
 
 
 def parse_json(model: type[P], raw: bytes | str, what: str) -> P:
-    """Validate JSON text into `model`; ValidationFailed (400) names the bad fields."""
+    """Validate JSON text into `model`; ValidationFailed (400) names the bad fields, in its
+    message too (WeChat Pay's and Alipay's answers carry a message, not details)."""
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        raise ValidationFailed(f"The {what} is not valid; see details.", _details(exc)) from exc
+        raise _refused(exc, what) from exc
 
 
 def build(model: type[P], what: str, **fields: object) -> P:
@@ -32,9 +33,11 @@ def build(model: type[P], what: str, **fields: object) -> P:
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        raise ValidationFailed(f"The {what} is not valid; see details.", _details(exc)) from exc
+        raise _refused(exc, what) from exc
 
 
-def _details(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)]
+def _refused(exc: ValidationError, what: str) -> ValidationFailed:
+    details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+               for e in exc.errors(include_url=False, include_input=False)]
+    fields = ", ".join(dict.fromkeys(d["field"] for d in details))
+    return ValidationFailed(f"The {what} is not valid ({fields}); see details.", details)

@@ -19,11 +19,12 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
 | withdrawal                  | WD#<wid>             | WD                                       |
 
 Index entries:
-- rule: GSI1 REBATE_RULES / <created_at>#<rid>; GSI2 REBATE_RULES#live / <ends_at>#<rid> (*)
+- rule: GSI1 REBATE_RULES / <created_at>#<rid>; GSI2 REBATE_RULES#live / <ends_at or ~>#<rid> (*)
 - instalment: GSI1 REBATE_INSTALMENTS#due / <due_at>#<uid>#<payment_ref>#<rid>#<nn> (**)
 - withdrawal: GSI1 WITHDRAWALS#<status> / <created_at>#<wid>; GSI2 WITHDRAWALS_OF#<uid> / <created_at>#<wid>
 
-(*) only while published: the rules a payment can earn under.
+(*) only while published: the rules a payment can earn under. A rule without `ends_at` lists
+under `~`, which sorts after every time, so `GSI2SK > <paid_at>` always finds it.
 (**) only while pending: the release job reads exactly what is due.
 `payment_ref` is `<provider>:<provider's payment id>`. Entry and withdrawal ids are ULIDs,
 so `LEDGER#` sorts an account's ledger by time. A payment's changes of its rule's totals go
@@ -48,6 +49,7 @@ DUE_PARTITION = "REBATE_INSTALMENTS#due"
 LEDGER_PREFIX = "LEDGER#"
 INSTALMENT_PREFIX = "INST#"
 REBATE_PREFIX = "REBATE#"
+OPEN_END = "~"  # the live listing's end of a rule without ends_at: after every ISO time
 STATS_SHARDS = 8  # a rule's totals take about 8 x 500 transactional writes/s (docs/rebates.md)
 # Every payment writes the programme's totals once, plus once per rule it earns under: twice the shards.
 PROGRAMME_SHARDS = 16
@@ -61,8 +63,9 @@ def rule_listing(created_at: str, rule_id: str) -> dict[str, str]:
     return {"GSI1PK": RULES_PARTITION, "GSI1SK": f"{created_at}#{rule_id}"}
 
 
-def live_rule_listing(ends_at: str, rule_id: str) -> dict[str, str]:
-    return {"GSI2PK": LIVE_RULES_PARTITION, "GSI2SK": f"{ends_at}#{rule_id}"}
+def live_rule_listing(ends_at: str | None, rule_id: str) -> dict[str, str]:
+    """`ends_at` None: a rule that runs until it is paused or ended."""
+    return {"GSI2PK": LIVE_RULES_PARTITION, "GSI2SK": f"{ends_at or OPEN_END}#{rule_id}"}
 
 
 def rule_stats(rule_id: str, payment_ref: str) -> dict[str, str]:

@@ -78,14 +78,16 @@ class RuleCreate(Strict):
     period_days: StrictInt | None = Field(None, ge=1, le=366)
     reward: Literal["points", "balance"] | VoucherReward
     caps: Caps = Field(default_factory=Caps)
-    starts_at: UtcTime
-    ends_at: UtcTime
+    # The window is optional: without starts_at a rule applies from its publication, without
+    # ends_at until it is paused or ended (API.md).
+    starts_at: UtcTime | None = None
+    ends_at: UtcTime | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleCreate:
         if not self.name.strip():
             raise ValueError("name must not be blank")
-        if self.ends_at <= self.starts_at:
+        if self.starts_at is not None and self.ends_at is not None and self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         allowed = {"fixed_ratio": {"ratio_bp"}, "tiered": {"ladder"}, "threshold": {"threshold"},
                    "full_return": {"ratio_bp", "installments", "period_days"}}[self.kind]
@@ -125,8 +127,8 @@ class Rule(BaseModel):
     period_days: int | None = None
     reward: Literal["points", "balance"] | VoucherReward
     caps: Caps
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: datetime | None = None  # None: from publication
+    ends_at: datetime | None = None    # None: until paused or ended
     status: RuleStatus
     budget_used: int = 0
     created_at: datetime

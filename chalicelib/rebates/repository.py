@@ -168,14 +168,18 @@ def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
 
 
 def live_rules_at(moment: datetime) -> list[Rule]:
-    """Published rules whose window holds `moment` (sparse GSI2: published rules only)."""
+    """Published rules whose window holds `moment` (sparse GSI2: published rules only). A rule
+    without `starts_at` or `ends_at` has no such attribute (absent, not null): its window is
+    open at that side."""
     rules: list[Rule] = []
     cursor: str | None = None
     while True:
         items, cursor = dynamo.query_page(
             index=keys.LIVE_INDEX, partition_attr="GSI2PK", partition_value=keys.LIVE_RULES_PARTITION,
             key_attrs=("GSI2PK", "GSI2SK", "PK", "SK"), limit=100, cursor=cursor, newest_first=False,
-            sort_condition="GSI2SK > :at", filter_expression="starts_at <= :at AND ends_at > :at",
+            sort_condition="GSI2SK > :at",
+            filter_expression=("(attribute_not_exists(starts_at) OR starts_at <= :at) "
+                               "AND (attribute_not_exists(ends_at) OR ends_at > :at)"),
             vals=dynamo.values(at=iso(moment)),
         )
         rules.extend(_rule(i) for i in items)

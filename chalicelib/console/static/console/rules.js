@@ -1,6 +1,6 @@
 // Rebate rules: create (draft), list with the budget each has used, publish / pause / end.
 import { badge, dataTable, h, say } from "./dom.js";
-import { Reader, clearErrors, field, localDateTime, showErrors } from "./forms.js";
+import { Reader, clearErrors, field, showErrors } from "./forms.js";
 import { formatBp, formatCount, formatFen, formatTime, parseYuan } from "./format.js";
 import { templatePicker } from "./pickers.js";
 
@@ -50,7 +50,8 @@ export function rulesView(api) {
         { label: "Status", cell: (r) => badge(r.status) },
         { label: "Budget used", num: true, cell: (r) => (r.caps.budget
           ? `${formatReward(r.budget_used, r.reward)} of ${formatReward(r.caps.budget, r.reward)}` : "no budget cap") },
-        { label: "Window", cell: (r) => `${formatTime(r.starts_at)} – ${formatTime(r.ends_at)}` },
+        { label: "Window", cell: (r) => `${r.starts_at ? formatTime(r.starts_at) : "from publication"} – ${
+          r.ends_at ? formatTime(r.ends_at) : "until ended"}` },
         { label: "Actions", cell: (r) => h("div", { class: "row-actions" }, ACTIONS[r.status].map((action) =>
           h("button", { type: "button", class: "small", onclick: () => act(r, action) }, action))) },
       ], rules, "No rebate rules yet: create one above."));
@@ -142,8 +143,6 @@ function readLadder(read) {
 }
 
 function createForm(voucherSelect) {
-  const now = new Date();
-  const inAMonth = new Date(now.getTime() + 30 * 24 * 3600 * 1000);
   const input = (props) => h("input", { type: "text", ...props });
   const select = (name, options) => h("select", { name },
     Object.entries(options).map(([value, text]) => h("option", { value }, text)));
@@ -164,8 +163,8 @@ function createForm(voucherSelect) {
       field("caps.per_user_per_day", "Cap per user per day (optional)",
         input({ name: "per_user_per_day", inputmode: "decimal" })),
       field("caps.budget", "Budget (optional)", input({ name: "budget", inputmode: "decimal" })),
-      field("starts_at", "Starts", h("input", { type: "datetime-local", value: localDateTime(now) })),
-      field("ends_at", "Ends", h("input", { type: "datetime-local", value: localDateTime(inAMonth) }))),
+      field("starts_at", "Starts (optional: empty is from publication)", h("input", { type: "datetime-local" })),
+      field("ends_at", "Ends (optional: empty is until ended)", h("input", { type: "datetime-local" }))),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create draft rule")));
   form.addEventListener("change", () => syncForm(form));
   syncForm(form);
