@@ -1,4 +1,5 @@
-"""dev.stack end to end, on a tiny project of its own: moto, bootstrap, api and pump."""
+"""dev.stack end to end, on a tiny project of its own: moto, bootstrap, api and pump; how
+`make run` stops; and `make job` against a `make run` of this project."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import sys
 import textwrap
 import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
 import pytest
+import requests
 
 from dev.defaults import LOCAL_DEFAULTS
 from dev.stack import PROJECT_ROOT, StackError, needs_moto, stack_environment, start_stack
@@ -350,3 +353,60 @@ def test_make_run_stopped_by_sigterm_to_its_process_group(project, tmp_path_fact
 
     # Then nothing is left
     run.assert_stopped_cleanly(processes)
+
+
+# make job NAME=<job> NOW=<time>: one scheduled job against the stack make run serves.
+
+
+def _make_job(state_file: Path, *variables: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "-s", "job", f"STACK_FILE={state_file}", *variables], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_make_job_says_so_when_no_stack_is_running(tmp_path):
+    done = _make_job(tmp_path / "stack.json", "NAME=expire-coupons", "NOW=2030-01-01T00:00:00Z")
+    assert done.returncode != 0
+    assert "no stack is running from this checkout" in done.stderr and "make run" in done.stderr
+
+
+def test_make_job_says_so_when_the_stack_it_names_has_stopped(tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    state = {"pid": int(gone.stdout), "api_url": "http://127.0.0.1:9", "project_dir": str(PROJECT_ROOT)}
+    (tmp_path / "stack.json").write_text(json.dumps(state))
+    done = _make_job(tmp_path / "stack.json", "NAME=expire-coupons", "NOW=2030-01-01T00:00:00Z")
+    assert done.returncode != 0 and "is not running any more" in done.stderr
+
+
+@pytest.mark.e2e
+def test_make_job_expires_a_coupon_of_the_running_stack_once(tmp_path_factory):
+    from tests.helpers import headers_for, template_body
+
+    # Given make run serving this project, and a coupon claimed there, usable for 1 day
+    run = MakeRun(PROJECT_ROOT, tmp_path_factory.mktemp("run"))
+    try:
+        run.wait_until_serving()
+        api = json.loads(run.state_file.read_text())["api_url"]
+        ops, shopper = headers_for("ops-job", operator=True), headers_for("job-shopper")
+        template = requests.post(f"{api}/admin/templates", json=template_body(validity={"days_after_claim": 1}),
+                                 headers=ops, timeout=30).json()
+        assert requests.post(f"{api}/admin/templates/{template['id']}/publish", headers=ops, timeout=30).ok
+        coupon = requests.post(f"{api}/templates/{template['id']}/claim", headers=shopper, timeout=30).json()
+        later = (datetime.now(timezone.utc) + timedelta(days=3)).astimezone(timezone(timedelta(hours=8)))
+        now = later.replace(microsecond=0).isoformat()  # Beijing time, with its offset
+
+        # When make job runs the expiry sweep as of three days later, twice
+        first = _make_job(run.state_file, "NAME=expire-coupons", f"NOW={now}")
+        second = _make_job(run.state_file, "NAME=expire-coupons", f"NOW={now}")
+
+        # Then the first expires the coupon and prints its report, and the second changes nothing
+        assert first.returncode == 0, first.stderr
+        report = json.loads(first.stdout.splitlines()[-1])
+        assert (report["job"], report["changed"], report["finished"]) == ("expire-coupons", 1, True)
+        assert first.stdout.splitlines()[0].startswith("expire-coupons as of ")
+        assert second.returncode == 0, second.stderr
+        assert json.loads(second.stdout.splitlines()[-1])["changed"] == 0
+        expired = requests.get(f"{api}/me/coupons", params={"status": "expired"}, headers=shopper, timeout=30).json()
+        assert [c["id"] for c in expired["items"]] == [coupon["id"]]
+    finally:
+        os.killpg(run.process.pid, signal.SIGTERM)
+    run.assert_stopped_cleanly(set())
