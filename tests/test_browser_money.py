@@ -468,3 +468,23 @@ def test_after_a_payment_the_mall_shows_the_voucher_used_and_the_new_balance_wit
     mall.get_by_role("tab", name="used", exact=True).click()
     expect(mall.locator("#wallet-list article", has_text=template["name"])).to_contain_text("used")
     session.shot(mall, "paid-without-reload")
+
+
+def test_the_mall_shows_a_rebate_credited_elsewhere_when_it_comes_back_into_view(stack, desktop):
+    shopper = f"returning-{uuid.uuid4().hex[:6]}"
+    # Given the mall page open on an empty account
+    mall = desktop.page("/mall", stack.api_url)
+    sign_in(mall, token(shopper))
+    balance = mall.locator("#rebates .figure", has_text="Balance")
+    expect(balance).to_contain_text("¥0.00")
+
+    # When a payment made elsewhere (another tab, the app) earns a rebate
+    settled_rebate(stack, f"5% back {shopper}", 20000, user=shopper)
+    credited = http_session().get(api_url(stack, "me/account"), headers=headers_for(shopper),
+                                  timeout=30).json()["balance"]
+    assert credited >= 1000
+
+    # Then the page shows it as soon as it is looked at again, without a reload
+    mall.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    expect(balance).to_contain_text(yuan(credited))
+    expect(mall.locator("#ledger")).to_contain_text("rebate (balance)")
