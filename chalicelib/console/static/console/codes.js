@@ -1,5 +1,8 @@
 // Codes: mint N codes in batches (one request each, a progress bar between them) and download a
 // template's codes as CSV (the API pages it; X-Next-Cursor names the next page).
+// Minting N codes is one Intent: batch n goes under the key `<key>.<n>`, so a second click adds
+// nothing and a retry after a lost answer replays the batches already minted and carries on.
+import { Intent } from "./api.js";
 import { h, say } from "./dom.js";
 import { Reader, clearErrors, field, showErrors } from "./forms.js";
 import { formatCount } from "./format.js";
@@ -23,6 +26,7 @@ export function codesView(api) {
       h("button", { type: "button", id: "download-csv", onclick: () => download() }, "Download CSV")));
   const progress = h("progress", { max: 1, value: 0, hidden: true });
   const status = h("p", { class: "notice", role: "status" });
+  const minting = new Intent();
 
   async function mint() {
     clearErrors(form);
@@ -36,25 +40,25 @@ export function codesView(api) {
     const templateId = picker.select.value;
     const prefix = read.text("prefix").trim().toUpperCase() || undefined;
     const submit = form.querySelector("button[type=submit]");
-    submit.disabled = true;
+    if (minting.inFlight) return;
     progress.hidden = false;
     progress.max = total;
     progress.value = 0;
     let minted = 0;
     try {
-      while (minted < total) {
-        const batch = await api.postOnce(`admin/templates/${templateId}/codes`,
-          { count: Math.min(BATCH, total - minted), prefix });
-        minted += batch.minted;
-        progress.value = minted;
-        say(status, `${formatCount(minted)} of ${formatCount(total)} codes minted…`);
-      }
+      await minting.run([templateId, total, prefix ?? null], async (key) => {
+        for (let n = 0; minted < total; n += 1) {
+          const batch = await api.postWithKey(`admin/templates/${templateId}/codes`,
+            { count: Math.min(BATCH, total - minted), prefix }, `${key}.${n}`);
+          minted += batch.minted;
+          progress.value = minted;
+          say(status, `${formatCount(minted)} of ${formatCount(total)} codes minted…`);
+        }
+      }, submit);
       say(status, `Minted ${formatCount(minted)} codes. Download them as CSV.`, "ok");
     } catch (error) {
       showErrors(form, status, error);
       status.textContent += ` ${formatCount(minted)} of ${formatCount(total)} codes were minted before this.`;
-    } finally {
-      submit.disabled = false;
     }
   }
 

@@ -1,4 +1,7 @@
 // Grants (定向发放): issue a template's coupon to listed users and show what happened to each.
+// Granting a list is one Intent: chunk n goes under the key `<key>.<n>`, so a second click grants
+// nothing more and a retry after a lost answer replays what was granted and carries on.
+import { Intent } from "./api.js";
 import { badge, dataTable, h, say } from "./dom.js";
 import { clearErrors, field, showErrors } from "./forms.js";
 import { formatCount } from "./format.js";
@@ -23,6 +26,7 @@ export function grantsView(api) {
   const progress = h("progress", { max: 1, value: 0, hidden: true });
   const status = h("p", { class: "notice", role: "status" });
   const results = h("div", { id: "grant-results" });
+  const granting = new Intent();
 
   async function grant() {
     clearErrors(form);
@@ -36,24 +40,25 @@ export function grantsView(api) {
     }
     const templateId = picker.select.value;
     const submit = form.querySelector("button[type=submit]");
-    submit.disabled = true;
+    if (granting.inFlight) return;
     progress.hidden = ids.length <= PER_REQUEST;
     progress.max = ids.length;
     progress.value = 0;
     const outcomes = [];
     try {
-      for (let start = 0; start < ids.length; start += PER_REQUEST) {
-        const report = await api.postOnce(`admin/templates/${templateId}/grant`,
-          { user_ids: ids.slice(start, start + PER_REQUEST) });
-        outcomes.push(...report.results);
-        progress.value = outcomes.length;
-      }
+      await granting.run([templateId, ids], async (key) => {
+        for (let start = 0; start < ids.length; start += PER_REQUEST) {
+          const report = await api.postWithKey(`admin/templates/${templateId}/grant`,
+            { user_ids: ids.slice(start, start + PER_REQUEST) }, `${key}.${start / PER_REQUEST}`);
+          outcomes.push(...report.results);
+          progress.value = outcomes.length;
+        }
+      }, submit);
       const granted = outcomes.filter((r) => r.status === "granted").length;
       say(status, `Granted to ${formatCount(granted)} of ${formatCount(ids.length)} users.`, granted ? "ok" : "error");
     } catch (error) {
       showErrors(form, status, error);
     } finally {
-      submit.disabled = false;
       results.replaceChildren(dataTable([
         { label: "User", cell: (r) => r.user_id },
         { label: "Result", cell: (r) => (r.status === "granted" ? badge("granted")

@@ -1,4 +1,6 @@
 // Rebate rules: create (draft), list with the budget each has used, publish / pause / end.
+// Creating a rule is one Intent, and a row's buttons are disabled while its move is in flight.
+import { Intent } from "./api.js";
 import { badge, dataTable, h, say } from "./dom.js";
 import { Reader, clearErrors, field, showErrors } from "./forms.js";
 import { formatBp, formatCount, formatFen, formatTime, parseYuan } from "./format.js";
@@ -37,6 +39,8 @@ export function rulesView(api) {
   const formStatus = h("p", { class: "notice", role: "status" });
   const list = h("div", { id: "rule-list" });
   const listStatus = h("p", { class: "notice", role: "status" });
+  const creating = new Intent();
+  const moves = new Map(); // rule id -> the Intent of its status change in flight
 
   async function load() {
     try {
@@ -52,18 +56,25 @@ export function rulesView(api) {
           ? `${formatReward(r.budget_used, r.reward)} of ${formatReward(r.caps.budget, r.reward)}` : "no budget cap") },
         { label: "Window", cell: (r) => `${r.starts_at ? formatTime(r.starts_at) : "from publication"} – ${
           r.ends_at ? formatTime(r.ends_at) : "until ended"}` },
-        { label: "Actions", cell: (r) => h("div", { class: "row-actions" }, ACTIONS[r.status].map((action) =>
-          h("button", { type: "button", class: "small", onclick: () => act(r, action) }, action))) },
+        { label: "Actions", cell: (r) => {
+          const buttons = ACTIONS[r.status].map((action) => h("button", { type: "button", class: "small",
+            onclick: () => act(r, action, buttons) }, action));
+          for (const button of buttons) moves.get(r.id)?.bind(button); // a move in flight: still disabled
+          return h("div", { class: "row-actions" }, buttons);
+        } },
       ], rules, "No rebate rules yet: create one above."));
     } catch (error) {
       say(listStatus, error.message, "error");
     }
   }
 
-  async function act(rule, action) {
+  async function act(rule, action, buttons) {
+    if (!moves.has(rule.id)) moves.set(rule.id, new Intent());
+    const move = moves.get(rule.id);
+    if (move.inFlight) return;
     if (action === "end" && !confirm(`End “${rule.name}”? An ended rule cannot be published again.`)) return;
     try {
-      const changed = await api.post(`admin/rebate-rules/${rule.id}/${action}`);
+      const changed = await move.post(api, `admin/rebate-rules/${rule.id}/${action}`, undefined, ...buttons);
       say(listStatus, `“${changed.name}” is now ${changed.status}.`, "ok");
       await load();
     } catch (error) {
@@ -81,7 +92,7 @@ export function rulesView(api) {
       return;
     }
     try {
-      const created = await api.postOnce("admin/rebate-rules", body);
+      const created = await creating.post(api, "admin/rebate-rules", body, form.querySelector("button[type=submit]"));
       say(formStatus, `Created the draft rule “${created.name}”.`, "ok");
       form.reset();
       syncForm(form);

@@ -1,5 +1,8 @@
 // Templates: the create form (validation shown next to fields), the list with live counters,
-// and the publish / pause / end buttons that each status allows.
+// and the publish / pause / end buttons that each status allows. Creating a template is one
+// Intent (one Idempotency-Key for the form as filled in); a row's buttons are disabled while
+// one of its moves is in flight.
+import { Intent } from "./api.js";
 import { badge, dataTable, h, say } from "./dom.js";
 import { Reader, clearErrors, field, localDateTime, showErrors } from "./forms.js";
 import { formatCount } from "./format.js";
@@ -18,6 +21,8 @@ export function templatesView(api) {
   const list = h("div", { id: "template-list" });
   const more = h("button", { type: "button", hidden: true }, "Load more");
   let pages = 1; // "Load more" adds one; each refresh reloads as many
+  const creating = new Intent();
+  const moves = new Map(); // template id -> the Intent of its status change in flight
 
   async function load() {
     try {
@@ -37,10 +42,13 @@ export function templatesView(api) {
     }
   }
 
-  async function act(template, action) {
+  async function act(template, action, buttons) {
+    if (!moves.has(template.id)) moves.set(template.id, new Intent());
+    const move = moves.get(template.id);
+    if (move.inFlight) return;
     if (action === "end" && !confirm(`End “${template.name}”? An ended template cannot be published again.`)) return;
     try {
-      const changed = await api.post(`admin/templates/${template.id}/${action}`);
+      const changed = await move.post(api, `admin/templates/${template.id}/${action}`, undefined, ...buttons);
       say(listStatus, `“${changed.name}” is now ${changed.status}.`, "ok");
       await load();
     } catch (error) {
@@ -58,8 +66,13 @@ export function templatesView(api) {
       { label: "Remaining", num: true, cell: (t) => `${formatCount(t.remaining)} of ${formatCount(t.total_stock)}` },
       {
         label: "Actions",
-        cell: (t) => h("div", { class: "row-actions" }, ACTIONS[t.status].map((action) =>
-          h("button", { type: "button", class: "small", onclick: () => act(t, action) }, action))),
+        cell: (t) => {
+          const buttons = ACTIONS[t.status].map((action) => h("button", {
+            type: "button", class: "small", onclick: () => act(t, action, buttons),
+          }, action));
+          for (const button of buttons) moves.get(t.id)?.bind(button); // a move in flight: still disabled
+          return h("div", { class: "row-actions" }, buttons);
+        },
       },
     ], items, statusFilter.value ? `No ${statusFilter.value} templates.` : "No templates yet: create one above.");
   }
@@ -74,17 +87,14 @@ export function templatesView(api) {
       return;
     }
     const submit = form.querySelector("button[type=submit]");
-    submit.disabled = true;
     try {
-      const created = await api.postOnce("admin/templates", body);
+      const created = await creating.post(api, "admin/templates", body, submit);
       say(formStatus, `Created the draft “${created.name}”. Publish it from the list when it is ready.`, "ok");
       form.reset();
       syncForm(form);
       await load();
     } catch (error) {
       showErrors(form, formStatus, error);
-    } finally {
-      submit.disabled = false;
     }
   });
   statusFilter.addEventListener("change", () => { pages = 1; load(); });

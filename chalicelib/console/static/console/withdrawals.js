@@ -1,4 +1,7 @@
 // Withdrawals: the queue by status; a pending one is approved (paid out) or rejected (returned).
+// Deciding one is an Intent per withdrawal: both its buttons are disabled while the decision is
+// in flight, and a second click sends nothing (a second decision would be refused anyway).
+import { Intent } from "./api.js";
 import { badge, dataTable, h, say } from "./dom.js";
 import { formatFen, formatTime } from "./format.js";
 
@@ -10,6 +13,7 @@ export function withdrawalsView(api) {
   const status = h("p", { class: "notice", role: "status" });
   let items = [];
   let cursor = null;
+  const decisions = new Map(); // withdrawal id -> the Intent deciding it
 
   async function load(append = false) {
     try {
@@ -23,21 +27,30 @@ export function withdrawalsView(api) {
         { label: "Asked", cell: (w) => formatTime(w.created_at) },
         { label: "Status", cell: (w) => badge(w.status) },
         { label: "Decided", cell: (w) => (w.decided_at ? `${formatTime(w.decided_at)} by ${w.decided_by}` : "") },
-        { label: "Actions", cell: (w) => (w.status === "pending" ? h("div", { class: "row-actions" },
-          h("button", { type: "button", class: "small", onclick: () => decide(w, "approve") }, "approve"),
-          h("button", { type: "button", class: "small", onclick: () => decide(w, "reject") }, "reject")) : "") },
+        { label: "Actions", cell: (w) => (w.status === "pending" ? decisionButtons(w) : "") },
       ], items, `No ${statusFilter.value} withdrawals.`));
     } catch (error) {
       say(status, error.message, "error");
     }
   }
 
-  async function decide(withdrawal, decision) {
+  function decisionButtons(withdrawal) {
+    const buttons = ["approve", "reject"].map((decision) => h("button", {
+      type: "button", class: "small", onclick: () => decide(withdrawal, decision, buttons),
+    }, decision));
+    for (const button of buttons) decisions.get(withdrawal.id)?.bind(button);
+    return h("div", { class: "row-actions" }, buttons);
+  }
+
+  async function decide(withdrawal, decision, buttons) {
+    if (!decisions.has(withdrawal.id)) decisions.set(withdrawal.id, new Intent());
+    const intent = decisions.get(withdrawal.id);
+    if (intent.inFlight) return;
     const amount = formatFen(withdrawal.amount);
     const what = decision === "approve" ? `Pay ${amount} out to` : `Return ${amount} to the balance of`;
     if (!confirm(`${what} ${withdrawal.user_id}? A withdrawal is decided once.`)) return;
     try {
-      const decided = await api.post(`admin/withdrawals/${withdrawal.id}/${decision}`);
+      const decided = await intent.post(api, `admin/withdrawals/${withdrawal.id}/${decision}`, undefined, ...buttons);
       say(status, `The withdrawal of ${formatFen(decided.amount)} by ${decided.user_id} is ${decided.status}.`, "ok");
       await load();
     } catch (error) {

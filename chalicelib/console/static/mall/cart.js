@@ -1,7 +1,9 @@
 // A small cart of demo items and its checkout quote. The quote sends no coupon_ids, so the API
-// picks the best voucher from the wallet; every amount shown comes from its answer.
+// picks the best voucher from the wallet; every amount shown comes from its answer. "Check out"
+// places the order: it locks that voucher for it, and the order then waits for its payment.
+import { Intent } from "./api.js";
 import { h } from "./dom.js";
-import { formatFen } from "./format.js";
+import { formatFen, formatTime } from "./format.js";
 
 // The mall's own catalogue would come from its product service; these stand in for it.
 const CATALOG = [
@@ -11,12 +13,18 @@ const CATALOG = [
   { sku: "COFFEE-1KG", name: "Coffee beans, 1 kg", category: "grocery", unit_price: 8990 },
 ];
 
-export function cart(api) {
+// onOrdered({order_id, coupon_id, total}) is told of each order placed (to watch for its payment).
+export function cart(api, onOrdered = () => {}) {
   const catalog = document.getElementById("catalog");
   const linesBox = document.getElementById("cart-lines");
   const quoteBox = document.getElementById("quote");
+  const orderBox = document.getElementById("order");
   const quantities = new Map(); // sku -> quantity
   let asked = 0; // the latest quote request; an older answer arriving late is dropped
+  let priced = null; // the latest quote and the items it priced
+  // One order per cart the shopper checks out: its order id comes from the Intent's key, so a
+  // second click or a retry after a lost answer locks the voucher for the same order, once.
+  const checkout = new Intent();
 
   catalog.append(...CATALOG.map((item) => h("div", { class: "product", "data-sku": item.sku },
     h("div", {}, h("strong", {}, item.name), h("div", { class: "sub" }, `${formatFen(item.unit_price)} · ${item.category}`)),
@@ -49,21 +57,59 @@ export function cart(api) {
     const items = CATALOG.filter((item) => quantities.has(item.sku)).map(({ sku, category, unit_price }) =>
       ({ sku, category, unit_price, quantity: quantities.get(sku) }));
     const ticket = ++asked;
+    priced = null;
     if (!items.length) {
       quoteBox.replaceChildren();
       return;
     }
     quoteBox.replaceChildren(h("p", { class: "sub" }, "Pricing your cart…"));
     try {
-      const priced = await api.post("checkout/quote", { items });
-      if (ticket === asked) quoteBox.replaceChildren(...summary(priced));
+      const answer = await api.post("checkout/quote", { items });
+      if (ticket !== asked) return;
+      priced = { quote: answer, items };
+      const button = h("button", { type: "button", class: "primary", id: "checkout",
+        onclick: () => placeOrder(button) }, "Check out");
+      quoteBox.replaceChildren(...summary(answer), h("div", { class: "actions" }, button));
     } catch (error) {
       if (ticket === asked) quoteBox.replaceChildren(h("p", { class: "notice error" }, error.message));
     }
   }
 
+  async function placeOrder(button) {
+    if (!priced) return;
+    const { quote: answer, items } = priced;
+    const voucher = answer.applied.find((a) => a.kind !== "stored_value");
+    try {
+      const order = await checkout.run([items, voucher?.coupon_id ?? null], async (key) => {
+        const orderId = `order-${key.slice(0, 24)}`;
+        const locked = voucher
+          ? await api.postWithKey(`me/coupons/${voucher.coupon_id}/lock`, { order_id: orderId, items }, key)
+          : null;
+        return { order_id: orderId, coupon_id: voucher?.coupon_id ?? null, total: answer.total, locked };
+      }, button);
+      const held = order.locked
+        ? ` “${order.locked.name}” is held for it until ${formatTime(order.locked.lock_expires_at)}.` : "";
+      orderBox.dataset.order = order.order_id;
+      orderBox.replaceChildren(h("p", { class: "notice ok" },
+        `Order ${order.order_id} is waiting for its payment of ${formatFen(order.total)}.${held}`));
+      quantities.clear(); // the order is placed: the cart starts again
+      render();
+      quote();
+      onOrdered(order);
+    } catch (error) {
+      orderBox.replaceChildren(h("p", { class: "notice error" }, error.message));
+    }
+  }
+
+  // The order's payment arrived (its voucher is no longer locked): say so.
+  function paid(order, coupon) {
+    if (orderBox.dataset.order !== order.order_id) return;
+    const used = coupon?.status === "used" ? ` “${coupon.name}” is used.` : "";
+    orderBox.replaceChildren(h("p", { class: "notice ok" }, `Order ${order.order_id} is paid.${used}`));
+  }
+
   render();
-  return { refresh: quote };
+  return { refresh: quote, paid };
 }
 
 function summary(priced) {

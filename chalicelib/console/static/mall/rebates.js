@@ -1,5 +1,6 @@
 // My rebates: the account (balance, frozen by withdrawals, points, debts, instalments to come),
 // a withdrawal form, my withdrawals with their status, and the ledger, newest first.
+import { Intent } from "./api.js";
 import { badge, dataTable, figure, h, say } from "./dom.js";
 import { formatCount, formatFen, formatTime, parseYuan } from "./format.js";
 
@@ -27,6 +28,8 @@ export function rebates(api) {
   const withdrawals = document.getElementById("my-withdrawals");
   const ledger = document.getElementById("ledger");
   const more = document.getElementById("ledger-more");
+  const submit = form.querySelector("button");
+  const withdrawal = new Intent(); // one key per withdrawal the shopper means: a double click asks once
   let entries = [];
   let cursor = null;
 
@@ -86,8 +89,8 @@ export function rebates(api) {
       return;
     }
     try {
-      const withdrawal = await api.postOnce("me/withdrawals", { amount: fen });
-      say(status, `Asked to withdraw ${formatFen(withdrawal.amount)}: an operator will review it.`, "ok");
+      const asked = await withdrawal.post(api, "me/withdrawals", { amount: fen }, submit);
+      say(status, `Asked to withdraw ${formatFen(asked.amount)}: an operator will review it.`, "ok");
       amount.value = "";
       await refresh();
     } catch (error) {

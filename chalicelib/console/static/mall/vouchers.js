@@ -1,4 +1,6 @@
-// Vouchers the shopper can claim now, and claiming by code. Each click sends its own Idempotency-Key.
+// Vouchers the shopper can claim now, and claiming by code. Each claim the shopper means is one
+// Intent: one Idempotency-Key however often its button is clicked, and the button disabled meanwhile.
+import { Intent } from "./api.js";
 import { h, say } from "./dom.js";
 import { formatCount } from "./format.js";
 import { describeOffer, describeScope, describeValidity } from "./offers.js";
@@ -7,6 +9,9 @@ export function vouchers(api, onClaimed) {
   const list = document.getElementById("claimable");
   const status = document.getElementById("claim-status");
   const codeForm = document.getElementById("code-form");
+  const codeButton = codeForm.querySelector("button");
+  const claims = new Map(); // template id -> its claim's Intent (the tiles are redrawn, the intents stay)
+  const codeClaim = new Intent();
 
   async function load() {
     try {
@@ -21,6 +26,7 @@ export function vouchers(api, onClaimed) {
   function tile(template) {
     const mine = template.claimed_by_me ? ` · you have ${template.claimed_by_me} of ${template.per_user_limit}` : "";
     const button = h("button", { type: "button", class: "primary", onclick: () => claim(template, button) }, "Claim");
+    claims.get(template.id)?.bind(button); // a claim still in flight keeps its redrawn button disabled
     return h("article", { class: "tile", "data-template": template.id },
       h("h3", {}, template.name),
       h("p", { class: "offer" }, describeOffer(template)),
@@ -29,15 +35,14 @@ export function vouchers(api, onClaimed) {
   }
 
   async function claim(template, button) {
-    button.disabled = true;
+    if (!claims.has(template.id)) claims.set(template.id, new Intent());
     try {
-      const coupon = await api.postOnce(`templates/${template.id}/claim`);
+      const coupon = await claims.get(template.id).post(api, `templates/${template.id}/claim`, undefined, button);
       say(status, `Claimed “${coupon.name}”: it is in your wallet.`, "ok");
       await load();
       onClaimed();
     } catch (error) {
       say(status, error.message, "error");
-      button.disabled = false;
     }
   }
 
@@ -46,7 +51,7 @@ export function vouchers(api, onClaimed) {
     const code = codeForm.elements.code.value.trim();
     if (!code) return;
     try {
-      const coupon = await api.postOnce(`codes/${encodeURIComponent(code)}/claim`);
+      const coupon = await codeClaim.post(api, `codes/${encodeURIComponent(code)}/claim`, undefined, codeButton);
       say(status, `Redeemed the code: “${coupon.name}” is in your wallet.`, "ok");
       codeForm.reset();
       onClaimed();

@@ -71,16 +71,15 @@ export class Api {
     return this.request("POST", path, { ...options, body });
   }
 
-  // A POST that creates or spends: one Idempotency-Key, retried with that same key when the answer
-  // is lost or the service is busy, so the API applies it once however many tries it takes.
-  async postOnce(path, body, attempts = 3) {
-    const idempotencyKey = newIdempotencyKey();
+  // A POST under a given Idempotency-Key, retried with that same key when the answer is lost or
+  // the service is busy, so the API applies it once however many tries it takes. Pages do not
+  // call this directly: an Intent (below) chooses the key.
+  async postWithKey(path, body, idempotencyKey, attempts = 3) {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await this.post(path, body, { idempotencyKey });
       } catch (error) {
-        const retriable = error.status === 0 || error.status === 429 || error.status >= 500;
-        if (!retriable || attempt >= attempts) throw error;
+        if (!outcomeUnknown(error) || attempt >= attempts) throw error;
         await new Promise((resolve) => setTimeout(resolve, 400 * attempt));
       }
     }
@@ -96,6 +95,80 @@ export class Api {
       cursor = page.next_cursor;
     } while (cursor);
     return items;
+  }
+}
+
+// No answer, or one that says nothing was decided (timeout, busy, server error): the request may
+// or may not have been applied, so a retry must carry the same Idempotency-Key.
+function outcomeUnknown(error) {
+  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
+}
+
+// One action the user means to take (withdraw ¥12.50, claim this voucher, grant this list):
+// ONE Idempotency-Key, whatever happens between the first click and the answer.
+// - The key is made when the action starts, and kept by a second click, a double click, or a
+//   retry after a timeout or a network error: the API then applies the action once.
+// - A new key only after a definite answer (a success, or a refusal such as 409, which the API
+//   stores and would replay), or when the action itself changes (another amount, another list).
+// - While its request is in flight its buttons are disabled (a button drawn meanwhile, by a list
+//   that refreshed, is disabled too: `bind` it), and any further start (a form submitted again
+//   by Enter, a click that got through) joins the request in flight instead of sending another.
+// `what` names the action (the path and body, say); `send(key)` does it, with that key (an
+// action of several requests derives one key per request from it: `${key}.${n}`).
+export class Intent {
+  constructor() {
+    this.key = null;
+    this.what = null;
+    this.inFlight = null;
+    this.buttons = new Set();
+  }
+
+  run(what, send, ...buttons) {
+    if (!this.inFlight) {
+      const named = JSON.stringify(what);
+      if (this.key === null || named !== this.what) {
+        this.key = newIdempotencyKey();
+        this.what = named;
+      }
+      this.inFlight = this.#settle(send, this.key);
+    }
+    for (const button of buttons) this.bind(button);
+    return this.inFlight;
+  }
+
+  async #settle(send, key) {
+    await null; // this.inFlight is set before anything below runs
+    try {
+      const result = await send(key);
+      this.forget();
+      return result;
+    } catch (error) {
+      if (!outcomeUnknown(error)) this.forget();
+      throw error;
+    } finally {
+      this.inFlight = null;
+      for (const button of this.buttons) button.disabled = false;
+      this.buttons.clear();
+    }
+  }
+
+  // A button that starts this action: disabled while it is in flight, enabled again after.
+  bind(button) {
+    if (this.inFlight) {
+      button.disabled = true;
+      this.buttons.add(button);
+    }
+    return button;
+  }
+
+  // A POST that creates or spends, as one intended action.
+  post(api, path, body, ...buttons) {
+    return this.run([path, body ?? null], (key) => api.postWithKey(path, body, key), ...buttons);
+  }
+
+  forget() {
+    this.key = null;
+    this.what = null;
   }
 }
 
