@@ -20,7 +20,7 @@ import time
 import uuid
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -60,13 +60,21 @@ def table_name() -> str:
 class ConditionFailed(Exception):
     """A conditional write (or some items of a transaction) failed its condition.
 
-    `failed` maps the position of each failed request item to the item as it was
-    (`None` when it did not exist or DynamoDB did not return it).
+    `failed` maps the name of each failed item of a transaction (see `transact`) to the item
+    as it was (`None` when it did not exist or DynamoDB did not return it). A single write
+    (`put`, `update`) reports its one item as `old`.
     """
 
-    def __init__(self, failed: dict[int, dict[str, Any] | None]) -> None:
-        super().__init__(f"condition failed at {sorted(failed)}")
+    SINGLE = "item"
+
+    def __init__(self, failed: dict[Any, dict[str, Any] | None]) -> None:
+        super().__init__(f"condition failed: {', '.join(str(name) for name in failed)}")
         self.failed = failed
+
+    @property
+    def old(self) -> dict[str, Any] | None:
+        """The item as it was, for a single write; for a transaction, the first failed item's."""
+        return next(iter(self.failed.values()), None)
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -139,7 +147,7 @@ def put(item: dict[str, Any], condition: str | None = None, names: dict[str, str
 
 def update(key: dict[str, str], expression: str, condition: str | None = None,
            names: dict[str, str] | None = None, vals: dict[str, Any] | None = None) -> dict[str, Any]:
-    """UpdateItem; returns the item after the update, or raises ConditionFailed({0: old})."""
+    """UpdateItem; returns the item after the update, or raises ConditionFailed (its `old`)."""
     kwargs: dict[str, Any] = {
         "TableName": table_name(), "Key": to_item(key), "UpdateExpression": expression,
         "ReturnValues": "ALL_NEW", "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -164,7 +172,7 @@ def _add_condition(kwargs: dict[str, Any], condition: str | None, names: dict[st
 
 def _raise_condition_failed(exc: ClientError) -> None:
     if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-        raise ConditionFailed({0: from_item(exc.response.get("Item"))}) from exc
+        raise ConditionFailed({ConditionFailed.SINGLE: from_item(exc.response.get("Item"))}) from exc
     raise exc
 
 
@@ -191,15 +199,21 @@ def tx_check(key: dict[str, str], condition: str, names: dict[str, str] | None =
     return {"ConditionCheck": op}
 
 
-def transact(items: Iterable[dict[str, Any]]) -> None:
-    """TransactWriteItems, all or nothing.
+def transact(items: Mapping[str, dict[str, Any]] | list[dict[str, Any]]) -> None:
+    """TransactWriteItems, all or nothing, of named items (`{"stock": tx_update(...), ...}`).
 
     Every item asks for its old image on a failed condition. A cancellation caused by
-    conditions raises `ConditionFailed` with the failed positions (request order). A
+    conditions raises `ConditionFailed` whose `failed` maps the names of the failed items to
+    their old images (read from `CancellationReasons`, which come in request order). A
     cancellation caused only by a concurrent transaction on the same items
     (`TransactionConflict`) is retried with jittered backoff, then reported as `Throttled`.
     """
-    request = list(items)
+    if isinstance(items, Mapping):
+        names: list[Any] = list(items)
+        request = [items[name] for name in names]
+    else:  # positional: the names are the positions (callers are moving to names, issue 15)
+        request = list(items)
+        names = list(range(len(request)))
     for op in request:
         next(iter(op.values()))["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     for attempt in range(TRANSACTION_RETRIES):
@@ -214,7 +228,7 @@ def transact(items: Iterable[dict[str, Any]]) -> None:
                 raise
             reasons = exc.response.get("CancellationReasons") or []
             failed = {
-                i: from_item(r.get("Item"))
+                names[i]: from_item(r.get("Item"))
                 for i, r in enumerate(reasons)
                 if r.get("Code") == "ConditionalCheckFailed"
             }
@@ -225,6 +239,11 @@ def transact(items: Iterable[dict[str, Any]]) -> None:
             if attempt == TRANSACTION_RETRIES - 1:
                 raise Throttled("Too many concurrent requests for the same item; retry shortly.") from exc
             time.sleep(random.uniform(0, 0.02 * 2**attempt))
+
+
+def numbered(prefix: str, items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Name a run of like items (`shard0`, `shard1`, ...) for `transact`."""
+    return {f"{prefix}{i}": item for i, item in enumerate(items)}
 
 
 # --- queries and cursors ------------------------------------------------------------------

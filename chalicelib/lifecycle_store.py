@@ -44,4 +44,4 @@ def apply(key: dict[str, str], action: str, now: datetime, *, noun: str, listed_
     try:
         return dynamo.update(key, expression, condition=condition, names=names, vals=vals)
     except dynamo.ConditionFailed as exc:
-        raise refusal(exc.failed.get(0), action, noun, also[1] if also else None) from exc
+        raise refusal(exc.old, action, noun, also[1] if also else None) from exc

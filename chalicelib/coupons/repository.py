@@ -505,7 +505,7 @@ def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at:
                                expires=iso(expires_at), now=iso(now), **listed_vals),
         )
     except dynamo.ConditionFailed as exc:
-        old = exc.failed.get(0)
+        old = exc.old
         if old is None:
             raise NotFound("No coupon with this id in your wallet.") from exc
         raise rules.lock_refusal(_coupon(old), order_id, now) from exc
@@ -522,7 +522,7 @@ def unlock(user_id: str, coupon_id: str, order_id: str) -> Coupon:
             names={"#status": "status"}, vals=dynamo.values(locked="locked", order=order_id, **expression_vals),
         )
     except dynamo.ConditionFailed as exc:
-        old = exc.failed.get(0)
+        old = exc.old
         if old is None:
             raise NotFound("No coupon with this id in your wallet.") from exc
         refusal = rules.unlock_refusal(_coupon(old), order_id)
@@ -805,7 +805,7 @@ def revoke(user_id: str, coupon_id: str, now: datetime) -> Coupon | None:
                                card="stored_value", zero=0, now=iso(now)),
         )
     except dynamo.ConditionFailed as exc:
-        old = exc.failed.get(0)
+        old = exc.old
         if old is None:
             raise NotFound("No coupon with this id in this wallet.") from exc
         return _coupon(old) if old.get("status") == "revoked" else None

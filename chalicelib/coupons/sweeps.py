@@ -156,7 +156,7 @@ def mark_reminded(key: dict[str, str], now: datetime) -> bool:
             names={"#status": "status"}, vals=dynamo.values(unused="unused", locked="locked", now=iso(now)),
         )
     except dynamo.ConditionFailed as exc:
-        _unlist_if_done(key, exc.failed.get(0))
+        _unlist_if_done(key, exc.old)
         return False
     return True
 
