@@ -95,6 +95,31 @@ class Idempotency:
         return StoredResponse(status=status, body=body)
 
 
+RECORD = "idempotency_record"  # the record's name among a transaction's items
+
+
+def transact(items: dict[str, dict[str, Any]], idem: Idempotency | None, body: Any) -> None:
+    """Run the named transaction `items` (dynamo.transact) with, when the request carried an
+    Idempotency-Key, the record of `body` as its response. If the record lost to an earlier
+    request with the same key, raise Replay (web answers from that record); any other
+    refusal is the caller's `dynamo.ConditionFailed`, with the record not among its names."""
+    if idem is not None:
+        items = {**items, RECORD: idem.record_item(body)}
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        if RECORD in exc.failed:
+            raise Replay() from exc
+        raise
+
+
+def record_response(idem: Idempotency, body: Any) -> None:
+    """Record the response of an operation made of many transactions (grants, code batches)
+    after its effects, each exactly-once by its own key; a racing request with the same key
+    that recorded first wins, and Replay answers from its record."""
+    transact({}, idem, body)
+
+
 def fingerprint(method: str, path: str, raw_body: bytes) -> str:
     digest = hashlib.sha256()
     for part in (method.upper().encode(), path.encode(), raw_body or b""):
