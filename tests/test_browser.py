@@ -173,6 +173,20 @@ def test_the_console_refuses_a_token_without_the_operator_role_in_the_apis_words
     session.shot(page, "refused")
 
 
+def test_every_console_label_names_the_control_of_its_own_field(stack, session):
+    """Two forms have fields of the same name (template in Codes and Grants, name in Templates
+    and Rules): each label must still point at its own control, not the first of that name."""
+    ops = session.page("/console", stack.api_url)
+    sign_in(ops, token("ops-labels", ("operator",)))
+    expect(ops.locator("#who-name")).to_contain_text("ops-labels")
+    strays = ops.evaluate("""() => [...document.querySelectorAll(".field label[for]")]
+        .filter((label) => document.getElementById(label.htmlFor)?.closest(".field") !== label.closest(".field"))
+        .map((label) => label.htmlFor)""")
+    ids = ops.evaluate("() => [...document.querySelectorAll('[id]')].map((e) => e.id)")
+    assert strays == [], strays
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
 def test_signing_out_forgets_the_token(stack, session):
     page = session.page("/mall", stack.api_url)
     sign_in(page, token("leaving-shopper"))

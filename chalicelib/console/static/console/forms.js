@@ -4,8 +4,10 @@ import { h } from "./dom.js";
 import { parseYuan } from "./format.js";
 
 // A labelled input inside a `.field` container named after the API field it feeds.
+let fieldCount = 0; // ids stay unique when two forms have a field of the same name
+
 export function field(name, label, control, hint) {
-  control.id ||= `f-${name.replace(/\W/g, "-")}`;
+  control.id ||= `f-${name.replace(/\W/g, "-")}-${++fieldCount}`;
   control.name ||= name;
   return h("div", { class: "field", "data-field": name },
     h("label", { for: control.id }, label), control, hint ? h("span", { class: "hint" }, hint) : null);
