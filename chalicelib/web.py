@@ -39,6 +39,9 @@ else:  # on the first request: every function imports this module, not every one
 
 PUBLIC, USER, OPERATOR = "public", "user", "operator"
 PATH_PARAM = re.compile(r"{(\w+)}")
+# A caller's X-Request-Id is echoed and logged only if it is 1-128 visible ASCII characters
+# (no spaces, no controls); otherwise the request gets a new id, and the bad one goes nowhere.
+REQUEST_ID = re.compile(r"[!-~]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -258,9 +261,14 @@ def _conform(response: Response) -> Response:
     return response
 
 
+def _request_id(request: Request | None) -> str:
+    sent = request.headers.get("x-request-id") if request else None
+    return sent if sent is not None and REQUEST_ID.fullmatch(sent) else str(uuid.uuid4())
+
+
 def http_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Correlation id, one structured access log line, metrics flush, error shape."""
-    correlation_id = (request.headers.get("x-request-id") if request else None) or str(uuid.uuid4())
+    correlation_id = _request_id(request)
     logger.thread_safe_append_keys(correlation_id=correlation_id)
     started = time.perf_counter()
     try:
