@@ -2,7 +2,8 @@
 mapping and the request middleware.
 
 `endpoint` is where API.md's conventions live, once: authentication and roles, pydantic
-validation of path, query and body (from the view's type hints), the Idempotency-Key
+validation of path, query and body (from the view's type hints: a path value that fails is
+404 `NOT_FOUND`, since a path that cannot exist names nothing; a bad query or body is 400), the Idempotency-Key
 protocol, and the error table of `chalicelib.errors`. It must wrap the view itself:
 Chalice turns any exception that is not a `ChaliceViewError` into a 500 before middleware
 sees it. A view receives a `RequestContext` and its validated arguments and returns a
@@ -26,7 +27,7 @@ from chalice.app import Request
 from chalicelib import idempotency as idem
 from chalicelib.auth import Principal, authenticate, require_operator
 from chalicelib.clock import utcnow
-from chalicelib.errors import DomainError, ValidationFailed, error_body, http_status_and_code
+from chalicelib.errors import DomainError, NotFound, ValidationFailed, error_body, http_status_and_code
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
@@ -155,7 +156,7 @@ def _serve(endpoint: Endpoint, request: Request, path_params: dict[str, str]) ->
     if endpoint.auth == OPERATOR:
         require_operator(principal)
     kwargs: dict[str, Any] = {
-        name: _validate(adapter, path_params[name], name) for name, adapter in endpoint.path_adapters.items()
+        name: _path_value(adapter, path_params[name], name) for name, adapter in endpoint.path_adapters.items()
     }
     if endpoint.body is not None:
         kwargs["body"] = parse_body(endpoint.body, request.raw_body)
@@ -192,6 +193,15 @@ def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:
         return model.model_validate_json(raw or b"{}")
     except pydantic.ValidationError as exc:
         raise ValidationFailed("The request body is not valid; see details.", _details(exc, "body")) from exc
+
+
+def _path_value(adapter: TypeAdapter, value: str, name: str) -> Any:
+    """A path names a resource: one that cannot exist, whatever its shape, is 404, not 400."""
+    try:
+        return adapter.validate_python(value)
+    except pydantic.ValidationError as exc:
+        noun = name.removesuffix("_id").replace("_", " ")
+        raise NotFound(f"No such {noun}.") from exc
 
 
 def _validate(adapter: TypeAdapter, value: Any, field: str | None) -> Any:

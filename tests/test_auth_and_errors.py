@@ -109,8 +109,8 @@ def test_wrong_method_is_405_in_our_shape(api):
 
 
 @pytest.mark.parametrize("path", ["/admin/templates/not-an-id", "/admin/templates/" + "A" * 300])
-def test_malformed_path_id_is_400(api, path):
-    assert_error(api.get(path, operator=True), 400, "VALIDATION_ERROR")
+def test_malformed_path_id_is_404(api, path):
+    assert_error(api.get(path, operator=True), 404, "NOT_FOUND")
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", "status=gone", "cursor=%%%", "cursor=e30"])
