@@ -4,14 +4,17 @@ and GitHub answer the same); an unknown route too. 400 stays for bodies and quer
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 
 import pytest
 
 from chalicelib import web
+from chalicelib.errors import NO_SUCH_ROUTE, error_body
 from chalicelib.web import PATH_PARAM, PUBLIC
 from tests.helpers import headers_for
 
-MALFORMED = ["does-not-exist", "%20", " ", "x" * 300, "01j00000000000000000000000"]
+MALFORMED = ["does-not-exist", "%20", " ", "x" * 300, "01j00000000000000000000000", "../../etc"]
 
 
 def _routes_with_path_parameters():
@@ -57,3 +60,32 @@ def test_a_well_formed_id_that_names_nothing_is_also_404(api):
 def test_a_bad_query_value_is_still_400(api):
     status, body = api.get("/me/coupons?status=gone")
     assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR")
+
+
+UNKNOWN = [("GET", "/nope"), ("GET", "/admin/unknown"), ("POST", "/nope"), ("GET", "/templates/a/b/c"),
+           ("GET", "/"), ("PUT", "/me/coupons/x/y")]
+
+
+@pytest.mark.parametrize("method, path", UNKNOWN)
+@pytest.mark.parametrize("authorized", [False, True])
+def test_an_unknown_route_is_404_in_the_error_shape(api, method, path, authorized):
+    headers = headers_for("ops", operator=True) if authorized else {}
+    response = api.client.http.request(method, path, headers=headers, body=b"")
+    assert_not_found(response)
+    assert json.loads(response.body) == error_body("NOT_FOUND", NO_SUCH_ROUTE)
+
+
+@pytest.mark.parametrize("method, path", UNKNOWN)
+def test_an_unknown_route_is_404_over_http_from_chalice_local(_local_server, method, path):
+    request = urllib.request.Request(_local_server + path, method=method, headers=headers_for("ops"))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 404
+    assert refused.value.headers["Content-Type"] == "application/json"
+    assert json.loads(refused.value.read()) == error_body("NOT_FOUND", NO_SUCH_ROUTE)
+
+
+def test_a_method_the_route_lacks_is_405_in_the_error_shape_locally(api):
+    """API Gateway answers this one with its MISSING_AUTHENTICATION_TOKEN response too (404 on AWS)."""
+    status, body = api.post("/templates")
+    assert (status, body["error"]["code"]) == (405, "METHOD_NOT_ALLOWED")
