@@ -3,10 +3,10 @@ mapping and the request middleware.
 
 `endpoint` is where API.md's conventions live, once: authentication and roles, pydantic
 validation of path, query and body (from the view's type hints: a path value that fails is
-404 `NOT_FOUND`, since a path that cannot exist names nothing; a bad query or body is 400), the Idempotency-Key
-protocol, and the error table of `chalicelib.errors`. It must wrap the view itself:
-Chalice turns any exception that is not a `ChaliceViewError` into a 500 before middleware
-sees it. A view receives a `RequestContext` and its validated arguments and returns a
+404 `NOT_FOUND`, since a path that cannot exist names nothing; a bad query or body is 400),
+the Idempotency-Key protocol, and the error table of `chalicelib.errors`. It must wrap the
+view itself: Chalice turns any exception that is not a `ChaliceViewError` into a 500 before
+middleware sees it. A view receives a `RequestContext` and its validated arguments and returns a
 pydantic model (or None for 204).
 """
 
@@ -117,7 +117,8 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
              status: int = 200, idempotent: bool = False, content_types: list[str] | None = None,
              produces: tuple[str, ...] = ("application/json",),
              failure: tuple[str, dict[str, Any]] | None = None,
-             refuse: Callable[[int, str], Response] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             refuse: Callable[[int, str], Response] | None = None,
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `fn(ctx, **validated)` as a route; see the module docstring.
 
     `produces` and `failure` only document a view that answers in its own format (a page,

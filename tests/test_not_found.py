@@ -43,7 +43,8 @@ def test_a_malformed_path_id_is_404_on_every_route(api, method, path, auth, valu
     concrete = PATH_PARAM.sub(value, path)
     headers = headers_for("ops", operator=True) if auth != PUBLIC else {"Content-Type": "application/json"}
     # A body that is itself invalid: the path is judged first, and it names nothing.
-    response = api.client.http.request(method, concrete, headers=headers, body=b'{"bogus": 1}' if method != "GET" else b"")
+    body = b'{"bogus": 1}' if method != "GET" else b""
+    response = api.client.http.request(method, concrete, headers=headers, body=body)
     assert_not_found(response)
 
 
