@@ -1,11 +1,15 @@
 """Bearer JWT (HS256) authentication, as API.md specifies.
 
 Claims: `sub` (user id), `exp`, `roles` (a list; "operator" opens /admin/*). The secret is
-`MALL_JWT_SECRET`. The user id becomes part of DynamoDB keys, so its alphabet is limited.
+`MALL_JWT_SECRET`. The user id becomes part of DynamoDB keys, so its alphabet is limited,
+and the whole of it must match (`fullmatch`: `$` alone also matches before a final newline).
+`exp`, and `iat` and `nbf` when present, must be JSON numbers: PyJWT alone takes a numeric
+string (`"exp": "1900000000"`) or a boolean (`"iat": true`) as a time.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Mapping
@@ -14,7 +18,8 @@ from chalicelib.errors import Forbidden, Unauthenticated
 from chalicelib.settings import secret
 
 OPERATOR = "operator"
-USER_ID = re.compile(r"^[A-Za-z0-9_.@:\-]{1,128}$")
+USER_ID = re.compile(r"^[A-Za-z0-9_.@:\-]{1,128}$")  # the pattern pydantic models share: use fullmatch
+TIME_CLAIMS = ("exp", "iat", "nbf")
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,18 @@ def authenticate(headers: Mapping[str, str]) -> Principal:
         raise Unauthenticated("The token has expired; get a new one.") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated("The token is not valid.") from exc
+    if not all(_is_time(claims[name]) for name in TIME_CLAIMS if name in claims):
+        raise Unauthenticated("The token's exp, iat and nbf must be numbers (seconds since 1970).")
     sub, roles = claims.get("sub"), claims.get("roles", [])
-    if not isinstance(sub, str) or not USER_ID.match(sub):
+    if not isinstance(sub, str) or not USER_ID.fullmatch(sub):
         raise Unauthenticated("The token's sub must be 1-128 characters of A-Z a-z 0-9 _ . @ : -.")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("The token's roles must be a list of strings.")
     return Principal(user_id=sub, roles=frozenset(roles))
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def require_operator(principal: Principal) -> Principal:

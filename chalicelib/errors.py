@@ -107,5 +107,10 @@ def http_status_and_code(error: DomainError) -> tuple[int, str]:
     return 409, "CONFLICT"
 
 
+# The answer to a request that no route serves: API Gateway's MISSING_AUTHENTICATION_TOKEN
+# response in the deploy template (infra/package.py) and dev/local_gateway.py locally.
+NO_SUCH_ROUTE = "No such route: GET /openapi.json lists every path and its methods."
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}

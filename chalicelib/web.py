@@ -2,10 +2,11 @@
 mapping and the request middleware.
 
 `endpoint` is where API.md's conventions live, once: authentication and roles, pydantic
-validation of path, query and body (from the view's type hints), the Idempotency-Key
-protocol, and the error table of `chalicelib.errors`. It must wrap the view itself:
-Chalice turns any exception that is not a `ChaliceViewError` into a 500 before middleware
-sees it. A view receives a `RequestContext` and its validated arguments and returns a
+validation of path, query and body (from the view's type hints: a path value that fails is
+404 `NOT_FOUND`, since a path that cannot exist names nothing; a bad query or body is 400),
+the Idempotency-Key protocol, and the error table of `chalicelib.errors`. It must wrap the
+view itself: Chalice turns any exception that is not a `ChaliceViewError` into a 500 before
+middleware sees it. A view receives a `RequestContext` and its validated arguments and returns a
 pydantic model (or None for 204).
 """
 
@@ -26,7 +27,7 @@ from chalice.app import Request
 from chalicelib import idempotency as idem
 from chalicelib.auth import Principal, authenticate, require_operator
 from chalicelib.clock import utcnow
-from chalicelib.errors import DomainError, ValidationFailed, error_body, http_status_and_code
+from chalicelib.errors import DomainError, NotFound, ValidationFailed, error_body, http_status_and_code
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
@@ -39,6 +40,9 @@ else:  # on the first request: every function imports this module, not every one
 
 PUBLIC, USER, OPERATOR = "public", "user", "operator"
 PATH_PARAM = re.compile(r"{(\w+)}")
+# A caller's X-Request-Id is echoed and logged only if it is 1-128 visible ASCII characters
+# (no spaces, no controls); otherwise the request gets a new id, and the bad one goes nowhere.
+REQUEST_ID = re.compile(r"[!-~]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Endpoint:
     produces: tuple[str, ...]
     failure: tuple[str, dict[str, Any]] | None
     view: Callable[..., Any]
+    refuse: Callable[[int, str], Response] | None = None
 
     @cached_property
     def hints(self) -> dict[str, Any]:
@@ -111,13 +116,18 @@ class RequestContext:
 def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), auth: str = USER,
              status: int = 200, idempotent: bool = False, content_types: list[str] | None = None,
              produces: tuple[str, ...] = ("application/json",),
-             failure: tuple[str, dict[str, Any]] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             failure: tuple[str, dict[str, Any]] | None = None,
+             refuse: Callable[[int, str], Response] | None = None,
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `fn(ctx, **validated)` as a route; see the module docstring.
 
     `produces` and `failure` only document a view that answers in its own format (a page,
     a CSV file, a payment provider's reply): its media types, and the media type and schema
-    of its refusals when they are not API.md's error shape. Registration reads no type
-    hints (see `Endpoint`): it costs a route table entry, not a validator.
+    of its refusals when they are not API.md's error shape. Such a view gives `refuse`
+    (status, message) -> Response too, and then every refusal on its path is answered by it:
+    its own, this module's, and the ones Chalice makes before the view runs (405, 415).
+    Registration reads no type hints (see `Endpoint`): it costs a route table entry, not a
+    validator.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -125,14 +135,14 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
             path=path, methods=tuple(methods), auth=auth, status=status,
             summary=(fn.__doc__ or fn.__name__.replace("_", " ")).strip().splitlines()[0],
             idempotent=idempotent, content_types=tuple(content_types or ["application/json"]),
-            produces=produces, failure=failure, view=fn,
+            produces=produces, failure=failure, view=fn, refuse=refuse,
         )
 
         def handle(**path_params: str) -> Response:
             try:
                 return _serve(spec, blueprint.current_request, path_params)
             except Exception as exc:  # noqa: BLE001 - every failure becomes an API.md error
-                return _error_response(exc)
+                return _error_response(exc, spec.refuse)
 
         handle.__name__ = fn.__name__
         handle.__doc__ = fn.__doc__
@@ -152,7 +162,7 @@ def _serve(endpoint: Endpoint, request: Request, path_params: dict[str, str]) ->
     if endpoint.auth == OPERATOR:
         require_operator(principal)
     kwargs: dict[str, Any] = {
-        name: _validate(adapter, path_params[name], name) for name, adapter in endpoint.path_adapters.items()
+        name: _path_value(adapter, path_params[name], name) for name, adapter in endpoint.path_adapters.items()
     }
     if endpoint.body is not None:
         kwargs["body"] = parse_body(endpoint.body, request.raw_body)
@@ -189,6 +199,15 @@ def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:
         return model.model_validate_json(raw or b"{}")
     except pydantic.ValidationError as exc:
         raise ValidationFailed("The request body is not valid; see details.", _details(exc, "body")) from exc
+
+
+def _path_value(adapter: TypeAdapter, value: str, name: str) -> Any:
+    """A path names a resource: one that cannot exist, whatever its shape, is 404, not 400."""
+    try:
+        return adapter.validate_python(value)
+    except pydantic.ValidationError as exc:
+        noun = name.removesuffix("_id").replace("_", " ")
+        raise NotFound(f"No such {noun}.") from exc
 
 
 def _validate(adapter: TypeAdapter, value: Any, field: str | None) -> Any:
@@ -231,40 +250,57 @@ def _error_payload(exc: DomainError) -> dict[str, Any]:
     return error_body(code, exc.message, exc.details)
 
 
-def _error_response(exc: Exception) -> Response:
+def _error_response(exc: Exception, refuse: Callable[[int, str], Response] | None = None) -> Response:
     if isinstance(exc, DomainError):
         status, _ = http_status_and_code(exc)
         if status >= 500 or status == 429:
             logger.warning("request refused", extra={"error": type(exc).__name__, "status": status})
-        return _json(status, _error_payload(exc))
+        return refuse(status, exc.message) if refuse else _json(status, _error_payload(exc))
     logger.exception("unhandled error")
-    return _json(500, error_body("INTERNAL_ERROR", "Something went wrong on our side; retry later."))
+    message = "Something went wrong on our side; retry later."
+    return refuse(500, message) if refuse else _json(500, error_body("INTERNAL_ERROR", message))
 
 
 # Chalice answers some requests itself (415, 405, a body it cannot decode) in its own
-# shape `{"Code", "Message"}`; the middleware rewrites those into API.md's shape.
+# shape `{"Code", "Message"}`; the middleware rewrites those into API.md's shape, or into
+# the route's own (`refuse`: a payment provider's).
 _CHALICE_CODES = {400: "VALIDATION_ERROR", 403: "FORBIDDEN", 404: "NOT_FOUND",
                   405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE", 500: "INTERNAL_ERROR"}
 
 
-def _conform(response: Response) -> Response:
+def _conform(response: Response, request: Request | None) -> Response:
     body = response.body
-    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "error" not in body:
-        code = _CHALICE_CODES.get(response.status_code, "ERROR")
-        message = str(body.get("Message", "")) if response.status_code < 500 else "Something went wrong on our side."
-        if response.status_code == 415:
-            message += "; send JSON with Content-Type: application/json"
-        response.body = error_body(code, message)
+    if not (response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "error" not in body):
+        return response
+    status = response.status_code
+    path = request.context.get("resourcePath") if request else None
+    served = [e for e in ENDPOINTS if e.path == path]
+    message = str(body.get("Message", "")) if status < 500 else "Something went wrong on our side."
+    if status == 415:
+        method = request.method if request else None
+        accepted = sorted({t for e in served if method in e.methods for t in e.content_types}) or ["application/json"]
+        message = f"Unsupported media type: send Content-Type: {' or '.join(accepted)}."
+    refuse = next((e.refuse for e in served if e.refuse is not None), None)
+    if refuse is not None:
+        refused = refuse(status, message)
+        refused.headers = {**response.headers, **refused.headers}  # keeps a 405's Allow
+        return refused
+    response.body = error_body(_CHALICE_CODES.get(status, "ERROR"), message)
     return response
+
+
+def _request_id(request: Request | None) -> str:
+    sent = request.headers.get("x-request-id") if request else None
+    return sent if sent is not None and REQUEST_ID.fullmatch(sent) else str(uuid.uuid4())
 
 
 def http_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Correlation id, one structured access log line, metrics flush, error shape."""
-    correlation_id = (request.headers.get("x-request-id") if request else None) or str(uuid.uuid4())
+    correlation_id = _request_id(request)
     logger.thread_safe_append_keys(correlation_id=correlation_id)
     started = time.perf_counter()
     try:
-        response = _conform(get_response(request))
+        response = _conform(get_response(request), request)
         response.headers["X-Request-Id"] = correlation_id
         logger.info("request", extra={
             "method": request.method if request else None,

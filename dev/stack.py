@@ -59,8 +59,10 @@ DEFAULT_REGION = "us-east-1"
 STOP_TIMEOUT_SECONDS = 5.0
 # `chalice local` listens with socketserver's default backlog of 5: a burst of concurrent
 # connections (a flash sale) then meets "Connection reset by peer". 128 queues them instead.
+# dev.local_gateway answers a request for no route as the deployed API does (404, API.md's shape).
 _CHALICE_CLI = (
     "import sys; import chalice.local; chalice.local.ThreadedHTTPServer.request_queue_size = 128; "
+    "import dev.local_gateway; dev.local_gateway.install(); "
     "sys.argv[0] = 'chalice'; from chalice.cli import main; sys.exit(main())"
 )
 

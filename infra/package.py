@@ -13,7 +13,10 @@ Two passes of `chalice package`: the first shows which functions Chalice generat
 - `ReportBatchItemFailures` on every SQS event source (Chalice has no setting for it), so
   Lambda honours the `batchItemFailures` our consumers return;
 - timeouts (the queue's visibility timeout must be at least 6x its consumer's);
-- API Gateway's own answers (unknown route, throttling) in API.md's error shape.
+- API Gateway's own answers (unknown route, throttling) in API.md's error shape; a request
+  for no route or for a method no route serves (MISSING_AUTHENTICATION_TOKEN, and
+  INVALID_SIGNATURE when it carries an Authorization header) is 404 with the body that
+  `dev/local_gateway.py` gives locally.
 
 Then every module in the zip gets its compiled bytecode (see `byte_compile`), and cfn-lint
 checks the template. Needs only PyPI (for the Lambda's wheels), no AWS account.
@@ -33,6 +36,8 @@ import zipfile
 from pathlib import Path
 from py_compile import PycInvalidationMode
 from typing import Any
+
+from chalicelib.errors import NO_SUCH_ROUTE, error_body
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "infra" / "resources.json"
@@ -123,7 +128,7 @@ def _role(policies: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _error_template(code: str, message: str) -> str:
-    return json.dumps({"error": {"code": code, "message": message, "details": None}})
+    return json.dumps(error_body(code, message))
 
 
 def build_merge_template(generated: dict[str, Any], definitions: dict[str, Any], env: dict[str, str],
@@ -160,9 +165,14 @@ def build_merge_template(generated: dict[str, Any], definitions: dict[str, Any],
         merged[logical] = {"Properties": overrides}
 
     if "RestAPI" in generated["Resources"]:
+        no_such_route = {"StatusCode": "404", "ResponseTemplates": {
+            "application/json": _error_template("NOT_FOUND", NO_SUCH_ROUTE)}}
         merged["RestAPI"] = {"Properties": {"GatewayResponses": {
-            "MISSING_AUTHENTICATION_TOKEN": {"StatusCode": "404", "ResponseTemplates": {
-                "application/json": _error_template("NOT_FOUND", "No such route.")}},
+            "MISSING_AUTHENTICATION_TOKEN": no_such_route,
+            # No route here is IAM-signed, so API Gateway checks a signature only when it reads
+            # the bearer token of a request for no route as SigV4 (a 403 about 'Credential'
+            # otherwise: MISSING_AUTHENTICATION_TOKEN alone is reported not to cover that case).
+            "INVALID_SIGNATURE": copy.deepcopy(no_such_route),
             "THROTTLED": {"StatusCode": "429", "ResponseTemplates": {
                 "application/json": _error_template("THROTTLED", "Too many requests; retry after a short pause.")}},
         }}}

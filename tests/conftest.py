@@ -131,6 +131,12 @@ import chalice.local  # noqa: E402
 
 chalice.local.ThreadedHTTPServer.request_queue_size = 128
 
+# A request for no route: 404 in API.md's shape, as the deploy template answers it on AWS,
+# not chalice's local 403 "Missing Authentication Token" (dev/local_gateway.py).
+from dev import local_gateway  # noqa: E402
+
+local_gateway.install()
+
 
 DYNAMODB_LOCAL_JAR = (Path(__file__).resolve().parents[1] / ".local/dynamodb-local/node_modules"
                       / "amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar")

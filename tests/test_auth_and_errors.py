@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import time
+import uuid
+
 import pytest
 
 from tests.helpers import template_body, token
@@ -103,8 +109,8 @@ def test_wrong_method_is_405_in_our_shape(api):
 
 
 @pytest.mark.parametrize("path", ["/admin/templates/not-an-id", "/admin/templates/" + "A" * 300])
-def test_malformed_path_id_is_400(api, path):
-    assert_error(api.get(path, operator=True), 400, "VALIDATION_ERROR")
+def test_malformed_path_id_is_404(api, path):
+    assert_error(api.get(path, operator=True), 404, "NOT_FOUND")
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", "status=gone", "cursor=%%%", "cursor=e30"])
@@ -124,3 +130,67 @@ def test_users_see_only_their_own_coupons(api):
     template = api.published_template(total_stock=2)
     api.post(f"/templates/{template['id']}/claim", user="alice")
     assert api.get("/me/coupons", user="bob")[1]["items"] == []
+
+
+def test_token_subject_with_a_trailing_newline_is_401(api):
+    assert_error(api.get("/me/coupons", user="alice\n"), 401, "UNAUTHENTICATED")
+
+
+def _signed(claims):
+    import jwt
+
+    return jwt.encode(claims, os.environ["MALL_JWT_SECRET"], algorithm="HS256")
+
+
+@pytest.mark.parametrize("times", [
+    {"exp": "{soon}"},  # PyJWT alone accepts a numeric string
+    {"exp": "{soon}", "iat": "{now}"},
+    {"iat": "{now}"},
+    {"nbf": "{now}"},
+    {"iat": True},
+])
+def test_time_claims_that_are_not_numbers_are_401(api, times):
+    now = int(time.time())
+    claims = {"sub": "alice", "roles": [], "exp": now + 3600}
+    claims.update({k: v.format(now=now - 10, soon=now + 3600) if isinstance(v, str) else v for k, v in times.items()})
+    status, body = api.get("/me/coupons", user=None, headers={"Authorization": f"Bearer {_signed(claims)}"})
+    assert_error((status, body), 401, "UNAUTHENTICATED")
+
+
+def test_numeric_time_claims_are_accepted(api):
+    now = time.time()
+    claims = {"sub": "alice", "roles": [], "exp": now + 3600.5, "iat": int(now) - 10, "nbf": now - 10.25}
+    assert api.get("/me/coupons", user=None, headers={"Authorization": f"Bearer {_signed(claims)}"})[0] == 200
+
+
+@pytest.fixture
+def log_lines():
+    """What the service logs during the test (its Powertools handler, pointed at a buffer)."""
+    from chalicelib.observability import logger
+
+    buffer = io.StringIO()
+    previous = logger.registered_handler.setStream(buffer)
+    yield buffer
+    logger.registered_handler.setStream(previous)
+
+
+def _request_id(api, sent):
+    response = api.client.http.get("/health", headers={"X-Request-Id": sent})
+    assert response.status_code == 200
+    return response.headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize("sent", ["req-42", "a" * 128, "!~"])
+def test_a_well_formed_request_id_is_echoed_and_logged(api, log_lines, sent):
+    assert _request_id(api, sent) == sent
+    assert json.loads(log_lines.getvalue().splitlines()[-1])["correlation_id"] == sent
+
+
+@pytest.mark.parametrize("sent", ["", "a" * 129, "has space", "tab\there", "bell\x07", "trail\n", "ид-42", "é" * 10])
+def test_a_bad_request_id_is_replaced_never_echoed_nor_logged(api, log_lines, sent):
+    answered = _request_id(api, sent)
+    assert answered != sent and uuid.UUID(answered)
+    logged = log_lines.getvalue()
+    assert json.loads(logged.splitlines()[-1])["correlation_id"] == answered
+    if sent:
+        assert sent not in logged and json.dumps(sent)[1:-1] not in logged

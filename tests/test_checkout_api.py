@@ -217,7 +217,7 @@ def test_lock_rejects_bad_input(api, body, field):
 
 
 def test_lock_rejects_a_malformed_coupon_id(api):
-    assert error_code(lock(api, "nope")) == (400, "VALIDATION_ERROR")
+    assert error_code(lock(api, "nope")) == (404, "NOT_FOUND")
 
 
 def test_unlock_gives_the_coupon_back(api):

@@ -72,8 +72,8 @@ def test_an_unknown_asset_is_a_404_in_the_api_error_shape(api):
 @pytest.mark.parametrize("name", ["routes.py", "App.js", "index.html", ".hidden.js"])
 def test_only_script_and_stylesheet_names_are_served_as_assets(api, name):
     status, _, body = fetch(api, f"/console/{name}")
-    assert status == 400
-    assert json.loads(body)["error"]["code"] == "VALIDATION_ERROR"
+    assert status == 404
+    assert json.loads(body)["error"]["code"] == "NOT_FOUND"
 
 
 def test_no_static_file_refers_to_another_origin():

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.errors import NO_SUCH_ROUTE, error_body
 from dev.bootstrap import bootstrap
 from infra.package import (
     RESOURCES, TIMEOUTS, build_merge_template, check_visibility, package, stage_environment,
@@ -91,6 +92,14 @@ def test_unknown_routes_and_throttling_answer_in_the_api_error_shape():
     responses = merged()["RestAPI"]["Properties"]["GatewayResponses"]
     body = json.loads(responses["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"]["application/json"])
     assert body["error"]["code"] == "NOT_FOUND" and responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+
+
+def test_an_unknown_route_gets_the_same_answer_on_aws_as_locally():
+    """dev/local_gateway.py answers `chalice local` and chalice.test.Client with this body too."""
+    responses = merged()["RestAPI"]["Properties"]["GatewayResponses"]
+    for kind in ("MISSING_AUTHENTICATION_TOKEN", "INVALID_SIGNATURE"):  # without and with a bearer token
+        body = json.loads(responses[kind]["ResponseTemplates"]["application/json"])
+        assert (responses[kind]["StatusCode"], body) == ("404", error_body("NOT_FOUND", NO_SUCH_ROUTE))
 
 
 @pytest.fixture(scope="module")

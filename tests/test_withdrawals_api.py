@@ -154,4 +154,4 @@ def test_a_shopper_reads_one_withdrawal_and_never_anothers(api, fund):
     status, body = api.get(f"/me/withdrawals/{withdrawal['id']}", user="bob")
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
     assert api.get("/me/withdrawals/01J00000000000000000000000")[0] == 404
-    assert api.get("/me/withdrawals/not-an-id")[0] == 400
+    assert api.get("/me/withdrawals/not-an-id")[0] == 404

@@ -4,8 +4,11 @@ The generic webhook answers in API.md's JSON shapes. WeChat Pay and Alipay expec
 own answers (WeChat: 204 with no body, failures `{"code": "FAIL", "message"}`; Alipay: the
 body `success` exactly, failures `fail`), so their views catch the domain errors
 themselves, map them to a status through the same error table as `web.endpoint`, and
-return the provider's `Response`, which `endpoint` passes through. Every view hands the
-service `raw_body`: signatures are over the exact bytes received.
+return the provider's `Response`, which `endpoint` passes through. Each also gives `endpoint`
+its failure answer (`refuse`), so that whatever else refuses a request on its path (a wrong
+method or content type, which Chalice refuses before the view) answers in the provider's shape
+too, never in API.md's. Every view hands the service `raw_body`: signatures are over the exact
+bytes received.
 """
 
 from __future__ import annotations
@@ -40,7 +43,17 @@ WECHAT_FAILURE = ("application/json", {"type": "object", "required": ["code", "m
                                        "properties": {"code": {"const": "FAIL"}, "message": {"type": "string"}}})
 
 
-@endpoint(bp, "/webhooks/payments/wechatpay", methods=("POST",), auth=PUBLIC, status=204, failure=WECHAT_FAILURE)
+def _wechat_failure(status: int, message: str) -> Response:
+    body = json.dumps({"code": "FAIL", "message": message}, ensure_ascii=False)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def _alipay_failure(status: int, _message: str) -> Response:
+    return _text("fail", status)
+
+
+@endpoint(bp, "/webhooks/payments/wechatpay", methods=("POST",), auth=PUBLIC, status=204, failure=WECHAT_FAILURE,
+          refuse=_wechat_failure)
 def wechatpay_webhook(ctx: RequestContext) -> Response:
     """A WeChat Pay API v3 notification; 204 once it is queued, else 4xx/5xx {"code": "FAIL"}."""
     return _answer(lambda: service.receive_wechatpay(ctx.request.headers, ctx.request.raw_body or b"", ctx.now),
@@ -48,11 +61,11 @@ def wechatpay_webhook(ctx: RequestContext) -> Response:
 
 
 @endpoint(bp, "/webhooks/payments/alipay", methods=("POST",), auth=PUBLIC, content_types=[FORM],
-          produces=("text/plain",), failure=("text/plain", {"type": "string", "const": "fail"}))
+          produces=("text/plain",), failure=("text/plain", {"type": "string", "const": "fail"}), refuse=_alipay_failure)
 def alipay_webhook(ctx: RequestContext) -> Response:
     """An Alipay asynchronous notification (form, RSA2); the body `success` once it is queued."""
     return _answer(lambda: service.receive_alipay(ctx.request.raw_body or b"", ctx.now),
-                   lambda: _text("success"), lambda status, _: _text("fail", status))
+                   lambda: _text("success"), _alipay_failure)
 
 
 def _answer(receive: Callable[[], object], success: Callable[[], Response],
@@ -68,11 +81,6 @@ def _answer(receive: Callable[[], object], success: Callable[[], Response],
         logger.exception("webhook failed")
         return failure(500, "Internal error; retry later.")
     return success()
-
-
-def _wechat_failure(status: int, message: str) -> Response:
-    body = json.dumps({"code": "FAIL", "message": message}, ensure_ascii=False)
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
 
 
 def _text(text: str, status: int = 200) -> Response:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -119,6 +120,9 @@ def test_stack_serves_the_api_and_pumps_the_queue(project, tmp_path_factory):
             "MALL_JWT_SECRET": LOCAL_DEFAULTS["MALL_JWT_SECRET"],
             "FROM_TEST": "yes",
         }
+        with pytest.raises(urllib.error.HTTPError) as unknown:
+            urllib.request.urlopen(f"{stack.api_url}/no-such-route", timeout=5)
+        assert (unknown.value.code, json.load(unknown.value)["error"]["code"]) == (404, "NOT_FOUND")
         clients = {
             "endpoint_url": stack.moto_url,
             "region_name": "us-east-1",
