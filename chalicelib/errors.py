@@ -1,4 +1,4 @@
-"""Domain errors and the one table that maps them to HTTP.
+"""Domain errors, each with its API.md error code, and the one table from code to HTTP status.
 
 Services and repositories raise these; `chalicelib.web` turns them into the error shape of
 API.md (`{"error": {"code", "message", "details"}}`) in one place.
@@ -10,8 +10,10 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base of every error a client can cause. `message` is written for a person."""
+    """Base of every error a client can cause: `code` is API.md's error code (what a client
+    branches on), `message` is written for a person."""
 
+    code = "CONFLICT"
     default_message = "The request cannot be served."
 
     def __init__(self, message: str | None = None, details: Any = None) -> None:
@@ -21,90 +23,94 @@ class DomainError(Exception):
 
 
 class ValidationFailed(DomainError):
+    code = "VALIDATION_ERROR"
     default_message = "The request is not valid; see details."
 
 
 class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
     default_message = "Send a valid token: Authorization: Bearer <JWT>."
 
 
 class Forbidden(DomainError):
+    code = "FORBIDDEN"
     default_message = "Your token does not carry the role this needs."
 
 
 class NotFound(DomainError):
+    code = "NOT_FOUND"
     default_message = "No such resource."
 
 
 class SoldOut(DomainError):
+    code = "SOLD_OUT"
     default_message = "This coupon is sold out."
 
 
 class LimitReached(DomainError):
+    code = "LIMIT_REACHED"
     default_message = "You have already claimed as many of these as allowed."
 
 
 class NotClaimable(DomainError):
+    code = "NOT_CLAIMABLE"
     default_message = "This coupon cannot be claimed now."
 
 
 class NotUsable(DomainError):
+    code = "NOT_USABLE"
     default_message = "This coupon cannot be used for this order."
 
 
 class AlreadyLocked(DomainError):
+    code = "ALREADY_LOCKED"
     default_message = "This coupon is already reserved by another order."
 
 
 class InsufficientBalance(DomainError):
+    code = "INSUFFICIENT_BALANCE"
     default_message = "The balance cannot cover this amount."
 
 
 class InvalidState(DomainError):
+    code = "INVALID_STATE"
     default_message = "This action is not allowed in the current state."
 
 
 class IdempotencyMismatch(DomainError):
+    code = "IDEMPOTENCY_MISMATCH"
     default_message = "This Idempotency-Key was used with a different request; use a new key."
 
 
 class Throttled(DomainError):
+    code = "THROTTLED"
     default_message = "The service is busy; retry after a short pause."
 
 
 class Unavailable(DomainError):
+    code = "UNAVAILABLE"
     default_message = "A dependency is unavailable; retry later."
 
 
 class NotConfigured(DomainError):
+    code = "NOT_CONFIGURED"
     default_message = "This feature is not configured on this deployment."
 
 
-# The one table from error to (HTTP status, error code).
-HTTP_ERRORS: dict[type[DomainError], tuple[int, str]] = {
-    ValidationFailed: (400, "VALIDATION_ERROR"),
-    Unauthenticated: (401, "UNAUTHENTICATED"),
-    Forbidden: (403, "FORBIDDEN"),
-    NotFound: (404, "NOT_FOUND"),
-    SoldOut: (409, "SOLD_OUT"),
-    LimitReached: (409, "LIMIT_REACHED"),
-    NotClaimable: (409, "NOT_CLAIMABLE"),
-    NotUsable: (409, "NOT_USABLE"),
-    AlreadyLocked: (409, "ALREADY_LOCKED"),
-    InsufficientBalance: (409, "INSUFFICIENT_BALANCE"),
-    InvalidState: (409, "INVALID_STATE"),
-    IdempotencyMismatch: (409, "IDEMPOTENCY_MISMATCH"),
-    Throttled: (429, "THROTTLED"),
-    Unavailable: (503, "UNAVAILABLE"),
-    NotConfigured: (503, "NOT_CONFIGURED"),
+# The one table from error code to HTTP status; a code not listed is a business conflict.
+HTTP_STATUS: dict[str, int] = {
+    "VALIDATION_ERROR": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "THROTTLED": 429,
+    "UNAVAILABLE": 503,
+    "NOT_CONFIGURED": 503,
 }
 
 
-def http_status_and_code(error: DomainError) -> tuple[int, str]:
-    for cls in type(error).__mro__:
-        if cls in HTTP_ERRORS:
-            return HTTP_ERRORS[cls]
-    return 409, "CONFLICT"
+def http_status(error: DomainError) -> int:
+    return HTTP_STATUS.get(error.code, 409)
 
 
 # The answer to a request that no route serves: API Gateway's MISSING_AUTHENTICATION_TOKEN

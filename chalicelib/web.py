@@ -27,7 +27,7 @@ from chalice.app import Request
 from chalicelib import idempotency as idem
 from chalicelib.auth import Principal, authenticate, require_operator
 from chalicelib.clock import utcnow
-from chalicelib.errors import DomainError, NotFound, ValidationFailed, error_body, http_status_and_code
+from chalicelib.errors import DomainError, NotFound, ValidationFailed, error_body, http_status
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
@@ -182,7 +182,7 @@ def _serve(endpoint: Endpoint, request: Request, path_params: dict[str, str]) ->
             raise
         return _json(stored.status, stored.body, replayed=True)
     except DomainError as exc:
-        code_status, _ = http_status_and_code(exc)
+        code_status = http_status(exc)
         if ctx.idempotency is None or code_status != 409:
             raise
         stored = ctx.idempotency.remember_refusal(code_status, _error_payload(exc))
@@ -246,13 +246,12 @@ def _json(status: int, body: Any, replayed: bool = False) -> Response:
 
 
 def _error_payload(exc: DomainError) -> dict[str, Any]:
-    _, code = http_status_and_code(exc)
-    return error_body(code, exc.message, exc.details)
+    return error_body(exc.code, exc.message, exc.details)
 
 
 def _error_response(exc: Exception, refuse: Callable[[int, str], Response] | None = None) -> Response:
     if isinstance(exc, DomainError):
-        status, _ = http_status_and_code(exc)
+        status = http_status(exc)
         if status >= 500 or status == 429:
             logger.warning("request refused", extra={"error": type(exc).__name__, "status": status})
         return refuse(status, exc.message) if refuse else _json(status, _error_payload(exc))

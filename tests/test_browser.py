@@ -227,6 +227,9 @@ def test_minted_codes_download_as_csv_and_one_redeems_on_the_mall(stack, session
 
     shopper = session.page("/mall", stack.api_url)
     sign_in(shopper, token(f"code-shopper-{uuid.uuid4().hex[:6]}"))
+    shopper.get_by_label("Have a code?").fill("not a code!")
+    shopper.get_by_role("button", name="Redeem").click()
+    expect(shopper.locator("#claim-status")).to_have_text("There is no such code. Check it and try again.")
     shopper.get_by_label("Have a code?").fill(rows[1].split(",")[0].lower())
     shopper.get_by_role("button", name="Redeem").click()
     expect(shopper.locator("#claim-status")).to_have_text(f"Redeemed the code: “{name}” is in your wallet.")

@@ -23,7 +23,6 @@ from chalicelib.coupons.models import (
 from chalicelib.clock import iso
 from chalicelib.errors import (
     DomainError, InsufficientBalance, InvalidState, NotClaimable, NotFound, NotUsable, SoldOut, Throttled,
-    http_status_and_code,
 )
 from chalicelib.ids import derived_id, new_id
 from chalicelib.idempotency import Idempotency
@@ -454,7 +453,7 @@ def grant_many(template_id: str, user_ids: list[str], now: datetime, operator_id
             coupon = _grant(template, user_id, now, f"{batch_ref}:{user_id}")
             results.append(GrantResult(user_id=user_id, status="granted", coupon_id=coupon.id))
         except DomainError as exc:
-            results.append(GrantResult(user_id=user_id, status=http_status_and_code(exc)[1]))
+            results.append(GrantResult(user_id=user_id, status=exc.code))
     report = GrantReport(template_id=template_id, granted=sum(r.status == "granted" for r in results),
                          results=results)
     count("CouponsGranted", report.granted)

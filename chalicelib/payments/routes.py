@@ -18,7 +18,7 @@ from typing import Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib.errors import DomainError, http_status_and_code
+from chalicelib.errors import DomainError, http_status
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.web import PUBLIC, RequestContext, endpoint
@@ -74,7 +74,7 @@ def _answer(receive: Callable[[], object], success: Callable[[], Response],
     try:
         receive()
     except DomainError as exc:
-        status, _ = http_status_and_code(exc)
+        status = http_status(exc)
         logger.warning("webhook refused", extra={"status": status, "error": type(exc).__name__, "reason": exc.message})
         return failure(status, exc.message)
     except Exception:  # noqa: BLE001 - the provider gets its own failure shape, and retries

@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.coupons import service as coupons
 from chalicelib.errors import (
-    DomainError, LimitReached, NotClaimable, NotFound, SoldOut, Throttled, Unavailable, http_status_and_code,
+    DomainError, LimitReached, NotClaimable, NotFound, SoldOut, Throttled, Unavailable,
 )
 from chalicelib.jobs.budget import Budget
 from chalicelib.jobs.report import SweepReport
@@ -202,7 +202,7 @@ def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime
             coupon = coupons.grant_one(template_id, payment.user_id, now, f"{payment.payment_ref}:{rule.id}")
             rebate.coupon_id, rebate.voucher_state = coupon.id, "granted"
         except (SoldOut, LimitReached, NotClaimable, NotFound) as exc:
-            reason = http_status_and_code(exc)[1]
+            reason = exc.code
             logger.warning("rebate voucher not granted", extra={"payment_ref": payment.payment_ref,
                                                                 "rule_id": rule.id, "reason": reason})
             rebate.voucher_state, rebate.not_granted_reason = "not_granted", reason

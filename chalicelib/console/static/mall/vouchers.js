@@ -56,8 +56,8 @@ export function vouchers(api, onClaimed) {
       codeForm.reset();
       onClaimed();
     } catch (error) {
-      const malformed = error.code === "VALIDATION_ERROR";
-      say(status, malformed ? "That does not look like a code. Check it and try again." : error.message, "error");
+      const unknown = error.code === "NOT_FOUND"; // a code of the wrong shape names nothing either
+      say(status, unknown ? "There is no such code. Check it and try again." : error.message, "error");
     }
   });
 
