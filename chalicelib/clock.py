@@ -6,9 +6,11 @@ key conditions and condition expressions (`claim_ends_at > :now`).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# Beijing time (UTC+8, no daylight saving): daily caps count by its day, Alipay writes its times in it.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def utcnow() -> datetime:

@@ -118,5 +118,16 @@ def http_status(error: DomainError) -> int:
 NO_SUCH_ROUTE = "No such route: GET /openapi.json lists every path and its methods."
 
 
+def validation_details(exc: Any, where: str = "body") -> list[dict[str, str]]:
+    """API.md's `details` of a pydantic ValidationError: one `{"field", "message"}` per error,
+    the field as a dotted path in a body or query (`validity.days_after_claim`), or `where`
+    itself for a single value such as a path parameter."""
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err["loc"]) or where
+        details.append({"field": loc if where in ("body", "query") else where, "message": err["msg"]})
+    return details
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}

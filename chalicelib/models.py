@@ -3,11 +3,11 @@ shapes every listing uses. Route modules load this module lazily (chalicelib.laz
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from chalicelib.auth import USER_ID
 from chalicelib.clock import accepted_utc
 from chalicelib.ids import ID_PATTERN
 
@@ -16,10 +16,20 @@ from chalicelib.ids import ID_PATTERN
 UtcTime = Annotated[AwareDatetime, AfterValidator(accepted_utc)]
 # An id this service made (ULID layout).
 ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-Fen = Annotated[int, "fen"]
+# A user id as tokens carry it (chalicelib.auth): it becomes part of DynamoDB keys.
+UserId = Annotated[str, StringConstraints(pattern=USER_ID.pattern)]
+# The largest amount of money any field takes: ¥10,000,000,000.00 in fen.
+MAX_FEN = 10**12
 # A script or stylesheet of the console or mall page (chalicelib.console.routes).
 AssetName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}\.(?:js|css)$")]
 T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """A request body or value object: exact types (no "12" for 12), no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True, defer_build=True)
 
 
 # defer_build, here and on every model: a model's validator is built on its first use, not
@@ -36,6 +46,3 @@ class PageQuery(BaseModel):
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(None, min_length=1, max_length=2048)
 
-
-def utc_text(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -27,14 +27,14 @@ from chalice.app import Request
 from chalicelib import idempotency as idem
 from chalicelib.auth import Principal, authenticate, require_operator
 from chalicelib.clock import utcnow
-from chalicelib.errors import DomainError, NotFound, ValidationFailed, error_body, http_status
+from chalicelib.errors import DomainError, NotFound, ValidationFailed, error_body, http_status, validation_details
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
     import pydantic
-    from pydantic import BaseModel, TypeAdapter, ValidationError
+    from pydantic import BaseModel, TypeAdapter
 else:  # on the first request: every function imports this module, not every one validates
     pydantic = lazy_module("pydantic")
 
@@ -198,7 +198,7 @@ def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:
     try:
         return model.model_validate_json(raw or b"{}")
     except pydantic.ValidationError as exc:
-        raise ValidationFailed("The request body is not valid; see details.", _details(exc, "body")) from exc
+        raise ValidationFailed("The request body is not valid; see details.", validation_details(exc, "body")) from exc
 
 
 def _path_value(adapter: TypeAdapter, value: str, name: str) -> Any:
@@ -214,15 +214,7 @@ def _validate(adapter: TypeAdapter, value: Any, field: str | None) -> Any:
     try:
         return adapter.validate_python(value)
     except pydantic.ValidationError as exc:
-        raise ValidationFailed("The request is not valid; see details.", _details(exc, field or "query")) from exc
-
-
-def _details(exc: ValidationError, where: str) -> list[dict[str, str]]:
-    details = []
-    for err in exc.errors(include_url=False, include_input=False):
-        loc = ".".join(str(p) for p in err["loc"]) or where
-        details.append({"field": loc if where in ("body", "query") else where, "message": err["msg"]})
-    return details
+        raise ValidationFailed("The request is not valid; see details.", validation_details(exc, field or "query")) from exc
 
 
 def _idempotency(request: Request, path: str, path_params: dict[str, str], principal: Principal,

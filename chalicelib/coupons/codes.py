@@ -15,6 +15,8 @@ import secrets
 from datetime import datetime
 from typing import Any, Iterable
 
+from chalicelib.clock import iso
+
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 RANDOM_LENGTH = 12
 PREFIX_PATTERN = r"[A-Z0-9]{1,16}"
@@ -50,5 +52,5 @@ def to_csv(rows: Iterable[Any], header: bool = True) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    text = value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, datetime) else str(value)
+    text = iso(value) if isinstance(value, datetime) else str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -10,9 +10,8 @@ from pydantic import (
     model_serializer, model_validator,
 )
 
-from chalicelib.auth import USER_ID
 from chalicelib.coupons import codes
-from chalicelib.models import PageQuery, ResourceId, UtcTime
+from chalicelib.models import MAX_FEN, PageQuery, ResourceId, Strict, UserId, UtcTime
 
 Kind = Literal["amount_off", "percent_off", "stored_value"]
 TemplateStatus = Literal["draft", "published", "paused", "ended"]
@@ -20,17 +19,11 @@ CouponStatus = Literal["unused", "locked", "used", "expired", "revoked"]
 # How shoppers get a template's coupons: `open` ones are listed and claimed freely, `code`
 # ones only through minted codes; operators' grants (and rebate rewards) work for every channel.
 ClaimChannel = Literal["open", "code", "grant"]
-MAX_FEN = 10**12
 MAX_STOCK = 10**8
 # A flash sale's stock may be spread over up to this many items (docs/architecture.md, "Hot
 # campaigns"): creating one writes the template and every shard in one transaction (at most 100
 # items), and so does each change of its status.
 MAX_STOCK_SHARDS = 50
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
-                              serialize_by_alias=True, defer_build=True)
 
 
 class OneOf(Strict):
@@ -299,7 +292,6 @@ class CardEntry(BaseModel):
 
 # --- operators: grants and codes ---------------------------------------------------------
 
-UserId = Annotated[str, StringConstraints(pattern=USER_ID.pattern)]
 # A code as a shopper may type it (any case); see chalicelib.coupons.codes.
 CodeText = Annotated[str, BeforeValidator(lambda v: codes.normalise(v) if isinstance(v, str) else v),
                      StringConstraints(pattern=codes.CODE_PATTERN)]

@@ -25,21 +25,20 @@ Pure functions: no I/O, `now` passed in.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import parse_qsl, unquote_plus
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import Field
 
-from chalicelib.clock import accepted_utc
+from chalicelib.clock import BEIJING, accepted_utc
 from chalicelib.errors import Forbidden, Unauthenticated, ValidationFailed
-from chalicelib.models import ResourceId
+from chalicelib.models import MAX_FEN, ResourceId, UserId
 from chalicelib.payments.crypto import verify_sha256_rsa
-from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, MAX_FEN, PaymentEvent, UserId
+from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, PaymentEvent
 from chalicelib.payments.payloads import Payload, build, parse_json
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 PAID_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
 _YUAN = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
 _UNSIGNED = frozenset({"sign", "sign_type"})

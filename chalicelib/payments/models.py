@@ -12,18 +12,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from chalicelib.auth import USER_ID
-from chalicelib.models import ResourceId, UtcTime
+from chalicelib.models import MAX_FEN, ResourceId, UserId, UtcTime
 
 Provider = Literal["generic", "wechatpay", "alipay"]
 EventType = Literal["payment", "refund"]
-MAX_FEN = 10**12
 MAX_COUPONS_PER_ORDER = 20
 
 # A provider's identifier. It becomes part of DynamoDB keys, so `#` (the key separator)
 # and anything outside a conservative alphabet is refused at the edge.
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@\-]{1,128}$")]
-UserId = Annotated[str, StringConstraints(pattern=USER_ID.pattern)]
 Fen = Annotated[int, Field(ge=1, le=MAX_FEN)]
 
 

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import ValidationFailed, validation_details
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -37,7 +37,6 @@ def build(model: type[P], what: str, **fields: object) -> P:
 
 
 def _refused(exc: ValidationError, what: str) -> ValidationFailed:
-    details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-               for e in exc.errors(include_url=False, include_input=False)]
+    details = validation_details(exc)
     fields = ", ".join(dict.fromkeys(d["field"] for d in details))
     return ValidationFailed(f"The {what} is not valid ({fields}); see details.", details)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from chalicelib.models import PageQuery, ResourceId, UtcTime
+from chalicelib.models import MAX_FEN, PageQuery, ResourceId, Strict, UtcTime
 from chalicelib.rebates.policy import BP
 
 RuleKind = Literal["fixed_ratio", "tiered", "threshold", "full_return"]
@@ -17,7 +17,6 @@ Asset = Literal["balance", "frozen", "points", "debt", "points_debt"]
 EntryType = Literal["rebate", "clawback", "instalment", "withdrawal", "withdrawal_paid", "withdrawal_rejected",
                     "voucher_not_granted"]
 WithdrawalStatus = Literal["pending", "approved", "rejected"]
-MAX_FEN = 10**12
 MAX_INSTALLMENTS = 36  # one payment's instalments are written in one transaction (<= 100 items)
 MAX_LADDER_STEPS = 20
 # What each credited asset owes when a clawback found too little in it.
@@ -38,10 +37,6 @@ class AccountChange:
     deltas: dict[str, int]
     expect: dict[str, int] = field(default_factory=dict)
     at_least: dict[str, int] = field(default_factory=dict)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
 
 
 class Step(Strict):

@@ -9,11 +9,12 @@ rule and no rounding ever pays out a fen that was not earned.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Sequence
 
+from chalicelib.clock import BEIJING
+
 BP = 10_000
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # --- what a payment earns -----------------------------------------------------------------
 
