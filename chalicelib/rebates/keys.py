@@ -32,6 +32,10 @@ to shard `crc32(payment_ref) % STATS_SHARDS`, each shard its own partition (no i
 a rule with a budget keeps its grants' totals on the rule item instead (docs/rebates.md).
 The programme's totals (each payment once, whatever rules it earned under) go to shard
 `crc32(payment_ref) % PROGRAMME_SHARDS` the same way.
+
+Each listing is an `IndexSpec` (index name, key attribute names, the `remove` fragment that
+takes an item out of a sparse index); with `NEW`, `LIVE_CONDITION`, `DUE_CONDITION` and
+`due_bound` no other module spells an index attribute or a key prefix.
 """
 
 from __future__ import annotations
