@@ -10,8 +10,8 @@ from collections import Counter
 import boto3
 
 from chalicelib.errors import Throttled
-from chalicelib.rebates import accounts, rules, settlement, settlement_store
 from chalicelib.models import PageQuery
+from chalicelib.rebates import accounts, rules, settlement, settlement_store
 from dev.pump import LambdaContext, sqs_event
 from tests.checkout_helpers import race
 from tests.helpers import session

@@ -12,9 +12,9 @@ from chalicelib.coupons import service as coupons
 from chalicelib.coupons.models import CouponListQuery
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
+from chalicelib.models import PageQuery
 from chalicelib.rebates import accounts, rules, settlement, settlement_store, withdrawals
 from chalicelib.rebates.models import RuleCreate, WithdrawalCreate
-from chalicelib.models import PageQuery
 from tests.checkout_helpers import give, lock_request
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event, rule_body
 
