@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chalicelib.payments import alipay, generic
 from chalicelib.payments.models import PaymentEvent
-from chalicelib.rebates import service as rebates
+from chalicelib.rebates import rules as rebate_rules
 from chalicelib.rebates.models import RuleCreate
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -189,5 +189,5 @@ def rule_body(**overrides: Any) -> dict[str, Any]:
 
 def live_rule(now: datetime = NOW, **overrides: Any):
     """A published rule made through the service (times as text, validated as JSON is)."""
-    rule = rebates.create_rule(RuleCreate.model_validate_json(json.dumps(rule_body(**overrides))), now, None)
-    return rebates.change_rule_status(rule.id, "publish", now)
+    rule = rebate_rules.create_rule(RuleCreate.model_validate_json(json.dumps(rule_body(**overrides))), now, None)
+    return rebate_rules.change_rule_status(rule.id, "publish", now)

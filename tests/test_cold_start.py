@@ -24,7 +24,9 @@ HEAVY = {
     "chalicelib.rebates.models": "a rebate route's first request",
     "chalicelib.payments.models": "the webhooks and the consumer",
     "chalicelib.coupons.service": "a coupon route's first request",
-    "chalicelib.rebates.service": "a rebate route's first request",
+    "chalicelib.rebates.rules": "a rebate rule route's first request",
+    "chalicelib.rebates.accounts": "an account route's first request",
+    "chalicelib.rebates.withdrawals": "a withdrawal route's first request",
     "jwt": "PyJWT (and with it cryptography): the first authenticated request",
     "cryptography": "the payment webhooks' signatures",
     "aws_xray_sdk": "the Tracer, when tracing is on",
@@ -49,7 +51,7 @@ from pydantic import BaseModel
 from chalicelib import models
 from chalicelib.coupons import models, service
 from chalicelib.payments import models, payloads
-from chalicelib.rebates import models, service
+from chalicelib.rebates import accounts, models, rules, withdrawals
 
 def subclasses(cls):
     for sub in cls.__subclasses__():

@@ -39,7 +39,7 @@ from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
 from chalicelib.payments import consumer
 from chalicelib.payments.models import PaymentEvent
-from chalicelib.rebates import service as rebates
+from chalicelib.rebates import withdrawals
 from chalicelib.rebates.models import WithdrawalCreate
 from dev.bootstrap import bootstrap
 from tests.checkout_helpers import card, give, lock_request
@@ -314,7 +314,7 @@ def refunded():
     def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
         deliver(the_payment(build_world()), NOW)
         assert jobs.run("release-instalments", NOW + timedelta(days=10), Unlimited()).changed == 1
-        rebates.request_withdrawal("alice", WithdrawalCreate(amount=1000), NOW + timedelta(days=10), None)
+        withdrawals.request_withdrawal("alice", WithdrawalCreate(amount=1000), NOW + timedelta(days=10), None)
         return the_refund(), REFUNDED_AT
 
     return fault_free(prepare)

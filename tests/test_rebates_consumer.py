@@ -9,7 +9,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from chalicelib.rebates import service, settlement
+from chalicelib.rebates import accounts, settlement
 from tests.payment_helpers import NOW, live_rule, payment_event, queue_url, refund_event
 
 
@@ -34,7 +34,7 @@ def test_failed_records_are_reported_and_the_others_settle(api):
     ]
     result = api.client.lambda_.invoke("payment_events", sqs_event(bodies)).payload
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
-    assert service.get_account("alice").balance == 500 + 1000
+    assert accounts.get_account("alice").balance == 500 + 1000
 
 
 def test_a_batch_whose_records_all_fail_fails_as_a_whole(api):
@@ -62,7 +62,7 @@ def test_a_poison_message_ends_in_the_dlq_without_holding_back_its_batch(served_
     deliveries = 0
     while _counts(sqs, dlq) == 0 and deliveries < 10:
         deliveries += pump.run_once()
-    assert service.get_account("alice").balance == 500                  # settled on its first delivery
+    assert accounts.get_account("alice").balance == 500                  # settled on its first delivery
     assert (_counts(sqs, url), _counts(sqs, dlq)) == (0, 1)
     [moved] = sqs.receive_message(QueueUrl=dlq)["Messages"]
     assert json.loads(moved["Body"]) == {"provider": "generic", "type": "payment"}
@@ -82,4 +82,4 @@ def test_the_instalment_schedule_handler_releases_as_of_the_event_time(api):
              "time": (NOW + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")}
     for _ in range(2):  # a redelivered firing releases nothing twice
         app.handler_map["release_instalments"](event, LambdaContext("release_instalments", "arn:aws:lambda:local"))
-    assert service.get_account("alice").balance == 500
+    assert accounts.get_account("alice").balance == 500

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.coupons import service as coupons
 from chalicelib.models import PageQuery
-from chalicelib.rebates import repository, service, settlement
+from chalicelib.rebates import accounts, rules, settlement, settlement_store
 from tests.checkout_helpers import give
 from tests.payment_helpers import NOW, live_rule, payment_event
 
@@ -40,7 +40,7 @@ def pay(amount=30000, payment_id="pay_1", **kw):
 
 
 def ledger(user="alice"):
-    return service.list_ledger(user, PageQuery(limit=100)).items
+    return accounts.list_ledger(user, PageQuery(limit=100)).items
 
 
 @pytest.mark.parametrize("template, reason", [
@@ -49,10 +49,10 @@ def ledger(user="alice"):
 def test_a_voucher_that_cannot_be_granted_is_recorded_with_its_reason(template, reason):
     rule = voucher_rule(template())
     pay()
-    rebate = repository.get_rebate("generic:pay_1", rule.id)
+    rebate = settlement_store.get_rebate("generic:pay_1", rule.id)
     assert (rebate.voucher_state, rebate.not_granted_reason, rebate.coupon_id, rebate.counted) == (
         "not_granted", reason, None, False)
-    current = service.get_rule(rule.id)
+    current = rules.get_rule(rule.id)
     assert (current.rewards_not_granted, current.rebated_payments, current.sales_driven) == (1, 0, 0)
     [entry] = ledger()
     assert (entry.type, entry.amount, entry.asset, entry.reason, entry.ref, entry.rule_id) == (
@@ -63,9 +63,9 @@ def test_a_redelivered_payment_records_the_voucher_not_granted_once():
     rule = voucher_rule(at_the_limit())
     for event_id in ("evt-a", "evt-a", "evt-b"):
         pay(event_id=event_id)
-    assert service.get_rule(rule.id).rewards_not_granted == 1
+    assert rules.get_rule(rule.id).rewards_not_granted == 1
     assert [e.type for e in ledger()] == ["voucher_not_granted"]
-    assert service.overview().vouchers_not_granted == 1
+    assert rules.overview().vouchers_not_granted == 1
 
 
 def test_each_payment_not_granted_its_voucher_counts_in_the_rules_figures():
@@ -73,16 +73,16 @@ def test_each_payment_not_granted_its_voucher_counts_in_the_rules_figures():
     pay(payment_id="p1")
     pay(payment_id="p2")
     pay(10000, payment_id="small")  # below the threshold: no voucher was due, nothing to report
-    assert service.get_rule(rule.id).rewards_not_granted == 2
+    assert rules.get_rule(rule.id).rewards_not_granted == 2
     assert [e.ref for e in ledger()] == ["generic:p2", "generic:p1"]
-    assert repository.get_rebate("generic:small", rule.id).voucher_state is None
+    assert settlement_store.get_rebate("generic:small", rule.id).voucher_state is None
 
 
 def test_a_voucher_granted_leaves_no_not_granted_trace():
     rule = voucher_rule(give("ops-seed").template_id)
     pay()
-    assert repository.get_rebate("generic:pay_1", rule.id).voucher_state == "granted"
-    assert (service.get_rule(rule.id).rewards_not_granted, ledger()) == (0, [])
+    assert settlement_store.get_rebate("generic:pay_1", rule.id).voucher_state == "granted"
+    assert (rules.get_rule(rule.id).rewards_not_granted, ledger()) == (0, [])
 
 
 def test_operators_and_the_shopper_see_it_over_http(api):

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import dynamo
 from chalicelib.coupons import service as coupons
-from chalicelib.rebates import keys, service, settlement
+from chalicelib.rebates import accounts, keys, rules, settlement
 from tests.checkout_helpers import give
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
 
@@ -41,7 +41,7 @@ def overview(api):
 
 
 def test_three_live_rules_count_each_payment_once_in_the_programmes_sales(api):
-    rules = three_rules()
+    live = three_rules()
     amounts = [10000, 4000, 25000, 682]
     for i, amount in enumerate(amounts):
         pay(amount, payment_id=f"pay_{i}", user=f"user{i}")
@@ -54,7 +54,7 @@ def test_three_live_rules_count_each_payment_once_in_the_programmes_sales(api):
         "return_bp": (balance + 600) * 10000 // 39682, "vouchers_not_granted": 0,
     }
     # the rules' own sales still count every payment that earned them, each
-    assert [service.get_rule(r.id).sales_driven for r in rules] == [39682, 35000, 39682]
+    assert [rules.get_rule(r.id).sales_driven for r in live] == [39682, 35000, 39682]
 
 
 def test_a_redelivered_payment_or_one_under_another_event_id_counts_once(api):
@@ -114,7 +114,7 @@ def test_a_payment_recorded_before_the_programme_totals_is_left_out_of_them_and_
     figures = overview(api)
     assert (figures["payments"], figures["refunds"], figures["taken_back"]) == (
         0, {"payments": 0, "amount": 0}, NOTHING)
-    assert service.get_account("alice").balance == 250  # the clawback itself still happens
+    assert accounts.get_account("alice").balance == 250  # the clawback itself still happens
 
 
 def test_the_totals_are_spread_over_shards_by_payment(api):

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from chalicelib.rebates import policy
 from chalicelib.rebates.models import Rule
-from chalicelib.rebates.settlement import computed_reward
 
 PAID_AT = datetime(2030, 6, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -41,15 +40,15 @@ def test_threshold_pays_its_amount_from_min_paid_on():
 
 
 def test_full_return_is_the_whole_amount_or_its_ratio():
-    assert computed_reward(rule(kind="full_return", installments=3, period_days=30), 12345) == 12345
-    assert computed_reward(rule(kind="full_return", ratio_bp=5000, installments=3, period_days=30), 12345) == 6172
+    assert policy.computed_reward(rule(kind="full_return", installments=3, period_days=30), 12345) == 12345
+    assert policy.computed_reward(rule(kind="full_return", ratio_bp=5000, installments=3, period_days=30), 12345) == 6172
 
 
 def test_computed_reward_dispatches_by_kind():
-    assert computed_reward(rule(ratio_bp=250), 10000) == 250
-    assert computed_reward(rule(kind="tiered", ladder=[{"min_paid": 0, "ratio_bp": 100},
+    assert policy.computed_reward(rule(ratio_bp=250), 10000) == 250
+    assert policy.computed_reward(rule(kind="tiered", ladder=[{"min_paid": 0, "ratio_bp": 100},
                                                        {"min_paid": 5000, "ratio_bp": 200}]), 6000) == 120
-    assert computed_reward(rule(kind="threshold", threshold={"min_paid": 5000, "amount": 700}), 6000) == 700
+    assert policy.computed_reward(rule(kind="threshold", threshold={"min_paid": 5000, "amount": 700}), 6000) == 700
 
 
 def test_caps_pay_up_to_what_is_left():

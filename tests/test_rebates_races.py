@@ -10,8 +10,8 @@ from collections import Counter
 import boto3
 
 from chalicelib.errors import Throttled
-from chalicelib.rebates import repository, service, settlement
 from chalicelib.models import PageQuery
+from chalicelib.rebates import accounts, rules, settlement, settlement_store
 from dev.pump import LambdaContext, sqs_event
 from tests.checkout_helpers import race
 from tests.helpers import session
@@ -31,7 +31,7 @@ def settle_like_sqs(event, attempts=20):
 
 
 def totals(rule):
-    current = service.get_rule(rule.id)
+    current = rules.get_rule(rule.id)
     return current.rebated_payments, current.rebate_cost, current.sales_driven
 
 
@@ -64,11 +64,11 @@ def test_the_same_event_delivered_8_times_at_once_and_redelivered_gives_one_reba
     outcomes = race([lambda m=m: deliver(m) for m in messages])
     outcomes.append(deliver(messages[0]))  # an SQS redelivery after all succeeded
     assert outcomes == ["done"] * 9, outcomes
-    entries = service.list_ledger("alice", PageQuery(limit=100)).items
+    entries = accounts.list_ledger("alice", PageQuery(limit=100)).items
     assert [(e.type, e.amount, e.ref) for e in entries] == [("rebate", 500, "generic:pay_1")]
-    assert service.get_account("alice").balance == 500
-    assert service.get_rule(rule.id).budget_used == 500
-    assert repository.get_payment("generic:pay_1").status == "applied"
+    assert accounts.get_account("alice").balance == 500
+    assert rules.get_rule(rule.id).budget_used == 500
+    assert settlement_store.get_payment("generic:pay_1").status == "applied"
 
 
 def test_a_rule_budget_is_never_overspent_by_racing_payments(race_api):
@@ -76,10 +76,10 @@ def test_a_rule_budget_is_never_overspent_by_racing_payments(race_api):
     events = [payment_event(f"pay_{i}", 10000, user=f"user{i}") for i in range(12)]
     outcomes = race([lambda e=e: settle_like_sqs(e) for e in events])
     assert [o for o in outcomes if o is not None] == []
-    balances = [service.get_account(f"user{i}").balance for i in range(12)]
+    balances = [accounts.get_account(f"user{i}").balance for i in range(12)]
     assert sum(balances) == 2500, balances              # spent to the last fen ...
     assert all(0 <= b <= 1000 for b in balances)        # ... no payment above its rebate
-    assert service.get_rule(rule.id).budget_used == 2500
+    assert rules.get_rule(rule.id).budget_used == 2500
     rebated = sum(1 for b in balances if b > 0)
     assert totals(rule) == (rebated, 2500, 10000 * rebated)
 
@@ -87,14 +87,14 @@ def test_a_rule_budget_is_never_overspent_by_racing_payments(race_api):
 def test_racing_partial_refunds_claw_back_exactly_the_rebate(race_api):
     rule = live_rule(ratio_bp=777)
     settlement.process(payment_event("pay_1", 9999), NOW)
-    granted = service.get_account("alice").balance
+    granted = accounts.get_account("alice").balance
     amounts = [1111, 2222, 3333, 1000, 2333]  # 9999 in all
     outcomes = race([lambda i=i, a=a: settle_like_sqs(refund_event(f"r{i}", amount=a)) for i, a in enumerate(amounts)])
     assert [o for o in outcomes if o is not None] == []
-    assert repository.get_payment("generic:pay_1").refunded == 9999
-    entries = service.list_ledger("alice", PageQuery(limit=100)).items
+    assert settlement_store.get_payment("generic:pay_1").refunded == 9999
+    entries = accounts.list_ledger("alice", PageQuery(limit=100)).items
     assert -sum(e.amount for e in entries if e.type == "clawback") == granted
-    assert service.get_account("alice").balance == 0
+    assert accounts.get_account("alice").balance == 0
     assert Counter(e.type for e in entries)["rebate"] == 1
     assert totals(rule) == (0, 0, 0)
 
@@ -111,6 +111,6 @@ def test_racing_settlements_of_distinct_payments_give_exact_rule_totals(race_aws
     paid = sum(e.amount for e in events)
     assert totals(sharded) == (16, sum(e.amount * 300 // 10000 for e in events), paid)
     assert totals(budgeted) == (16, sum(e.amount * 500 // 10000 for e in events), paid)
-    overview = service.overview()
+    overview = rules.overview()
     assert (overview.payments, overview.sales, overview.granted.balance) == (
         16, paid, sum(e.amount * 300 // 10000 + e.amount * 500 // 10000 for e in events))

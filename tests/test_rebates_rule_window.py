@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.rebates import service
+from chalicelib.rebates import accounts
 from tests.payment_helpers import NOW, payment_event, rule_body
 from tests.test_rebates_consumer import sqs_event
 
@@ -32,7 +32,7 @@ def consume(api, *events):
 
 
 def balance(user="alice"):
-    return service.get_account(user).balance
+    return accounts.get_account(user).balance
 
 
 def test_a_rule_without_a_window_is_created_with_null_times_and_listed(api):

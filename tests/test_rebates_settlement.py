@@ -12,9 +12,9 @@ from chalicelib.coupons import service as coupons
 from chalicelib.coupons.models import CouponListQuery
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
-from chalicelib.rebates import repository, service, settlement
-from chalicelib.rebates.models import RuleCreate, WithdrawalCreate
 from chalicelib.models import PageQuery
+from chalicelib.rebates import accounts, rules, settlement, settlement_store, withdrawals
+from chalicelib.rebates.models import RuleCreate, WithdrawalCreate
 from tests.checkout_helpers import give, lock_request
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event, rule_body
 
@@ -22,11 +22,11 @@ pytestmark = pytest.mark.usefixtures("aws")
 
 
 def account(user="alice"):
-    return service.get_account(user)
+    return accounts.get_account(user)
 
 
 def ledger(user="alice"):
-    return service.list_ledger(user, PageQuery(limit=100)).items
+    return accounts.list_ledger(user, PageQuery(limit=100)).items
 
 
 def assert_ledger_explains_account(user="alice"):
@@ -67,8 +67,8 @@ def test_every_rule_live_at_paid_at_applies_and_no_other():
     live_rule(ratio_bp=9000, starts_at=(NOW + timedelta(seconds=1)).isoformat())  # not started
     live_rule(ratio_bp=9000, ends_at=NOW.isoformat())                             # ended at paid_at
     paused = live_rule(ratio_bp=9000)
-    service.change_rule_status(paused.id, "pause", NOW)
-    service.create_rule(RuleCreate.model_validate_json(json.dumps(rule_body(ratio_bp=9000))), NOW, None)  # draft
+    rules.change_rule_status(paused.id, "pause", NOW)
+    rules.create_rule(RuleCreate.model_validate_json(json.dumps(rule_body(ratio_bp=9000))), NOW, None)  # draft
     pay(10000)
     current = account()
     assert (current.balance, current.points) == (100, 300)
@@ -133,7 +133,7 @@ def test_a_rule_budget_is_spent_to_the_last_fen_and_no_further():
     for i in range(4):
         pay(10000, payment_id=f"p{i}", user=f"user{i}")
     assert [account(f"user{i}").balance for i in range(4)] == [500, 500, 200, 0]
-    assert service.get_rule(rule.id).budget_used == 1200
+    assert rules.get_rule(rule.id).budget_used == 1200
 
 
 # --- vouchers -----------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_refunds_beyond_the_paid_amount_are_counted_up_to_it():
     refund("r1", amount=8000)
     refund("r2", amount=8000)
     assert account().balance == 0
-    assert repository.get_payment("generic:pay_1").refunded == 10000
+    assert settlement_store.get_payment("generic:pay_1").refunded == 10000
 
 
 def test_cumulative_refund_totals_delivered_out_of_order_settle_to_the_latest_total():
@@ -215,7 +215,7 @@ def test_cumulative_refund_totals_delivered_out_of_order_settle_to_the_latest_to
     refund("r1", provider="alipay", refunded_total=3000)  # the older, smaller total changes nothing
     refund("r2", provider="alipay", refunded_total=5000)  # and a redelivery neither
     assert account().balance == 250
-    assert repository.get_payment("alipay:pay_1").refunded == 5000
+    assert settlement_store.get_payment("alipay:pay_1").refunded == 5000
 
 
 def test_a_refund_before_its_payment_is_not_ready_and_succeeds_after_it():
@@ -236,7 +236,7 @@ def test_a_refund_naming_another_user_is_unprocessable():
 def test_a_clawback_larger_than_the_balance_leaves_a_debt_repaid_by_later_rebates():
     live_rule(ratio_bp=1000)
     pay(10000, payment_id="p1")                                  # +1000
-    service.request_withdrawal("alice", WithdrawalCreate(amount=800), NOW, None)  # balance 200
+    withdrawals.request_withdrawal("alice", WithdrawalCreate(amount=800), NOW, None)  # balance 200
     refund("r1", payment_id="p1", amount=10000)                  # -1000: 200 taken, 800 owed
     current = account()
     assert (current.balance, current.frozen, current.debt) == (0, 800, 800)
@@ -298,7 +298,7 @@ def test_a_full_refund_after_a_release_cancels_the_rest_and_claws_back_the_relea
 # --- rule totals: rebated payments, rebate cost, sales driven --------------------------------
 
 def totals(rule):
-    current = service.get_rule(rule.id)
+    current = rules.get_rule(rule.id)
     return current.rebated_payments, current.rebate_cost, current.sales_driven
 
 
@@ -358,7 +358,7 @@ def test_refunds_take_the_clawback_off_the_cost_and_the_refund_off_the_sales_onc
     assert totals(rule) == (1, 500 - 166, 10000 - 3334)
     refund("r3", amount=10000 - 3334)  # the rest: nothing left of the payment
     assert totals(rule) == (0, 0, 0)
-    assert service.get_rule(rule.id).budget_used == 500  # a clawback gives no cap room back
+    assert rules.get_rule(rule.id).budget_used == 500  # a clawback gives no cap room back
 
 
 def test_cumulative_refund_totals_out_of_order_count_the_latest_total_once():

@@ -32,17 +32,48 @@ to shard `crc32(payment_ref) % STATS_SHARDS`, each shard its own partition (no i
 a rule with a budget keeps its grants' totals on the rule item instead (docs/rebates.md).
 The programme's totals (each payment once, whatever rules it earned under) go to shard
 `crc32(payment_ref) % PROGRAMME_SHARDS` the same way.
+
+Each listing is an `IndexSpec` (index name, key attribute names, the `remove` fragment that
+takes an item out of a sparse index); with `NEW`, `LIVE_CONDITION`, `DUE_CONDITION` and
+`due_bound` no other module spells an index attribute or a key prefix.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chalicelib.ids import shard_of
 
-ADMIN_INDEX = "GSI1"
-LIVE_INDEX = "GSI2"
-DUE_INDEX = "GSI1"
-WITHDRAWALS_INDEX = "GSI1"
-USER_WITHDRAWALS_INDEX = "GSI2"
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """One way of listing items: the index (None: the table itself) and its key attributes."""
+
+    name: str | None
+    pk: str
+    sk: str
+
+    @property
+    def key_attrs(self) -> tuple[str, ...]:
+        """The attributes of a cursor over this listing (an index's key plus the table's)."""
+        return (self.pk, self.sk) if self.name is None else (self.pk, self.sk, TABLE.pk, TABLE.sk)
+
+    @property
+    def remove(self) -> str:
+        """The update fragment that takes an item out of this (sparse) index."""
+        return f"REMOVE {self.pk}, {self.sk}"
+
+    def listing(self, partition: str, sort: str) -> dict[str, str]:
+        return {self.pk: partition, self.sk: sort}
+
+
+TABLE = IndexSpec(None, "PK", "SK")
+RULES = IndexSpec("GSI1", "GSI1PK", "GSI1SK")              # every rule, newest first
+LIVE_RULES = IndexSpec("GSI2", "GSI2PK", "GSI2SK")         # published rules, by end of window
+DUE = IndexSpec("GSI1", "GSI1PK", "GSI1SK")                # pending instalments, by due time
+WITHDRAWALS = IndexSpec("GSI1", "GSI1PK", "GSI1SK")        # withdrawals by status, oldest first
+USER_WITHDRAWALS = IndexSpec("GSI2", "GSI2PK", "GSI2SK")   # one shopper's withdrawals
+NEW = f"attribute_not_exists({TABLE.pk})"  # the condition of a put that must not overwrite
 RULES_PARTITION = "REBATE_RULES"
 LIVE_RULES_PARTITION = "REBATE_RULES#live"
 DUE_PARTITION = "REBATE_INSTALMENTS#due"
@@ -60,12 +91,19 @@ def rule(rule_id: str) -> dict[str, str]:
 
 
 def rule_listing(created_at: str, rule_id: str) -> dict[str, str]:
-    return {"GSI1PK": RULES_PARTITION, "GSI1SK": f"{created_at}#{rule_id}"}
+    return RULES.listing(RULES_PARTITION, f"{created_at}#{rule_id}")
+
+
+def live_rule_sort(ends_at: str | None, rule_id: str) -> str:
+    """`ends_at` None: a rule that runs until it is paused or ended."""
+    return f"{ends_at or OPEN_END}#{rule_id}"
 
 
 def live_rule_listing(ends_at: str | None, rule_id: str) -> dict[str, str]:
-    """`ends_at` None: a rule that runs until it is paused or ended."""
-    return {"GSI2PK": LIVE_RULES_PARTITION, "GSI2SK": f"{ends_at or OPEN_END}#{rule_id}"}
+    return LIVE_RULES.listing(LIVE_RULES_PARTITION, live_rule_sort(ends_at, rule_id))
+
+
+LIVE_CONDITION = f"{LIVE_RULES.sk} > :at"  # the live rules whose window ends after `:at`
 
 
 def rule_stats(rule_id: str, payment_ref: str) -> dict[str, str]:
@@ -135,7 +173,15 @@ def instalment(user_id: str, due_at: str, payment_ref: str, rule_id: str, number
 
 
 def due_listing(user_id: str, due_at: str, payment_ref: str, rule_id: str, number: int) -> dict[str, str]:
-    return {"GSI1PK": DUE_PARTITION, "GSI1SK": f"{due_at}#{user_id}#{payment_ref}#{rule_id}#{number:02d}"}
+    return DUE.listing(DUE_PARTITION, f"{due_at}#{user_id}#{payment_ref}#{rule_id}#{number:02d}")
+
+
+DUE_CONDITION = f"{DUE.sk} <= :upto"  # with `:upto` = due_bound(now): everything due at `now` or before
+
+
+def due_bound(now: str) -> str:
+    """The highest due listing sort key at `now` (`~` sorts after every user id)."""
+    return f"{now}#{OPEN_END}"
 
 
 def withdrawal(withdrawal_id: str) -> dict[str, str]:
@@ -147,7 +193,7 @@ def withdrawal_partition(status: str) -> str:
 
 
 def withdrawal_listing(status: str, created_at: str, withdrawal_id: str) -> dict[str, str]:
-    return {"GSI1PK": withdrawal_partition(status), "GSI1SK": f"{created_at}#{withdrawal_id}"}
+    return WITHDRAWALS.listing(withdrawal_partition(status), f"{created_at}#{withdrawal_id}")
 
 
 def user_withdrawals_partition(user_id: str) -> str:
@@ -155,4 +201,4 @@ def user_withdrawals_partition(user_id: str) -> str:
 
 
 def user_withdrawal_listing(user_id: str, created_at: str, withdrawal_id: str) -> dict[str, str]:
-    return {"GSI2PK": user_withdrawals_partition(user_id), "GSI2SK": f"{created_at}#{withdrawal_id}"}
+    return USER_WITHDRAWALS.listing(user_withdrawals_partition(user_id), f"{created_at}#{withdrawal_id}")

@@ -27,6 +27,15 @@ class Stale(Exception):
     """A value the write was computed from has changed meanwhile: read again, recompute."""
 
 
+class Refused(Exception):
+    """A store's write was refused by its conditions: `failed` maps the names of the refused
+    items to their old images (None: absent). The service explains it as a domain error."""
+
+    def __init__(self, failed: dict[str, dict | None]) -> None:
+        super().__init__(f"refused: {', '.join(failed)}")
+        self.failed = failed
+
+
 @dataclass
 class AccountChange:
     """A change of one account: signed `deltas` per field, written only if each field in

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from chalicelib.clock import BEIJING
+
+if TYPE_CHECKING:  # models imports this module (BP); a rule is only read here
+    from chalicelib.rebates.models import Rule
 
 BP = 10_000
 
@@ -42,6 +45,19 @@ def within_caps(amount: int, remaining: Sequence[int | None]) -> int:
     A cap that would be exceeded pays up to what it has left (a partial rebate), so a
     budget is spent to the last fen and the last payer gets what remains."""
     return max(min([amount, *(r for r in remaining if r is not None)]), 0)
+
+
+def computed_reward(rule: Rule, paid: int) -> int:
+    """What `rule` gives for `paid` fen, before caps: by its kind (a full return's default
+    ratio is the whole payment)."""
+    if rule.kind == "fixed_ratio":
+        return ratio_of(paid, rule.ratio_bp or 0)
+    if rule.kind == "tiered":
+        return tiered(paid, [(step.min_paid, step.ratio_bp) for step in rule.ladder or []])
+    if rule.kind == "threshold":
+        assert rule.threshold is not None
+        return threshold(paid, rule.threshold.min_paid, rule.threshold.amount or 0)
+    return ratio_of(paid, BP if rule.ratio_bp is None else rule.ratio_bp)
 
 
 # --- 全返 instalments -----------------------------------------------------------------------

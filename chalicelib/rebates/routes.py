@@ -11,7 +11,9 @@ from chalicelib.web import OPERATOR, RequestContext, endpoint
 # Loaded on a route's first request, not by `import app` (chalicelib.lazy).
 common = lazy_module("chalicelib.models")
 models = lazy_module("chalicelib.rebates.models")
-service = lazy_module("chalicelib.rebates.service")
+rules = lazy_module("chalicelib.rebates.rules")
+accounts = lazy_module("chalicelib.rebates.accounts")
+withdrawals = lazy_module("chalicelib.rebates.withdrawals")
 
 bp = Blueprint(__name__)
 
@@ -19,88 +21,88 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/admin/rebate-rules", methods=("POST",), auth=OPERATOR, status=201, idempotent=True)
 def create_rule(ctx: RequestContext, body: models.RuleCreate) -> models.RuleView:
     """Create a rebate rule (draft)."""
-    return service.create_rule(body, ctx.now, ctx.idempotency)
+    return rules.create_rule(body, ctx.now, ctx.idempotency)
 
 
 @endpoint(bp, "/admin/rebate-rules", auth=OPERATOR)
 def list_rules(ctx: RequestContext, query: models.RuleListQuery) -> common.Page[models.RuleView]:
     """Rebate rules with their totals, newest first, optionally by status."""
-    return service.list_rules(query)
+    return rules.list_rules(query)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}", auth=OPERATOR)
 def get_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """One rebate rule, with the budget it has used and its totals (rebated payments, cost, sales)."""
-    return service.get_rule(rule_id)
+    return rules.get_rule(rule_id)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/publish", methods=("POST",), auth=OPERATOR)
 def publish_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """Publish a draft or paused rule: payments made inside its window earn under it."""
-    return service.change_rule_status(rule_id, "publish", ctx.now)
+    return rules.change_rule_status(rule_id, "publish", ctx.now)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/pause", methods=("POST",), auth=OPERATOR)
 def pause_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """Pause a published rule."""
-    return service.change_rule_status(rule_id, "pause", ctx.now)
+    return rules.change_rule_status(rule_id, "pause", ctx.now)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/end", methods=("POST",), auth=OPERATOR)
 def end_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """End a published or paused rule for good."""
-    return service.change_rule_status(rule_id, "end", ctx.now)
+    return rules.change_rule_status(rule_id, "end", ctx.now)
 
 
 @endpoint(bp, "/admin/rebates/overview", auth=OPERATOR)
 def get_overview(ctx: RequestContext) -> models.RebateOverview:
     """The whole programme, each payment once: payments, sales, refunds, cost by asset, return rate."""
-    return service.overview()
+    return rules.overview()
 
 
 @endpoint(bp, "/me/account")
 def get_account(ctx: RequestContext) -> models.Account:
     """The caller's balance, frozen amount, points, debts and pending instalments."""
-    return service.get_account(ctx.user_id)
+    return accounts.get_account(ctx.user_id)
 
 
 @endpoint(bp, "/me/rebates")
 def list_ledger(ctx: RequestContext, query: common.PageQuery) -> common.Page[models.LedgerEntry]:
     """The caller's ledger, newest first."""
-    return service.list_ledger(ctx.user_id, query)
+    return accounts.list_ledger(ctx.user_id, query)
 
 
 @endpoint(bp, "/me/withdrawals", methods=("POST",), status=201, idempotent=True)
 def request_withdrawal(ctx: RequestContext, body: models.WithdrawalCreate) -> models.Withdrawal:
     """Ask to withdraw: the amount moves from balance to frozen (409 INSUFFICIENT_BALANCE)."""
-    return service.request_withdrawal(ctx.user_id, body, ctx.now, ctx.idempotency)
+    return withdrawals.request_withdrawal(ctx.user_id, body, ctx.now, ctx.idempotency)
 
 
 @endpoint(bp, "/me/withdrawals")
 def list_my_withdrawals(ctx: RequestContext, query: common.PageQuery) -> common.Page[models.Withdrawal]:
     """The caller's withdrawals, newest first, with their status (pending, approved, rejected)."""
-    return service.list_my_withdrawals(ctx.user_id, query)
+    return withdrawals.list_my_withdrawals(ctx.user_id, query)
 
 
 @endpoint(bp, "/me/withdrawals/{withdrawal_id}")
 def get_my_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) -> models.Withdrawal:
     """One of the caller's withdrawals (anyone else's is 404 NOT_FOUND)."""
-    return service.get_my_withdrawal(ctx.user_id, withdrawal_id)
+    return withdrawals.get_my_withdrawal(ctx.user_id, withdrawal_id)
 
 
 @endpoint(bp, "/admin/withdrawals", auth=OPERATOR)
 def list_withdrawals(ctx: RequestContext, query: models.WithdrawalListQuery) -> common.Page[models.Withdrawal]:
     """Withdrawals by status (default pending), oldest first."""
-    return service.list_withdrawals(query)
+    return withdrawals.list_withdrawals(query)
 
 
 @endpoint(bp, "/admin/withdrawals/{withdrawal_id}/approve", methods=("POST",), auth=OPERATOR)
 def approve_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) -> models.Withdrawal:
     """Pay a pending withdrawal out (once; any second decision is 409 INVALID_STATE)."""
-    return service.approve_withdrawal(withdrawal_id, ctx.user_id, ctx.now)
+    return withdrawals.approve_withdrawal(withdrawal_id, ctx.user_id, ctx.now)
 
 
 @endpoint(bp, "/admin/withdrawals/{withdrawal_id}/reject", methods=("POST",), auth=OPERATOR)
 def reject_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) -> models.Withdrawal:
     """Return a pending withdrawal's amount to the balance (once)."""
-    return service.reject_withdrawal(withdrawal_id, ctx.user_id, ctx.now)
+    return withdrawals.reject_withdrawal(withdrawal_id, ctx.user_id, ctx.now)

@@ -2,7 +2,7 @@
 
 Events arrive at least once, in any order, possibly many copies at the same time. Every
 step is made idempotent by a DynamoDB record written with the step's effect (see
-repository), so the whole settlement is a resumable sequence: any delivery of any event
+settlement_store), so the whole settlement is a resumable sequence: any delivery of any event
 of a payment carries it forward from wherever an earlier (crashed, or concurrent)
 delivery stopped, and a complete one changes nothing.
 
@@ -45,11 +45,12 @@ from chalicelib.jobs.budget import Budget
 from chalicelib.jobs.report import SweepReport
 from chalicelib.observability import count, logger
 from chalicelib.payments.models import PaymentEvent
-from chalicelib.rebates import ledger, policy, repository, retry
+from chalicelib.rebates import accounts_store, ledger, policy, retry, rules_store, settlement_store
 from chalicelib.rebates.models import (
     AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, VoucherReward,
 )
-from chalicelib.rebates.repository import AlreadyDone, CapCounter, ProgrammeChange, TotalsChange
+from chalicelib.rebates.rules_store import TotalsChange
+from chalicelib.rebates.settlement_store import AlreadyDone, CapCounter, ProgrammeChange
 
 DAILY_CAP_KEPT = timedelta(days=8)
 RELEASE_BATCH = 100
@@ -74,19 +75,19 @@ def process(event: PaymentEvent, now: datetime) -> None:
 
 def record_payment(event: PaymentEvent, now: datetime) -> Payment:
     """The stored payment of this event: recorded now, or by an earlier or concurrent delivery."""
-    stored = repository.get_payment(event.payment_ref)
+    stored = settlement_store.get_payment(event.payment_ref)
     if stored is None:
         assert event.paid_at and event.order_id and event.user_id and event.amount  # a validated payment event
         candidate = Payment(
             payment_ref=event.payment_ref, provider=event.provider, payment_id=event.payment_id,
             event_id=event.event_id, order_id=event.order_id, user_id=event.user_id, amount=event.amount,
-            paid_at=event.paid_at, coupon_ids=event.coupon_ids, rules=repository.live_rules_at(event.paid_at),
+            paid_at=event.paid_at, coupon_ids=event.coupon_ids, rules=rules_store.live_rules_at(event.paid_at),
             status="received", programme_counted=True, created_at=now,
         )
-        if repository.record_payment(candidate, ProgrammeChange(payments=1, sales=candidate.amount)):
+        if settlement_store.record_payment(candidate, ProgrammeChange(payments=1, sales=candidate.amount)):
             count("PaymentRecorded", provider=event.provider)
             return candidate
-        stored = repository.get_payment(event.payment_ref)
+        stored = settlement_store.get_payment(event.payment_ref)
         if stored is None:
             raise Unprocessable(f"event {event.provider}:{event.event_id} was recorded for another payment")
     if (stored.user_id, stored.amount, stored.order_id) != (event.user_id, event.amount, event.order_id):
@@ -100,11 +101,11 @@ def settle_payment(payment: Payment, now: datetime) -> None:
     if payment.status == "applied":
         return
     if payment.coupons_outcome is None:
-        repository.mark_coupons(payment.payment_ref, _redeem(payment, now))
+        settlement_store.mark_coupons(payment.payment_ref, _redeem(payment, now))
     for rule in payment.rules:
-        if repository.get_rebate(payment.payment_ref, rule.id) is None:
+        if settlement_store.get_rebate(payment.payment_ref, rule.id) is None:
             _apply_rule(payment, rule, now)
-    repository.mark_applied(payment.payment_ref)
+    settlement_store.mark_applied(payment.payment_ref)
 
 
 def _redeem(payment: Payment, now: datetime) -> str:
@@ -119,18 +120,6 @@ def _redeem(payment: Payment, now: datetime) -> str:
                                                              "error": type(exc).__name__, "reason": exc.message})
         return f"refused: {type(exc).__name__}"
     return f"redeemed {len(used)} of {len(payment.coupon_ids)}"
-
-
-def computed_reward(rule: Rule, paid: int) -> int:
-    """What `rule` gives for `paid` fen, before caps."""
-    if rule.kind == "fixed_ratio":
-        return policy.ratio_of(paid, rule.ratio_bp or 0)
-    if rule.kind == "tiered":
-        return policy.tiered(paid, [(step.min_paid, step.ratio_bp) for step in rule.ladder or []])
-    if rule.kind == "threshold":
-        assert rule.threshold is not None
-        return policy.threshold(paid, rule.threshold.min_paid, rule.threshold.amount or 0)
-    return policy.ratio_of(paid, policy.BP if rule.ratio_bp is None else rule.ratio_bp)
 
 
 def _programme(counted: bool, **deltas: int) -> ProgrammeChange:
@@ -156,7 +145,7 @@ def _apply_rule(payment: Payment, rule: Rule, now: datetime) -> None:
     if isinstance(rule.reward, VoucherReward):
         _grant_voucher(payment, rule, rule.reward.voucher_template_id, now)
         return
-    computed = computed_reward(rule, payment.amount)
+    computed = policy.computed_reward(rule, payment.amount)
     try:
         retry.on_stale(lambda: _grant(payment, rule, computed, now))
     except AlreadyDone:
@@ -166,12 +155,12 @@ def _apply_rule(payment: Payment, rule: Rule, now: datetime) -> None:
 def _grant(payment: Payment, rule: Rule, computed: int, now: datetime) -> None:
     """Grant what the caps leave of `computed` (read now; the write's conditions re-check)."""
     caps = _caps(payment, rule)
-    granted = policy.within_caps(computed, [cap.limit - repository.cap_used(cap) for cap in caps])
+    granted = policy.within_caps(computed, [cap.limit - settlement_store.cap_used(cap) for cap in caps])
     rebate = Rebate(payment_ref=payment.payment_ref, rule_id=rule.id, user_id=payment.user_id, asset=rule.asset,
                     computed=computed, amount=granted, counted=granted > 0,
                     programme_counted=payment.programme_counted, created_at=now)
     if granted == 0:
-        repository.record_rebate(rebate, None, ProgrammeChange(), [], now)
+        settlement_store.record_rebate(rebate, None, ProgrammeChange(), [], now)
         return
     totals = TotalsChange(rebated_payments=1, rebate_cost=granted, sales_driven=payment.amount)
     programme = _programme(payment.programme_counted, **{f"granted_{rule.asset}": granted})
@@ -179,12 +168,13 @@ def _grant(payment: Payment, rule: Rule, computed: int, now: datetime) -> None:
         assert rule.installments and rule.period_days
         plan = policy.schedule(granted, rule.installments, rule.period_days, payment.paid_at)
         rebate.plan = [PlannedPart(number=p.number, due_at=p.due_at, amount=p.amount) for p in plan]
-        repository.grant_rebate(rebate, caps, None, [], totals, programme, now)
+        settlement_store.grant_rebate(rebate, caps, None, [], totals, programme, now)
     else:
         assert rule.asset is not None
-        change, entries = ledger.credit(payment.user_id, rule.asset, granted, repository.get_account(payment.user_id),
-                                        "rebate", payment.payment_ref, rule.id, now)
-        repository.grant_rebate(rebate, caps, change, entries, totals, programme, now)
+        account = accounts_store.get_account(payment.user_id)
+        change, entries = ledger.credit(payment.user_id, rule.asset, granted, account, "rebate", payment.payment_ref,
+                                        rule.id, now)
+        settlement_store.grant_rebate(rebate, caps, change, entries, totals, programme, now)
     count("RebateGranted", kind=rule.kind)
 
 
@@ -217,7 +207,7 @@ def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime
         totals = TotalsChange(rewards_not_granted=1)
         programme = _programme(payment.programme_counted, vouchers_not_granted=1)
     try:
-        repository.record_rebate(rebate, totals, programme, entries, now)
+        settlement_store.record_rebate(rebate, totals, programme, entries, now)
     except AlreadyDone:
         return
     if rebate.voucher_state == "not_granted":
@@ -227,17 +217,17 @@ def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime
 # --- refunds ------------------------------------------------------------------------------
 
 def settle_refund(event: PaymentEvent, now: datetime) -> None:
-    payment = repository.get_payment(event.payment_ref)
+    payment = settlement_store.get_payment(event.payment_ref)
     if payment is None:
         raise NotReady(f"refund {event.refund_id} names payment {event.payment_ref}, not recorded yet")
     if event.user_id is not None and event.user_id != payment.user_id:
         raise Unprocessable(f"refund {event.refund_id} names user {event.user_id}, the payment is {payment.user_id}'s")
     settle_payment(payment, now)
     retry.on_stale(lambda: _record_refund(event, now))
-    payment = repository.get_payment(event.payment_ref)
+    payment = settlement_store.get_payment(event.payment_ref)
     assert payment is not None
     for rule in payment.rules:
-        rebate = repository.get_rebate(payment.payment_ref, rule.id)
+        rebate = settlement_store.get_rebate(payment.payment_ref, rule.id)
         if rebate is not None:
             retry.on_stale(functools.partial(_take_back, payment, rebate.rule_id, now))
     if payment.refunded >= payment.amount:
@@ -245,7 +235,7 @@ def settle_refund(event: PaymentEvent, now: datetime) -> None:
 
 
 def _record_refund(event: PaymentEvent, now: datetime) -> None:
-    payment = repository.get_payment(event.payment_ref)
+    payment = settlement_store.get_payment(event.payment_ref)
     assert payment is not None and event.refund_id is not None
     after = policy.refunded_after(payment.amount, payment.refunded, amount=event.amount,
                                   cumulative=event.refunded_total)
@@ -256,7 +246,7 @@ def _record_refund(event: PaymentEvent, now: datetime) -> None:
     programme = _programme(payment.programme_counted, refunded=after - payment.refunded,
                            refunded_payments=int(payment.refunded < payment.amount <= after))
     try:
-        repository.record_refund(payment, event.refund_id, event.event_id, event.provider,
+        settlement_store.record_refund(payment, event.refund_id, event.event_id, event.provider,
                                   after - payment.refunded, after, programme, now)
     except AlreadyDone:
         return
@@ -266,7 +256,7 @@ def _record_refund(event: PaymentEvent, now: datetime) -> None:
 def _take_back(payment: Payment, rule_id: str, now: datetime) -> None:
     """Bring one rebate, and its rule's totals, to what the payment's refunded total calls
     for (the rebate read afresh; a `payment` older than the rebate's last change changes nothing)."""
-    rebate = repository.get_rebate(payment.payment_ref, rule_id)
+    rebate = settlement_store.get_rebate(payment.payment_ref, rule_id)
     assert rebate is not None
     reduction = 0
     if rebate.asset is not None:
@@ -283,7 +273,7 @@ def _reduce(payment: Payment, rebate: Rebate, reduction: int, refunds_counted: i
     """One transaction: `reduction` taken from the rebate (unreleased instalments first,
     latest first, then the account) and the rule's totals brought to `refunds_counted`."""
     planned = rebate.plan and reduction > 0
-    pending = [i for i in repository.instalments_of(rebate) if i.status == "pending"] if planned else []
+    pending = [i for i in settlement_store.instalments_of(rebate) if i.status == "pending"] if planned else []
     shrunk = policy.reduce_pending([i.amount for i in pending], reduction)
     cancellations: list[tuple[InstalmentRecord, int]] = [
         (instalment, new) for instalment, new in zip(pending, shrunk) if new != instalment.amount]
@@ -293,11 +283,12 @@ def _reduce(payment: Payment, rebate: Rebate, reduction: int, refunds_counted: i
     entries: list[LedgerEntry] = []
     if clawed > 0:
         assert rebate.asset is not None  # a voucher's rebate has no reduction
-        change, entries = ledger.debit(payment.user_id, rebate.asset, clawed, repository.get_account(payment.user_id),
-                                       "clawback", payment.payment_ref, rebate.rule_id, now)
+        account = accounts_store.get_account(payment.user_id)
+        change, entries = ledger.debit(payment.user_id, rebate.asset, clawed, account, "clawback",
+                                       payment.payment_ref, rebate.rule_id, now)
     totals = _refund_totals(payment, rebate, reduction, refunds_counted) if rebate.counted else None
     programme = _programme(rebate.programme_counted and reduction > 0, **{f"taken_{rebate.asset}": reduction})
-    repository.claw_back(rebate, rebate.clawed + clawed, rebate.cancelled + cancelled, refunds_counted,
+    settlement_store.claw_back(rebate, rebate.clawed + clawed, rebate.cancelled + cancelled, refunds_counted,
                          cancellations, change, entries, totals, programme, now)
     if reduction:
         count("RebateClawedBack")
@@ -317,7 +308,7 @@ def _maybe_revoke(payment: Payment, rebate: Rebate, now: datetime) -> None:
     if policy.voucher_kept(payment.amount, payment.refunded, rebate.min_paid):
         return
     revoked = coupons.revoke_coupon(payment.user_id, rebate.coupon_id, now)
-    repository.set_voucher_state(rebate, "revoked" if revoked else "kept_in_use",
+    settlement_store.set_voucher_state(rebate, "revoked" if revoked else "kept_in_use",
                                  _programme(rebate.programme_counted and revoked, vouchers_revoked=1), now)
 
 
@@ -332,7 +323,7 @@ def release_due(now: datetime, budget: Budget, report: SweepReport) -> SweepRepo
         if budget.exhausted():
             report.finished = False
             return report
-        due = repository.due_instalments(now, RELEASE_BATCH)
+        due = settlement_store.due_instalments(now, RELEASE_BATCH)
         report.read += len(due)
         changed_before = report.changed
         for position, instalment in enumerate(due):
@@ -349,10 +340,10 @@ def release_due(now: datetime, budget: Budget, report: SweepReport) -> SweepRepo
 
 
 def _release(seen: InstalmentRecord, now: datetime) -> None:
-    instalment = repository.get_instalment(seen)
+    instalment = settlement_store.get_instalment(seen)
     if instalment is None or instalment.status != "pending":
         raise AlreadyDone()
     change, entries = ledger.credit(instalment.user_id, instalment.asset, instalment.amount,
-                                    repository.get_account(instalment.user_id), "instalment",
+                                    accounts_store.get_account(instalment.user_id), "instalment",
                                     instalment.payment_ref, instalment.rule_id, now)
-    repository.release_instalment(instalment, change, entries, now)
+    settlement_store.release_instalment(instalment, change, entries, now)

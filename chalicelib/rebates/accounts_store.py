@@ -1,0 +1,75 @@
+"""DynamoDB storage of accounts and their ledgers.
+
+Every change of balance, frozen, points or debt is written with its ledger entries in the
+same transaction (`account_items`, named `account` and `entry0`, `entry1`, ...): the
+caller adds them to the transaction of the effect that causes the change. Values the
+service computed from (an account's debt, a balance being debited) are pinned with
+`attribute = :seen`, minimums with `attribute >= :minimum`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib import dynamo
+from chalicelib.clock import iso
+from chalicelib.rebates import keys
+from chalicelib.rebates.models import AccountChange, Instalment, LedgerEntry
+
+ACCOUNT_FIELDS = ("balance", "frozen", "points", "debt", "points_debt")
+ACCOUNT = "account"  # the account's name among a transaction's items
+
+
+def account_items(change: AccountChange, entries: list[LedgerEntry], now: datetime) -> dict[str, dict[str, Any]]:
+    """The account's update (`account`) and its ledger entries (`entry<n>`), for a transaction."""
+    names: dict[str, str] = {}
+    vals: dict[str, Any] = {"zero": 0, "now": iso(now), "uid": change.user_id}
+    sets, conditions = ["user_id = :uid", "updated_at = :now"], []
+    for i, (name, delta) in enumerate(sorted(change.deltas.items())):
+        names[f"#d{i}"], vals[f"d{i}"] = name, delta
+        sets.append(f"#d{i} = if_not_exists(#d{i}, :zero) + :d{i}")
+    for i, (name, seen) in enumerate(sorted(change.expect.items())):
+        names[f"#e{i}"], vals[f"e{i}"] = name, seen
+        conditions.append(f"(attribute_not_exists(#e{i}) OR #e{i} = :e{i})" if seen == 0 else f"#e{i} = :e{i}")
+    for i, (name, minimum) in enumerate(sorted(change.at_least.items())):
+        names[f"#m{i}"], vals[f"m{i}"] = name, minimum
+        conditions.append(f"#m{i} >= :m{i}")
+    update = dynamo.tx_update(keys.account(change.user_id), "SET " + ", ".join(sets),
+                              condition=" AND ".join(conditions) or None, names=names, vals=dynamo.values(**vals))
+    return {ACCOUNT: update, **ledger_puts(change.user_id, entries)}
+
+
+def ledger_puts(user_id: str, entries: list[LedgerEntry]) -> dict[str, dict[str, Any]]:
+    """The ledger entries' puts (`entry<n>`), for a transaction."""
+    return dynamo.numbered("entry", (
+        dynamo.tx_put({**keys.ledger_entry(user_id, entry.id), "entity": "ledger_entry", "user_id": user_id,
+                       **entry.model_dump(mode="json")}, keys.NEW)
+        for entry in entries))
+
+
+def get_account(user_id: str) -> dict[str, int]:
+    """The account's fields (0 for an account never credited), read consistently: changes are
+    computed from it and pinned on it."""
+    item = dynamo.get(keys.account(user_id), consistent=True) or {}
+    return {name: int(item.get(name, 0)) for name in ACCOUNT_FIELDS}
+
+
+def pending_instalments(user_id: str, limit: int) -> list[Instalment]:
+    items, _ = dynamo.query_page(
+        partition_attr=keys.TABLE.pk, partition_value=keys.account_partition(user_id),
+        key_attrs=keys.TABLE.key_attrs, limit=limit, cursor=None, newest_first=False,
+        sort_condition=f"begins_with({keys.TABLE.sk}, :prefix)",
+        filter_expression="#status = :pending", names={"#status": "status"},
+        vals=dynamo.values(prefix=keys.INSTALMENT_PREFIX, pending="pending"),
+    )
+    return [Instalment.model_validate(i) for i in items]
+
+
+def ledger_page(user_id: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
+    items, next_cursor = dynamo.query_page(
+        partition_attr=keys.TABLE.pk, partition_value=keys.account_partition(user_id),
+        key_attrs=keys.TABLE.key_attrs, limit=limit, cursor=cursor,
+        sort_condition=f"begins_with({keys.TABLE.sk}, :prefix)", vals=dynamo.values(prefix=keys.LEDGER_PREFIX),
+    )
+    return [LedgerEntry.model_validate(i) for i in items], next_cursor

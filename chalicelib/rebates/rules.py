@@ -1,0 +1,69 @@
+"""Rebate rules as operators manage them (create, list, publish, pause, end) with their
+totals, and the programme's figures. No boto3, no Chalice.
+
+What a rule gives for a payment is `policy.computed_reward`; payments are settled under
+the rules live at their time in `settlement`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.coupons import service as coupons
+from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.idempotency import Idempotency
+from chalicelib.models import Page
+from chalicelib.rebates import policy, rules_store, settlement_store
+from chalicelib.rebates.models import (
+    AssetFigures, RebateOverview, RefundFigures, RuleCreate, RuleListQuery, RuleView, VoucherReward,
+)
+
+
+def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None) -> RuleView:
+    if isinstance(request.reward, VoucherReward):
+        try:
+            coupons.get_template(request.reward.voucher_template_id)
+        except NotFound as exc:
+            raise ValidationFailed("reward.voucher_template_id names no coupon template.",
+                                   [{"field": "reward.voucher_template_id", "message": "no such template"}]) from exc
+    rule = RuleView.model_validate({**request.model_dump(), "id": new_id(), "status": "draft", "budget_used": 0,
+                                    "created_at": now, "updated_at": now})
+    rules_store.create_rule(rule, idem)
+    return rule
+
+
+def get_rule(rule_id: str) -> RuleView:
+    rule = rules_store.get_rule(rule_id)
+    if rule is None:
+        raise NotFound("No rebate rule with this id.")
+    return rule
+
+
+def list_rules(query: RuleListQuery) -> Page[RuleView]:
+    items, cursor = rules_store.list_rules(query.status, query.limit, query.cursor)
+    return Page[RuleView](items=items, next_cursor=cursor)
+
+
+def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
+    return rules_store.change_rule_status(rule_id, action, now)
+
+
+# --- the programme's figures ------------------------------------------------------------------
+
+def overview() -> RebateOverview:
+    """The programme's totals, each payment once; cost is what was granted less what refunds
+    took back, and the return rate counts a point as one fen (as rules compute points)."""
+    t = settlement_store.programme_totals()
+    granted = AssetFigures(balance=t["granted_balance"], points=t["granted_points"], vouchers=t["vouchers_granted"])
+    taken = AssetFigures(balance=t["taken_balance"], points=t["taken_points"], vouchers=t["vouchers_revoked"])
+    cost = AssetFigures(balance=granted.balance - taken.balance, points=granted.points - taken.points,
+                        vouchers=granted.vouchers - taken.vouchers)
+    net_sales = t["sales"] - t["refunded"]
+    return RebateOverview(
+        payments=t["payments"], sales=t["sales"], refunds=RefundFigures(payments=t["refunded_payments"],
+                                                                        amount=t["refunded"]),
+        net_sales=net_sales, granted=granted, taken_back=taken, cost=cost,
+        return_bp=policy.return_bp(cost.balance + cost.points, net_sales),
+        vouchers_not_granted=t["vouchers_not_granted"],
+    )

@@ -1,0 +1,122 @@
+"""DynamoDB storage of rebate rules and their totals.
+
+A rule's totals (`RuleTotals`) move in the transaction of the grant or clawback that
+causes them (`totals_update`, named `totals`): on the payment's shard of the rule's totals,
+or on the rule item itself for a rule with a budget (its budget counter writes that item
+anyway). Reading a rule sums the item and its shards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib import dynamo, idempotency, lifecycle_store
+from chalicelib.clock import iso
+from chalicelib.idempotency import Idempotency
+from chalicelib.rebates import keys
+from chalicelib.rebates.models import Rebate, Rule, RuleView
+
+TOTAL_FIELDS = ("rebated_payments", "rebate_cost", "sales_driven", "rewards_not_granted")
+RULE, TOTALS = "rule", "totals"  # their names among a transaction's items
+LIVE_SK = "live_sk"  # the rule's own copy of its live listing sort key, for publishing
+
+
+@dataclass(frozen=True)
+class TotalsChange:
+    """Signed changes of one rule's totals (`RuleTotals`) caused by one payment."""
+
+    rebated_payments: int = 0
+    rebate_cost: int = 0
+    sales_driven: int = 0
+    rewards_not_granted: int = 0
+
+    def deltas(self) -> dict[str, int]:
+        """The fields that change (an ADD of 0 would only add an attribute)."""
+        return {name: getattr(self, name) for name in TOTAL_FIELDS if getattr(self, name)}
+
+
+def add(deltas: dict[str, int]) -> str:
+    """` ADD a :a, b :b` for `deltas` (their values passed as `:a`, `:b`)."""
+    return " ADD " + ", ".join(f"{name} :{name}" for name in deltas) if deltas else ""
+
+
+def _rule_item(rule: Rule) -> dict[str, Any]:
+    data = rule.model_dump(mode="json")
+    item = {**keys.rule(rule.id), **keys.rule_listing(data["created_at"], rule.id), "entity": "rebate_rule", **data}
+    item[LIVE_SK] = keys.live_rule_sort(data["ends_at"], rule.id)
+    if rule.status == "published":
+        item.update(keys.live_rule_listing(data["ends_at"], rule.id))
+    return item
+
+
+def _with_totals(items: list[dict[str, Any]]) -> list[RuleView]:
+    """Rule items with their totals: what the item holds (grants of a rule with a budget)
+    plus its shards (everything else). Shards are read eventually consistently: a total may
+    lag a grant by a moment, never lose it."""
+    totals = {item["id"]: {name: int(item.get(name, 0)) for name in TOTAL_FIELDS} for item in items}
+    for shard in dynamo.batch_get([key for item in items for key in keys.rule_stats_shards(item["id"])]):
+        for name in TOTAL_FIELDS:
+            totals[shard["rule_id"]][name] += int(shard.get(name, 0))
+    return [RuleView.model_validate({**item, **totals[item["id"]]}) for item in items]
+
+
+def create_rule(rule: RuleView, idem: Idempotency | None) -> None:
+    idempotency.transact({RULE: dynamo.tx_put(_rule_item(rule), keys.NEW)}, idem, rule.model_dump(mode="json"))
+
+
+def get_rule(rule_id: str) -> RuleView | None:
+    item = dynamo.get(keys.rule(rule_id), consistent=True)
+    return _with_totals([item])[0] if item else None
+
+
+def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list[RuleView], str | None]:
+    index = keys.RULES
+    items, next_cursor = dynamo.query_page(
+        index=index.name, partition_attr=index.pk, partition_value=keys.RULES_PARTITION,
+        key_attrs=index.key_attrs, limit=limit, cursor=cursor,
+        filter_expression="#status = :status" if status else None,
+        names={"#status": "status"} if status else None,
+        vals=dynamo.values(status=status) if status else None,
+    )
+    return _with_totals(items), next_cursor
+
+
+def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
+    """Apply a state-machine action if, at the moment of the write, the rebate rule allows it."""
+    item = lifecycle_store.apply(keys.rule(rule_id), action, now, noun="rebate rule",
+                                 listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute=LIVE_SK)
+    return _with_totals([item])[0]
+
+
+def live_rules_at(moment: datetime) -> list[Rule]:
+    """Published rules whose window holds `moment` (a sparse index: published rules only). A
+    rule without `starts_at` or `ends_at` has no such attribute (absent, not null): its window
+    is open at that side."""
+    index = keys.LIVE_RULES
+    rules: list[Rule] = []
+    cursor: str | None = None
+    while True:
+        items, cursor = dynamo.query_page(
+            index=index.name, partition_attr=index.pk, partition_value=keys.LIVE_RULES_PARTITION,
+            key_attrs=index.key_attrs, limit=100, cursor=cursor, newest_first=False,
+            sort_condition=keys.LIVE_CONDITION,
+            filter_expression=("(attribute_not_exists(starts_at) OR starts_at <= :at) "
+                               "AND (attribute_not_exists(ends_at) OR ends_at > :at)"),
+            vals=dynamo.values(at=iso(moment)),
+        )
+        rules.extend(Rule.model_validate(i) for i in items)
+        if cursor is None:
+            return rules
+
+
+def totals_update(rebate: Rebate, totals: TotalsChange, now: datetime) -> dict[str, dict[str, Any]]:
+    """Add `totals` to the payment's shard of its rule's totals (an unconditional ADD: the
+    transaction's once-only condition on the rebate is what makes it count once), as the
+    transaction item `totals`."""
+    return {TOTALS: dynamo.tx_update(
+        keys.rule_stats(rebate.rule_id, rebate.payment_ref),
+        "SET entity = :entity, rule_id = :rule_id, updated_at = :now" + add(totals.deltas()),
+        vals=dynamo.values(entity="rebate_rule_totals", rule_id=rebate.rule_id, now=iso(now), **totals.deltas()),
+    )}
