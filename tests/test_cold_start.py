@@ -23,7 +23,8 @@ HEAVY = {
     "chalicelib.coupons.models": "a coupon route's first request",
     "chalicelib.rebates.models": "a rebate route's first request",
     "chalicelib.payments.models": "the webhooks and the consumer",
-    "chalicelib.coupons.service": "a coupon route's first request",
+    "chalicelib.coupons.templates": "a coupon route's first request",
+    "chalicelib.coupons.checkout": "a coupon route's first request",
     "chalicelib.rebates.service": "a rebate route's first request",
     "jwt": "PyJWT (and with it cryptography): the first authenticated request",
     "cryptography": "the payment webhooks' signatures",
@@ -47,7 +48,7 @@ import json, sys
 import app
 from pydantic import BaseModel
 from chalicelib import models
-from chalicelib.coupons import models, service
+from chalicelib.coupons import models, checkout, issuing, minting, templates, wallet
 from chalicelib.payments import models, payloads
 from chalicelib.rebates import models, service
 
