@@ -181,7 +181,7 @@ def test_claimable_list_shows_open_templates_with_my_count(api):
     assert [(t["id"], t["claimed_by_me"]) for t in body["items"]] == [(open_one["id"], 1)]
 
 
-# --- the claimable template kept for a second (coupons.service._template_to_claim) -----------
+# --- the claimable template kept for a second (coupons.issuing._template_to_claim) -----------
 
 def test_claims_of_a_claimable_template_read_it_once_a_second(api, monkeypatch):
     from chalicelib.coupons import issuing, templates_store

@@ -79,14 +79,10 @@ EXPIRY = GSI2      # unused coupons, by the end of their validity
 LOCKS = GSI1       # locks and holds, by when they lapse
 REMINDERS = GSI3   # coupons not yet reminded, by the end of their validity
 
-ADMIN_INDEX = ADMIN.name
-CLAIMABLE_INDEX = CLAIMABLE.name
 TEMPLATES_PARTITION = "TEMPLATES"
 CLAIMABLE_PARTITION = "CLAIMABLE"
 COUPON_PREFIX = "CPN#"
 HOLD_PREFIX = "HOLD#"
-CODES_INDEX = CODES.name
-EXPIRY_INDEX = EXPIRY.name
 EXPIRY_SHARDS = 16
 EXPIRY_PREFIX = "CPN_EXPIRES#"
 
@@ -210,10 +206,8 @@ def expiry_due_bound(now: str) -> str:
 # A coupon needs no GSI1 entry otherwise, so its lock listing can use GSI1. <holder> is the
 # coupon id, or `<card id>#<order id>` for a hold.
 
-LOCK_INDEX = LOCKS.name
 LOCK_SHARDS = 16
 LOCK_PREFIX = "LOCKS#"
-REMINDER_INDEX = REMINDERS.name
 REMINDER_PREFIX = "CPN_REMIND#"
 
 
