@@ -27,7 +27,7 @@ USERS = 5000
 def _items(count: int, due: bool, offset: int):
     from chalicelib import dynamo
     from chalicelib.coupons.models import Coupon
-    from chalicelib.coupons.repository import coupon_item
+    from chalicelib.coupons.wallet_store import coupon_item
 
     for n in range(offset, offset + count):
         valid_until = NOW - timedelta(minutes=1 + n % 600) if due else NOW + timedelta(days=1 + n % 90)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from chalicelib.coupons import service
+from chalicelib.coupons import redemption, templates
 from chalicelib.coupons.models import Coupon, LineItem, LockRequest, Template, TemplateCreate
 from chalicelib.ids import new_id
 
@@ -27,16 +27,16 @@ def template_fields(now: datetime = NOW, **overrides: Any) -> dict[str, Any]:
 
 
 def create_template(now: datetime = NOW, publish: bool = True, **overrides: Any) -> Template:
-    template = service.create_template(TemplateCreate.model_validate(template_fields(now, **overrides), strict=False),
+    template = templates.create_template(TemplateCreate.model_validate(template_fields(now, **overrides), strict=False),
                                        now, None)
     if publish:
-        service.change_template_status(template.id, "publish", now)
-    return service.get_template(template.id)
+        templates.change_template_status(template.id, "publish", now)
+    return templates.get_template(template.id)
 
 
 def give(user: str = "alice", now: datetime = NOW, **overrides: Any) -> Coupon:
     """One coupon of a new template in `user`'s wallet (granted at `now`)."""
-    return service.grant_one(create_template(now, **overrides).id, user, now, new_id())
+    return redemption.grant_one(create_template(now, **overrides).id, user, now, new_id())
 
 
 def card(user: str = "alice", value: int = 5000, now: datetime = NOW, **overrides: Any) -> Coupon:

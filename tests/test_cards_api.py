@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.coupons import service
+from chalicelib.coupons import redemption
 
 
 def new_card(api, user="alice", value=5000, **overrides):
@@ -105,7 +105,7 @@ def test_unlock_of_an_order_that_holds_nothing_is_refused(api):
 def test_a_paid_hold_cannot_be_released_or_held_again(api):
     card = new_card(api)
     hold(api, card["id"], 1000)
-    service.redeem_order("alice", "order-1", [card["id"]], "pay-1", datetime.now(timezone.utc))
+    redemption.redeem_order("alice", "order-1", [card["id"]], "pay-1", datetime.now(timezone.utc))
     assert release(api, card["id"])[1]["error"]["code"] == "INVALID_STATE"
     assert hold(api, card["id"], 1000)[1]["error"]["code"] == "INVALID_STATE"
     assert card_state(api, card["id"]) == (4000, 0)
@@ -154,8 +154,8 @@ def test_history_lists_every_change_newest_first_and_sums_to_the_card(api):
     hold(api, card["id"], 1000, "order-1")
     hold(api, card["id"], 2000, "order-2")
     release(api, card["id"], "order-1")
-    service.redeem_order("alice", "order-2", [card["id"]], "pay-2", datetime.now(timezone.utc))
-    service.restore_order("alice", "pay-2", datetime.now(timezone.utc))
+    redemption.redeem_order("alice", "order-2", [card["id"]], "pay-2", datetime.now(timezone.utc))
+    redemption.restore_order("alice", "pay-2", datetime.now(timezone.utc))
     entries = history(api, card["id"])
     assert [e["type"] for e in entries] == ["refund", "spend", "release", "hold", "hold", "issue"]
     assert (sum(e["balance_change"] for e in entries), sum(e["held_change"] for e in entries)) == card_state(api, card["id"])

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import requests
 
-from chalicelib.coupons import service
+from chalicelib.coupons import checkout, redemption, wallet
 from chalicelib.coupons.models import HoldRequest
 from chalicelib.errors import InsufficientBalance
 from chalicelib.models import PageQuery
@@ -19,7 +19,7 @@ LATER = NOW + timedelta(minutes=15)
 
 
 def sums(user, card_id):
-    entries = service.card_history(user, card_id, PageQuery(limit=100)).items
+    entries = wallet.card_history(user, card_id, PageQuery(limit=100)).items
     return sum(e.balance_change for e in entries), sum(e.held_change for e in entries)
 
 
@@ -38,30 +38,30 @@ def test_20_concurrent_holds_never_overdraw_a_card(race_api):
 def test_20_concurrent_payments_from_the_balance_never_overdraw_a_card(race_aws):
     gift = card(value=3000)
     for n in range(20):
-        service.hold_card("alice", gift.id, HoldRequest(order_id=f"order-{n}", amount=150), NOW)
+        checkout.hold_card("alice", gift.id, HoldRequest(order_id=f"order-{n}", amount=150), NOW)
     # At LATER every hold has lapsed: a new order's hold releases them all, then takes 2000.
-    service.hold_card("alice", gift.id, HoldRequest(order_id="order-new", amount=2000), LATER)
-    results = race([lambda n=n: service.redeem_order("alice", f"order-{n}", [gift.id], f"pay-{n}", LATER)
+    checkout.hold_card("alice", gift.id, HoldRequest(order_id="order-new", amount=2000), LATER)
+    results = race([lambda n=n: redemption.redeem_order("alice", f"order-{n}", [gift.id], f"pay-{n}", LATER)
                     for n in range(20)])
     assert not [r for r in results if isinstance(r, Exception)], results
     paid = [r for r in results if r]
     assert len(paid) == 6  # the 1000 fen left pay six lapsed holds of 150
-    current = service.get_coupon("alice", gift.id, LATER)
+    current = wallet.get_coupon("alice", gift.id, LATER)
     assert (current.balance, current.held) == (100, 2000)
     assert sums("alice", gift.id) == (100, 2000)
 
 
 def test_concurrent_holds_and_a_release_keep_the_card_consistent(race_aws):
     gift = card(value=1000)
-    service.hold_card("alice", gift.id, HoldRequest(order_id="first", amount=500), NOW)
-    calls = [lambda: service.unlock_coupon("alice", gift.id, "first", NOW)]
-    calls += [lambda n=n: service.hold_card("alice", gift.id, HoldRequest(order_id=f"o{n}", amount=300), NOW)
+    checkout.hold_card("alice", gift.id, HoldRequest(order_id="first", amount=500), NOW)
+    calls = [lambda: checkout.unlock_coupon("alice", gift.id, "first", NOW)]
+    calls += [lambda n=n: checkout.hold_card("alice", gift.id, HoldRequest(order_id=f"o{n}", amount=300), NOW)
               for n in range(10)]
     results = race(calls)
     held_ok = [r for r in results[1:] if not isinstance(r, Exception)]
     assert all(isinstance(r, InsufficientBalance) for r in results[1:] if isinstance(r, Exception)), results
     assert 1 <= len(held_ok) <= 3
-    current = service.get_coupon("alice", gift.id, NOW)
+    current = wallet.get_coupon("alice", gift.id, NOW)
     assert current.balance == 1000 - 300 * len(held_ok) >= 0
     assert current.held == 300 * len(held_ok)
     assert sums("alice", gift.id) == (current.balance, current.held)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.coupons import service
+from chalicelib.coupons import checkout, redemption, wallet
 from chalicelib.coupons.models import HoldRequest
 from chalicelib.errors import InsufficientBalance
 from chalicelib.models import PageQuery
@@ -16,16 +16,16 @@ LATER = NOW + timedelta(minutes=15)
 
 
 def hold(card_id, amount, order_id, now=NOW):
-    return service.hold_card("alice", card_id, HoldRequest(order_id=order_id, amount=amount), now)
+    return checkout.hold_card("alice", card_id, HoldRequest(order_id=order_id, amount=amount), now)
 
 
 def state(card_id, now=NOW):
-    current = service.get_coupon("alice", card_id, now)
+    current = wallet.get_coupon("alice", card_id, now)
     return current.balance, current.held
 
 
 def entries(card_id):
-    return service.card_history("alice", card_id, PageQuery(limit=100)).items
+    return wallet.card_history("alice", card_id, PageQuery(limit=100)).items
 
 
 def test_a_hold_expires_after_the_lock_lifetime(aws):
@@ -45,14 +45,14 @@ def test_a_lapsed_hold_is_released_when_the_balance_falls_short(aws):
 def test_payment_spends_the_orders_hold(aws):
     gift = card(value=5000)
     hold(gift.id, 3000, "order-1")
-    spent = service.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW)
+    spent = redemption.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW)
     assert [(c.id, c.balance, c.held) for c in spent] == [(gift.id, 2000, 0)]
 
 
 def test_payment_spends_a_hold_past_its_expiry_that_nobody_released(aws):
     gift = card(value=5000)
     hold(gift.id, 3000, "order-1")
-    assert [c.balance for c in service.redeem_order("alice", "order-1", [gift.id], "pay-1", LATER)] == [2000]
+    assert [c.balance for c in redemption.redeem_order("alice", "order-1", [gift.id], "pay-1", LATER)] == [2000]
 
 
 def test_payment_after_a_lapsed_hold_was_released_pays_from_the_balance(aws):
@@ -61,7 +61,7 @@ def test_payment_after_a_lapsed_hold_was_released_pays_from_the_balance(aws):
     with pytest.raises(InsufficientBalance):  # falls short even after releasing order-1's lapsed hold
         hold(gift.id, 1100, "order-2", LATER)
     assert state(gift.id) == (1000, 0)
-    spent = service.redeem_order("alice", "order-1", [gift.id], "pay-1", LATER)
+    spent = redemption.redeem_order("alice", "order-1", [gift.id], "pay-1", LATER)
     assert [(c.balance, c.held) for c in spent] == [(400, 0)]
     assert [e.type for e in entries(gift.id)] == ["spend", "release", "hold", "issue"]
     assert (sum(e.balance_change for e in entries(gift.id)), sum(e.held_change for e in entries(gift.id))) == (400, 0)
@@ -71,21 +71,21 @@ def test_payment_after_a_lapsed_hold_is_not_taken_when_the_balance_no_longer_cov
     gift = card(value=1000)
     hold(gift.id, 600, "order-1")
     hold(gift.id, 900, "order-2", LATER)
-    assert service.redeem_order("alice", "order-1", [gift.id], "pay-1", LATER) == []
+    assert redemption.redeem_order("alice", "order-1", [gift.id], "pay-1", LATER) == []
     assert state(gift.id) == (100, 900)
 
 
 def test_payment_of_an_order_without_a_hold_spends_nothing(aws):
     gift = card(value=1000)
-    assert service.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW) == []
+    assert redemption.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW) == []
     assert state(gift.id) == (1000, 0)
 
 
 def test_a_redelivered_payment_spends_the_card_once(aws):
     gift = card(value=5000)
     hold(gift.id, 3000, "order-1")
-    first = service.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW)
-    assert service.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW) == first
+    first = redemption.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW)
+    assert redemption.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW) == first
     assert state(gift.id) == (2000, 0)
     assert [e.type for e in entries(gift.id)].count("spend") == 1
 
@@ -93,26 +93,26 @@ def test_a_redelivered_payment_spends_the_card_once(aws):
 def test_a_refund_returns_the_spent_amount_to_the_card_once(aws):
     gift = card(value=5000)
     hold(gift.id, 3000, "order-1")
-    service.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW)
-    restored = service.restore_order("alice", "pay-1", NOW)
+    redemption.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW)
+    restored = redemption.restore_order("alice", "pay-1", NOW)
     assert [(c.id, c.balance) for c in restored] == [(gift.id, 5000)]
-    assert service.restore_order("alice", "pay-1", NOW) == restored
+    assert redemption.restore_order("alice", "pay-1", NOW) == restored
     assert state(gift.id) == (5000, 0)
 
 
 def test_a_refund_of_another_payment_does_not_touch_the_card(aws):
     gift = card(value=5000)
     hold(gift.id, 3000, "order-1")
-    service.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW)
-    assert service.restore_order("alice", "pay-2", NOW) == []
+    redemption.redeem_order("alice", "order-1", [gift.id], "pay-1", NOW)
+    assert redemption.restore_order("alice", "pay-2", NOW) == []
     assert state(gift.id) == (2000, 0)
 
 
 def test_an_untouched_card_can_be_revoked_but_not_one_drawn_on(aws):
     untouched, drawn = card(), card()
     hold(drawn.id, 100, "order-1")
-    assert service.revoke_coupon("alice", untouched.id, NOW) is True
-    assert service.revoke_coupon("alice", drawn.id, NOW) is False
+    assert redemption.revoke_coupon("alice", untouched.id, NOW) is True
+    assert redemption.revoke_coupon("alice", drawn.id, NOW) is False
 
 
 def test_an_expired_card_cannot_be_held(aws):

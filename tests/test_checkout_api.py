@@ -181,11 +181,11 @@ def test_lock_refuses_items_outside_the_scope(api):
 
 
 def test_lock_refuses_a_used_coupon(api):
-    from chalicelib.coupons import service
+    from chalicelib.coupons import redemption
 
     coupon = claimed(api)
     lock(api, coupon["id"], "order-1")
-    service.redeem_order("alice", "order-1", [coupon["id"]], "pay-1", datetime.now(timezone.utc))
+    redemption.redeem_order("alice", "order-1", [coupon["id"]], "pay-1", datetime.now(timezone.utc))
     status, body = lock(api, coupon["id"], "order-2")
     assert (status, body["error"]["code"], body["error"]["details"][0]["reason"]) == (409, "NOT_USABLE", "it is used")
 
@@ -243,11 +243,11 @@ def test_only_the_locking_order_can_unlock(api):
 
 
 def test_a_used_coupon_cannot_be_unlocked(api):
-    from chalicelib.coupons import service
+    from chalicelib.coupons import redemption
 
     coupon = claimed(api)
     lock(api, coupon["id"], "order-1")
-    service.redeem_order("alice", "order-1", [coupon["id"]], "pay-1", datetime.now(timezone.utc))
+    redemption.redeem_order("alice", "order-1", [coupon["id"]], "pay-1", datetime.now(timezone.utc))
     assert error_code(unlock(api, coupon["id"], "order-1")) == (409, "INVALID_STATE")
 
 

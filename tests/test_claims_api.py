@@ -148,14 +148,14 @@ def test_wallet_filters_by_status(api):
 def test_wallet_shows_a_coupon_past_validity_as_expired(api):
     """Given a coupon valid for one day, when the wallet is read two days later (the service
     takes `now`), then it is expired before any sweep has stored it so."""
-    from chalicelib.coupons import service
+    from chalicelib.coupons import wallet
     from chalicelib.coupons.models import CouponListQuery
 
     template = api.published_template(validity={"days_after_claim": 1})
     claim(api, template["id"])
     later = datetime.now(timezone.utc) + timedelta(days=2)
-    unused = service.list_coupons("alice", CouponListQuery(status="unused"), later)
-    expired = service.list_coupons("alice", CouponListQuery(status="expired"), later)
+    unused = wallet.list_coupons("alice", CouponListQuery(status="unused"), later)
+    expired = wallet.list_coupons("alice", CouponListQuery(status="expired"), later)
     assert unused.items == []
     assert [c.status for c in expired.items] == ["expired"]
     assert [c["status"] for c in api.get("/me/coupons?status=unused")[1]["items"]] == ["unused"]
@@ -181,16 +181,16 @@ def test_claimable_list_shows_open_templates_with_my_count(api):
     assert [(t["id"], t["claimed_by_me"]) for t in body["items"]] == [(open_one["id"], 1)]
 
 
-# --- the claimable template kept for a second (coupons.service._template_to_claim) -----------
+# --- the claimable template kept for a second (coupons.issuing._template_to_claim) -----------
 
 def test_claims_of_a_claimable_template_read_it_once_a_second(api, monkeypatch):
-    from chalicelib.coupons import repository, service
+    from chalicelib.coupons import issuing, templates_store
 
-    monkeypatch.setattr(service, "CLAIMABLE_TEMPLATE_SECONDS", 60.0)  # a slow machine must not expire it
+    monkeypatch.setattr(issuing, "CLAIMABLE_TEMPLATE_SECONDS", 60.0)  # a slow machine must not expire it
     template = api.published_template(total_stock=10)
     reads = []
-    real_read = repository.get_template
-    monkeypatch.setattr(repository, "get_template", lambda *a, **kw: reads.append(a) or real_read(*a, **kw))
+    real_read = templates_store.get_template
+    monkeypatch.setattr(templates_store, "get_template", lambda *a, **kw: reads.append(a) or real_read(*a, **kw))
 
     statuses = [claim(api, template["id"], user=f"u{i}")[0] for i in range(5)]
 

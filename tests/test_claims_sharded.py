@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib import dynamo
 from chalicelib.clock import utcnow
-from chalicelib.coupons import keys, service
+from chalicelib.coupons import keys, redemption
 from tests.helpers import template_body
 
 
@@ -178,9 +178,9 @@ def test_a_grant_retried_after_the_shards_ran_out_returns_its_coupon(api):
     empty, so no transaction is even tried), then it answers with the coupon it granted."""
     template = api.published_template(total_stock=2, stock_shards=2)  # its window is open now
     now = utcnow()
-    first = service.grant_one(template["id"], "alice", now, "payment-1:rule-1")
-    service.grant_one(template["id"], "bob", now, "payment-2:rule-1")
-    assert service.grant_one(template["id"], "alice", now, "payment-1:rule-1").id == first.id
+    first = redemption.grant_one(template["id"], "alice", now, "payment-1:rule-1")
+    redemption.grant_one(template["id"], "bob", now, "payment-2:rule-1")
+    assert redemption.grant_one(template["id"], "alice", now, "payment-1:rule-1").id == first.id
     assert counters(api, template["id"]) == (2, 0)
 
 

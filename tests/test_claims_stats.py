@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.coupons import service
+from chalicelib.coupons import issuing, minting, redemption, templates
 from chalicelib.coupons.models import CodeListQuery, TemplateStatsQuery
 from chalicelib.errors import SoldOut
 from tests.checkout_helpers import NOW, create_template
@@ -15,7 +15,7 @@ from tests.helpers import iso
 
 
 def stats(template_id, start=None, end=None, now=NOW):
-    return service.template_stats(template_id, TemplateStatsQuery(start=start, end=end), now)
+    return templates.template_stats(template_id, TemplateStatsQuery(start=start, end=end), now)
 
 
 def by_hour(report):
@@ -26,7 +26,7 @@ def by_hour(report):
 def test_claims_are_counted_in_the_hour_they_happen(aws, shards):
     template = create_template(total_stock=20, stock_shards=shards)
     for minutes, user in [(-70, "a"), (-50, "b"), (-10, "c"), (5, "d")]:
-        service.claim(template.id, user, NOW + timedelta(minutes=minutes), None)
+        issuing.claim(template.id, user, NOW + timedelta(minutes=minutes), None)
     report = stats(template.id, NOW - timedelta(hours=3), NOW)
     assert by_hour(report) == {NOW - timedelta(hours=2): 1, NOW - timedelta(hours=1): 2, NOW: 1}
     assert (report.template_id, report.claimed, report.redeemed) == (template.id, 4, 0)
@@ -35,11 +35,11 @@ def test_claims_are_counted_in_the_hour_they_happen(aws, shards):
 
 def test_grants_and_code_claims_count_too_so_the_hours_add_up_to_claimed(aws):
     template = create_template(total_stock=20, stock_shards=3, claim_channel="code")
-    batch = service.mint_codes(template.id, 2, None, NOW)
-    codes = [c.code for c in service.list_codes(template.id, CodeListQuery(batch=batch.id)).items]
+    batch = minting.mint_codes(template.id, 2, None, NOW)
+    codes = [c.code for c in minting.list_codes(template.id, CodeListQuery(batch=batch.id)).items]
     for i, code in enumerate(codes):
-        service.claim_code(code, f"coder{i}", NOW, None)
-    service.grant_one(template.id, "granted", NOW + timedelta(hours=1), "ref-1")
+        issuing.claim_code(code, f"coder{i}", NOW, None)
+    redemption.grant_one(template.id, "granted", NOW + timedelta(hours=1), "ref-1")
     report = stats(template.id, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
     assert by_hour(report) == {NOW: 2, NOW + timedelta(hours=1): 1}
     assert sum(h.claimed for h in report.hours) == report.claimed == 3
@@ -47,9 +47,9 @@ def test_grants_and_code_claims_count_too_so_the_hours_add_up_to_claimed(aws):
 
 def test_a_refused_claim_counts_nothing(aws):
     template = create_template(total_stock=1, stock_shards=1)
-    service.claim(template.id, "a", NOW, None)
+    issuing.claim(template.id, "a", NOW, None)
     with pytest.raises(SoldOut):
-        service.claim(template.id, "b", NOW, None)
+        issuing.claim(template.id, "b", NOW, None)
     assert by_hour(stats(template.id)) == {NOW: 1}
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from chalicelib.coupons import codes, service
+from chalicelib.coupons import codes, issuing, minting
 from chalicelib.coupons.codes_cli import main as codes_cli
 from chalicelib.coupons.models import CodeCsvQuery, CodeListQuery
 from tests.checkout_helpers import NOW, create_template
@@ -196,42 +196,42 @@ def test_mint_rejects_bad_input(api, body, field):
 
 def test_a_drawn_code_that_exists_is_drawn_again_and_never_overwritten(aws, monkeypatch):
     template = create_template()
-    existing = service.mint_codes(template.id, 1, None, NOW)
-    taken = service.list_codes(template.id, CodeListQuery()).items[0]
-    service.claim_code(taken.code, "alice", NOW, None)
+    existing = minting.mint_codes(template.id, 1, None, NOW)
+    taken = minting.list_codes(template.id, CodeListQuery()).items[0]
+    issuing.claim_code(taken.code, "alice", NOW, None)
     draws = iter([taken.code, "ABCDEFGHJKMN", "BCDEFGHJKMNP"])
     monkeypatch.setattr(codes, "draw", lambda prefix=None: next(draws))
-    batch = service.mint_codes(template.id, 2, None, NOW)
-    listed = {c.code: c for c in service.list_codes(template.id, CodeListQuery()).items}
+    batch = minting.mint_codes(template.id, 2, None, NOW)
+    listed = {c.code: c for c in minting.list_codes(template.id, CodeListQuery()).items}
     assert batch.minted == 2
     assert set(listed) == {taken.code, "ABCDEFGHJKMN", "BCDEFGHJKMNP"}
     assert (listed[taken.code].status, listed[taken.code].batch_id) == ("claimed", existing.id)
 
 
 def test_a_stopped_mint_resumes_its_batch_and_never_mints_more_than_its_count(aws):
-    from chalicelib.coupons import repository
+    from chalicelib.coupons import minting_store
     from chalicelib.coupons.models import CodeBatch
 
     template = create_template()
-    batch = repository.start_batch(CodeBatch(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", template_id=template.id, count=150,
+    batch = minting_store.start_batch(CodeBatch(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", template_id=template.id, count=150,
                                              minted=0, created_at=NOW), NOW)
-    repository.add_codes(batch, [codes.draw() for _ in range(99)], 0, NOW)  # then the run stopped
-    resumed = service.mint_codes(template.id, 150, None, NOW, batch_id=batch.id)
+    minting_store.add_codes(batch, [codes.draw() for _ in range(99)], 0, NOW)  # then the run stopped
+    resumed = minting.mint_codes(template.id, 150, None, NOW, batch_id=batch.id)
     assert resumed.minted == 150
-    assert service.mint_codes(template.id, 150, None, NOW, batch_id=batch.id).minted == 150
-    assert len(service.list_codes(template.id, CodeCsvQuery(limit=1000)).items) == 150
+    assert minting.mint_codes(template.id, 150, None, NOW, batch_id=batch.id).minted == 150
+    assert len(minting.list_codes(template.id, CodeCsvQuery(limit=1000)).items) == 150
 
 
 def test_a_second_writer_that_saw_an_old_count_is_turned_away(aws):
-    from chalicelib.coupons import repository
+    from chalicelib.coupons import minting_store
     from chalicelib.coupons.models import CodeBatch
 
     template = create_template()
-    batch = repository.start_batch(CodeBatch(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", template_id=template.id, count=10,
+    batch = minting_store.start_batch(CodeBatch(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", template_id=template.id, count=10,
                                              minted=0, created_at=NOW), NOW)
-    repository.add_codes(batch, [codes.draw() for _ in range(5)], 0, NOW)
-    with pytest.raises(repository.BatchMoved) as moved:
-        repository.add_codes(batch, [codes.draw() for _ in range(5)], 0, NOW)
+    minting_store.add_codes(batch, [codes.draw() for _ in range(5)], 0, NOW)
+    with pytest.raises(minting_store.BatchMoved) as moved:
+        minting_store.add_codes(batch, [codes.draw() for _ in range(5)], 0, NOW)
     assert moved.value.minted == 5
 
 
@@ -249,7 +249,7 @@ def test_the_cli_mints_with_a_progress_bar_and_writes_the_csv(aws, tmp_path):
 
 def test_the_cli_exports_every_code_of_a_template(aws, tmp_path):
     template = create_template()
-    service.mint_codes(template.id, 30, None, NOW)
+    minting.mint_codes(template.id, 30, None, NOW)
     target = tmp_path / "all.csv"
     out = io.StringIO()
     assert codes_cli(["export", template.id, "--csv", str(target)], out, io.StringIO()) == 0

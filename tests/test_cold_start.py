@@ -23,7 +23,8 @@ HEAVY = {
     "chalicelib.coupons.models": "a coupon route's first request",
     "chalicelib.rebates.models": "a rebate route's first request",
     "chalicelib.payments.models": "the webhooks and the consumer",
-    "chalicelib.coupons.service": "a coupon route's first request",
+    "chalicelib.coupons.templates": "a coupon route's first request",
+    "chalicelib.coupons.checkout": "a coupon route's first request",
     "chalicelib.rebates.rules": "a rebate rule route's first request",
     "chalicelib.rebates.accounts": "an account route's first request",
     "chalicelib.rebates.withdrawals": "a withdrawal route's first request",
@@ -49,7 +50,7 @@ import json, sys
 import app
 from pydantic import BaseModel
 from chalicelib import models
-from chalicelib.coupons import models, service
+from chalicelib.coupons import models, checkout, issuing, minting, templates, wallet
 from chalicelib.payments import models, payloads
 from chalicelib.rebates import accounts, models, rules, withdrawals
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib import dynamo
-from chalicelib.coupons import keys, service, sweeps
+from chalicelib.coupons import checkout, keys, redemption, wallet_store
 from chalicelib.jobs import __main__ as cli
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import TimeBudget, Unlimited
@@ -66,10 +66,10 @@ def test_stored_value_cards_expire_too(aws):
 
 def test_locked_used_and_revoked_coupons_are_not_listed_and_not_touched(aws):
     locked, used, revoked = give(**SOON), give(**SOON), give(**SOON)
-    service.lock_coupon("alice", locked.id, lock_request("o-1"), NOW)
-    service.lock_coupon("alice", used.id, lock_request("o-2"), NOW)
-    assert [c.id for c in service.redeem_order("alice", "o-2", [used.id], "p-2", NOW)] == [used.id]
-    assert service.revoke_coupon("alice", revoked.id, NOW)
+    checkout.lock_coupon("alice", locked.id, lock_request("o-1"), NOW)
+    checkout.lock_coupon("alice", used.id, lock_request("o-2"), NOW)
+    assert [c.id for c in redemption.redeem_order("alice", "o-2", [used.id], "p-2", NOW)] == [used.id]
+    assert redemption.revoke_coupon("alice", revoked.id, NOW)
     for coupon in (locked, used, revoked):
         assert not listed(coupon.id)
     report = sweep(NOW + 2 * DAY)
@@ -99,13 +99,13 @@ class AfterItems:
 def test_a_sweep_stopped_by_its_budget_resumes_at_the_next_run_and_finishes(aws, monkeypatch):
     coupons = [give(**SOON) for _ in range(5)]
     budget = AfterItems(2)
-    expire_one = sweeps.expire_one
+    expire_one = wallet_store.expire_one
 
     def counted(key, now):
         budget.done += 1
         return expire_one(key, now)
 
-    monkeypatch.setattr(sweeps, "expire_one", counted)
+    monkeypatch.setattr(wallet_store, "expire_one", counted)
     first = sweep(NOW + 2 * DAY, budget)
     assert (first.expired, first.finished) == (2, False)
     budget.n = 100
@@ -132,10 +132,10 @@ def test_time_budget_from_a_lambda_context_keeps_a_safety_margin():
 
 def test_unlock_after_expiry_time_lists_the_coupon_again_and_a_sweep_expires_it(aws):
     coupon = give(**SOON)
-    service.lock_coupon("alice", coupon.id, lock_request("o-1"), NOW)
+    checkout.lock_coupon("alice", coupon.id, lock_request("o-1"), NOW)
     later = NOW + 2 * DAY
     assert sweep(later).read == 0
-    service.unlock_coupon("alice", coupon.id, "o-1", later)
+    checkout.unlock_coupon("alice", coupon.id, "o-1", later)
     assert stored(coupon.id)["status"] == "unused" and listed(coupon.id)
     assert sweep(later).expired == 1
     assert stored(coupon.id)["status"] == "expired" and not listed(coupon.id)
@@ -143,17 +143,17 @@ def test_unlock_after_expiry_time_lists_the_coupon_again_and_a_sweep_expires_it(
 
 def test_a_refund_restores_a_coupon_into_the_index(aws):
     coupon = give(**LATER)
-    service.lock_coupon("alice", coupon.id, lock_request("o-1"), NOW)
-    service.redeem_order("alice", "o-1", [coupon.id], "p-1", NOW)
+    checkout.lock_coupon("alice", coupon.id, lock_request("o-1"), NOW)
+    redemption.redeem_order("alice", "o-1", [coupon.id], "p-1", NOW)
     assert not listed(coupon.id)
-    service.restore_order("alice", "p-1", NOW + DAY)
+    redemption.restore_order("alice", "p-1", NOW + DAY)
     assert stored(coupon.id)["status"] == "unused" and listed(coupon.id)
 
 
 def test_a_sweep_racing_locks_leaves_each_coupon_expired_xor_locked(race_aws):
     coupons = [give(**SOON) for _ in range(12)]
     lock_time, sweep_time = NOW + DAY - timedelta(minutes=1), NOW + DAY
-    calls = [lambda c=c: service.lock_coupon("alice", c.id, lock_request(f"o-{c.id}"), lock_time) for c in coupons]
+    calls = [lambda c=c: checkout.lock_coupon("alice", c.id, lock_request(f"o-{c.id}"), lock_time) for c in coupons]
     calls.append(lambda: sweep(sweep_time))
     *locks, report = race(calls)
     assert not isinstance(report, Exception), report

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib import dynamo
-from chalicelib.coupons import keys, service
+from chalicelib.coupons import checkout, keys, redemption, templates, wallet
 from chalicelib.coupons.models import HoldRequest
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
@@ -33,7 +33,7 @@ def hold_item(card_id, order_id, user="alice"):
 
 def test_a_lock_is_listed_while_it_holds_and_released_once_it_lapses(aws):
     coupon = give()
-    service.lock_coupon("alice", coupon.id, lock_request("o-1"), NOW)
+    checkout.lock_coupon("alice", coupon.id, lock_request("o-1"), NOW)
     item = stored(coupon.id)
     assert item["GSI1PK"].startswith("LOCKS#") and item["GSI1SK"].startswith(item["lock_expires_at"])
     assert "GSI2PK" not in item  # a locked coupon is not due for expiry
@@ -50,10 +50,10 @@ def test_a_lock_is_listed_while_it_holds_and_released_once_it_lapses(aws):
 
 def test_unlock_and_payment_take_the_lock_out_of_the_index(aws):
     unlocked, paid = give(), give()
-    service.lock_coupon("alice", unlocked.id, lock_request("o-1"), NOW)
-    service.lock_coupon("alice", paid.id, lock_request("o-2"), NOW)
-    service.unlock_coupon("alice", unlocked.id, "o-1", NOW)
-    service.redeem_order("alice", "o-2", [paid.id], "p-2", NOW)
+    checkout.lock_coupon("alice", unlocked.id, lock_request("o-1"), NOW)
+    checkout.lock_coupon("alice", paid.id, lock_request("o-2"), NOW)
+    checkout.unlock_coupon("alice", unlocked.id, "o-1", NOW)
+    redemption.redeem_order("alice", "o-2", [paid.id], "p-2", NOW)
     assert "GSI1PK" not in stored(unlocked.id) and "GSI1PK" not in stored(paid.id)
     assert run("release-locks", NOW + 2 * LOCK).read == 0
     assert stored(paid.id)["status"] == "used"
@@ -61,14 +61,14 @@ def test_unlock_and_payment_take_the_lock_out_of_the_index(aws):
 
 def test_a_lapsed_card_hold_goes_back_to_the_balance_once(aws):
     gift = card(value=5000)
-    service.hold_card("alice", gift.id, HoldRequest(order_id="o-1", amount=1200), NOW)
+    checkout.hold_card("alice", gift.id, HoldRequest(order_id="o-1", amount=1200), NOW)
     assert hold_item(gift.id, "o-1")["GSI1PK"].startswith("LOCKS#")
     report = run("release-locks", NOW + LOCK)
     assert report.changed == 1
     assert hold_item(gift.id, "o-1")["status"] == "released" and "GSI1PK" not in hold_item(gift.id, "o-1")
     assert (stored(gift.id)["balance"], stored(gift.id)["held"]) == (5000, 0)
     assert run("release-locks", NOW + LOCK).read == 0
-    assert [e.type for e in service.card_history("alice", gift.id, _page()).items] == ["release", "hold", "issue"]  # newest first
+    assert [e.type for e in wallet.card_history("alice", gift.id, _page()).items] == ["release", "hold", "issue"]  # newest first
 
 
 def _page():
@@ -83,9 +83,9 @@ def test_release_sweeps_racing_each_other_and_late_payments_release_each_hold_at
     balance + held + spent equals its value."""
     cards = [card(value=3000) for _ in range(6)]
     for gift in cards:
-        service.hold_card("alice", gift.id, HoldRequest(order_id=f"o-{gift.id}", amount=1000), NOW)
+        checkout.hold_card("alice", gift.id, HoldRequest(order_id=f"o-{gift.id}", amount=1000), NOW)
     late = NOW + LOCK + timedelta(seconds=5)
-    payers = [lambda g=g: service.redeem_order("alice", f"o-{g.id}", [g.id], f"p-{g.id}", late) for g in cards[::2]]
+    payers = [lambda g=g: redemption.redeem_order("alice", f"o-{g.id}", [g.id], f"p-{g.id}", late) for g in cards[::2]]
     sweeps = [lambda: run("release-locks", late) for _ in range(4)]
     outcomes = race(payers + sweeps)
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
@@ -115,11 +115,11 @@ def test_a_template_past_its_claim_window_shows_as_ended_refuses_claims_and_is_s
     assert api.post(f"/admin/templates/{tid}/publish", operator=True)[0] == 200
     ended_at = now + timedelta(minutes=5)
 
-    template = service.get_template(tid, ended_at)
-    assert template.status == "ended" and service.get_template(tid).status == "published"
-    listing = service.list_templates(_templates_query("ended"), ended_at).items
+    template = templates.get_template(tid, ended_at)
+    assert template.status == "ended" and templates.get_template(tid).status == "published"
+    listing = templates.list_templates(_templates_query("ended"), ended_at).items
     assert [t.id for t in listing] == [tid]
-    assert service.list_templates(_templates_query("published"), ended_at).items == []
+    assert templates.list_templates(_templates_query("published"), ended_at).items == []
 
     report = run("end-templates", ended_at)
     assert (report.read, report.changed) == (1, 1)
@@ -141,18 +141,18 @@ def test_a_template_past_its_window_can_only_be_ended(aws):
     later = NOW + timedelta(hours=1)
     for action in ("pause",):
         try:
-            service.change_template_status(template.id, action, later)
+            templates.change_template_status(template.id, action, later)
         except InvalidState as exc:
             assert "claim window is over" in exc.message
         else:
             raise AssertionError(f"{action} after the window was allowed")
-    assert service.change_template_status(template.id, "end", later).status == "ended"
+    assert templates.change_template_status(template.id, "end", later).status == "ended"
 
 
 def test_end_templates_leaves_open_and_operator_ended_templates_alone(aws):
     open_one = create_template(claim_ends_at=NOW + timedelta(days=2))
     closing = create_template(claim_ends_at=NOW + timedelta(hours=1))
-    service.change_template_status(closing.id, "end", NOW)
+    templates.change_template_status(closing.id, "end", NOW)
     report = run("end-templates", NOW + timedelta(days=1))
     assert (report.read, report.changed) == (0, 0)
-    assert service.get_template(open_one.id).status == "published"
+    assert templates.get_template(open_one.id).status == "published"

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib import dynamo
-from chalicelib.coupons import keys, reminders, service
+from chalicelib.coupons import checkout, keys, redemption, reminders
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
 from tests.checkout_helpers import NOW, card, give, lock_request, race
@@ -53,9 +53,9 @@ def test_a_coupon_expiring_within_the_window_is_reminded_once(aws):
 
 def test_used_expired_and_revoked_coupons_are_not_reminded(aws):
     used, revoked, expired = give(**IN_TWO_DAYS), give(**IN_TWO_DAYS), give(**IN_TWO_DAYS)
-    service.lock_coupon("alice", used.id, lock_request("o-1"), NOW)
-    service.redeem_order("alice", "o-1", [used.id], "p-1", NOW)
-    service.revoke_coupon("alice", revoked.id, NOW)
+    checkout.lock_coupon("alice", used.id, lock_request("o-1"), NOW)
+    redemption.redeem_order("alice", "o-1", [used.id], "p-1", NOW)
+    redemption.revoke_coupon("alice", revoked.id, NOW)
     jobs.run("expire-coupons", NOW + 3 * DAY, Unlimited())
     assert stored(expired.id)["status"] == "expired"
     assert run(NOW + 3 * DAY).read == 0 and sent() == []
@@ -63,7 +63,7 @@ def test_used_expired_and_revoked_coupons_are_not_reminded(aws):
 
 def test_locked_coupons_and_cards_are_reminded_too(aws):
     locked, gift = give(**IN_TWO_DAYS), card(**IN_TWO_DAYS)
-    service.lock_coupon("alice", locked.id, lock_request("o-1"), NOW)
+    checkout.lock_coupon("alice", locked.id, lock_request("o-1"), NOW)
     assert run(NOW).changed == 2
     by_id = {r["coupon_id"]: r for r in sent()}
     assert by_id[locked.id]["status"] == "locked"
@@ -89,9 +89,9 @@ def test_a_failed_send_takes_the_mark_back_and_the_next_run_sends_it(aws, monkey
 def test_a_coupon_given_back_by_a_refund_is_not_reminded_twice(aws):
     coupon = give(**IN_TEN_DAYS)
     assert run(NOW + 8 * DAY).changed == 1
-    service.lock_coupon("alice", coupon.id, lock_request("o-1"), NOW + 8 * DAY)
-    service.redeem_order("alice", "o-1", [coupon.id], "p-1", NOW + 8 * DAY)
-    service.restore_order("alice", "p-1", NOW + 8 * DAY)
+    checkout.lock_coupon("alice", coupon.id, lock_request("o-1"), NOW + 8 * DAY)
+    redemption.redeem_order("alice", "o-1", [coupon.id], "p-1", NOW + 8 * DAY)
+    redemption.restore_order("alice", "p-1", NOW + 8 * DAY)
     assert "GSI3PK" in stored(coupon.id)  # listed again on restore ...
     report = run(NOW + 8 * DAY)
     assert (report.read, report.changed, report.skipped) == (1, 0, 1)  # ... but never reminded twice

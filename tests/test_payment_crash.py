@@ -33,7 +33,7 @@ from moto import mock_aws
 
 from chalicelib import dynamo
 from chalicelib.coupons import keys as coupon_keys
-from chalicelib.coupons import service as coupons
+from chalicelib.coupons import checkout
 from chalicelib.coupons.models import HoldRequest
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
@@ -102,9 +102,9 @@ def build_world() -> dict[str, Any]:
     """A locked coupon and a card hold for order-pay_1, and four live rules (distinct end times,
     so that a payment lists them in this order): balance with caps, points, 全返, a voucher."""
     coupon = give("alice")
-    coupons.lock_coupon("alice", coupon.id, lock_request("order-pay_1", PAID), NOW)
+    checkout.lock_coupon("alice", coupon.id, lock_request("order-pay_1", PAID), NOW)
     gift_card = card("alice", value=5000)
-    coupons.hold_card("alice", gift_card.id, HoldRequest(order_id="order-pay_1", amount=3000), NOW)
+    checkout.hold_card("alice", gift_card.id, HoldRequest(order_id="order-pay_1", amount=3000), NOW)
     voucher_template = give("ops-seed").template_id
     ends = [(NOW + timedelta(days=30 + i)).isoformat() for i in range(4)]
     live_rule(name="balance", ratio_bp=500, caps={"per_order": 800, "budget": 100000}, ends_at=ends[0])

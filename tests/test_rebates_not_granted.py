@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.coupons import service as coupons
+from chalicelib.coupons import templates
 from chalicelib.models import PageQuery
 from chalicelib.rebates import accounts, rules, settlement, settlement_store
 from tests.checkout_helpers import give
@@ -31,7 +31,7 @@ def sold_out():
 
 def ended():
     template_id = give("ops-seed").template_id
-    coupons.change_template_status(template_id, "end", NOW)
+    templates.change_template_status(template_id, "end", NOW)
     return template_id
 
 

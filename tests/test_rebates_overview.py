@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib import dynamo
-from chalicelib.coupons import service as coupons
+from chalicelib.coupons import templates
 from chalicelib.rebates import accounts, keys, rules, settlement
 from tests.checkout_helpers import give
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
@@ -91,7 +91,7 @@ def test_refunds_lower_the_sales_and_clawbacks_the_cost_once_each(api):
 
 
 def test_vouchers_issued_and_revoked_are_counted_by_the_voucher(api):
-    template = coupons.get_template(give("ops-seed").template_id)
+    template = templates.get_template(give("ops-seed").template_id)
     live_rule(kind="threshold", ratio_bp=None, threshold={"min_paid": 20000},
               reward={"voucher_template_id": template.id})
     pay(30000)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.coupons import service as coupons
+from chalicelib.coupons import checkout, templates, wallet as coupon_wallet
 from chalicelib.coupons.models import CouponListQuery
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
@@ -101,13 +101,13 @@ def test_the_rules_are_the_ones_recorded_with_the_payment_when_it_resumes():
 
 def test_the_orders_coupons_become_used_and_a_full_refund_restores_them():
     coupon = give("alice")
-    coupons.lock_coupon("alice", coupon.id, lock_request("order-pay_1", 20000), NOW)
+    checkout.lock_coupon("alice", coupon.id, lock_request("order-pay_1", 20000), NOW)
     pay(20000, coupon_ids=[coupon.id])
-    assert coupons.get_coupon("alice", coupon.id, NOW).status == "used"
+    assert coupon_wallet.get_coupon("alice", coupon.id, NOW).status == "used"
     refund("r1", amount=5000)
-    assert coupons.get_coupon("alice", coupon.id, NOW).status == "used"  # partial: still used
+    assert coupon_wallet.get_coupon("alice", coupon.id, NOW).status == "used"  # partial: still used
     refund("r2", amount=15000)
-    assert coupons.get_coupon("alice", coupon.id, NOW).status == "unused"
+    assert coupon_wallet.get_coupon("alice", coupon.id, NOW).status == "unused"
 
 
 # --- caps ---------------------------------------------------------------------------------
@@ -139,13 +139,13 @@ def test_a_rule_budget_is_spent_to_the_last_fen_and_no_further():
 # --- vouchers -----------------------------------------------------------------------------
 
 def voucher_rule(min_paid=20000):
-    template = coupons.get_template(give("ops-seed").template_id)
+    template = templates.get_template(give("ops-seed").template_id)
     return live_rule(kind="threshold", ratio_bp=None, threshold={"min_paid": min_paid},
                      reward={"voucher_template_id": template.id}), template
 
 
 def wallet(user="alice"):
-    return coupons.list_coupons(user, CouponListQuery(limit=100), NOW).items
+    return coupon_wallet.list_coupons(user, CouponListQuery(limit=100), NOW).items
 
 
 def test_a_voucher_reward_is_granted_once_the_threshold_is_reached():

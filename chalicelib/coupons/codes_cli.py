@@ -20,7 +20,7 @@ import time
 from typing import Callable, TextIO
 
 from chalicelib.clock import utcnow
-from chalicelib.coupons import codes, service
+from chalicelib.coupons import codes, minting
 from chalicelib.coupons.models import MAX_CODES_PER_REQUEST, CodeCsvQuery
 from chalicelib.errors import DomainError
 from chalicelib.ids import new_id
@@ -53,7 +53,7 @@ def export(template_id: str, batch_id: str | None, out: TextIO) -> int:
     """Write every code of the template (or of one batch) as CSV; returns how many."""
     written, cursor, header = 0, None, True
     while True:
-        page = service.list_codes(template_id, CodeCsvQuery(limit=EXPORT_PAGE, cursor=cursor, batch=batch_id))
+        page = minting.list_codes(template_id, CodeCsvQuery(limit=EXPORT_PAGE, cursor=cursor, batch=batch_id))
         out.write(codes.to_csv(page.items, header=header))
         written, cursor, header = written + len(page.items), page.next_cursor, False
         if cursor is None:
@@ -98,7 +98,7 @@ def _mint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     stderr.write(f"batch {batch_id}: minting {args.count:,} codes (resume with --batch {batch_id})\n")
     if args.count <= MAX_CODES_PER_REQUEST:
         stderr.write(f"(up to {MAX_CODES_PER_REQUEST:,} codes the HTTP API does the same)\n")
-    batch = service.mint_codes(args.template_id, args.count, prefix, utcnow(), batch_id=batch_id,
+    batch = minting.mint_codes(args.template_id, args.count, prefix, utcnow(), batch_id=batch_id,
                                progress=progress_bar(stderr))
     if args.csv:
         with open(args.csv, "w", encoding="utf-8", newline="") as out:

@@ -39,16 +39,50 @@ counts its hours under S0); <hour> is the hour's start, `2026-11-23T10:00:00Z`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chalicelib.ids import shard_of
 
-ADMIN_INDEX = "GSI1"
-CLAIMABLE_INDEX = "GSI2"
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """One key schema: the table's own (`name` None) or a global secondary index's. Storage
+    modules name attributes through it, never by spelling them."""
+
+    name: str | None
+    pk: str
+    sk: str
+
+    @property
+    def key_attrs(self) -> tuple[str, ...]:
+        """The attributes of an item's key in this index (a cursor's payload)."""
+        return (self.pk, self.sk) if self.name is None else (self.pk, self.sk, TABLE.pk, TABLE.sk)
+
+    @property
+    def remove(self) -> str:
+        """The attributes to REMOVE to take an item out of this (sparse) index."""
+        return f"{self.pk}, {self.sk}"
+
+    def listing(self, partition: str, sort_key: str) -> dict[str, str]:
+        return {self.pk: partition, self.sk: sort_key}
+
+
+TABLE = IndexSpec(None, "PK", "SK")
+GSI1 = IndexSpec("GSI1", "GSI1PK", "GSI1SK")
+GSI2 = IndexSpec("GSI2", "GSI2PK", "GSI2SK")
+GSI3 = IndexSpec("GSI3", "GSI3PK", "GSI3SK")
+
+ADMIN = GSI1       # templates, newest first
+CLAIMABLE = GSI2   # published templates, by the end of their claim window
+CODES = GSI1       # a template's codes
+EXPIRY = GSI2      # unused coupons, by the end of their validity
+LOCKS = GSI1       # locks and holds, by when they lapse
+REMINDERS = GSI3   # coupons not yet reminded, by the end of their validity
+
 TEMPLATES_PARTITION = "TEMPLATES"
 CLAIMABLE_PARTITION = "CLAIMABLE"
 COUPON_PREFIX = "CPN#"
 HOLD_PREFIX = "HOLD#"
-CODES_INDEX = "GSI1"
-EXPIRY_INDEX = "GSI2"
 EXPIRY_SHARDS = 16
 EXPIRY_PREFIX = "CPN_EXPIRES#"
 
@@ -58,11 +92,15 @@ def template(template_id: str) -> dict[str, str]:
 
 
 def template_listing(created_at: str, template_id: str) -> dict[str, str]:
-    return {"GSI1PK": TEMPLATES_PARTITION, "GSI1SK": f"{created_at}#{template_id}"}
+    return ADMIN.listing(TEMPLATES_PARTITION, f"{created_at}#{template_id}")
+
+
+def claimable_sort_key(claim_ends_at: str, template_id: str) -> str:
+    return f"{claim_ends_at}#{template_id}"
 
 
 def claimable_listing(claim_ends_at: str, template_id: str) -> dict[str, str]:
-    return {"GSI2PK": CLAIMABLE_PARTITION, "GSI2SK": f"{claim_ends_at}#{template_id}"}
+    return CLAIMABLE.listing(CLAIMABLE_PARTITION, claimable_sort_key(claim_ends_at, template_id))
 
 
 def user_claims(user_id: str, template_id: str) -> dict[str, str]:
@@ -115,7 +153,12 @@ def code(code_text: str) -> dict[str, str]:
 
 
 def code_listing(template_id: str, batch_id: str, code_text: str) -> dict[str, str]:
-    return {"GSI1PK": code_partition(template_id), "GSI1SK": f"{batch_id}#{code_text}"}
+    return CODES.listing(code_partition(template_id), f"{batch_id}#{code_text}")
+
+
+def code_batch_prefix(batch_id: str) -> str:
+    """The start of the CODES sort keys of one batch's codes."""
+    return f"{batch_id}#"
 
 
 def code_partition(template_id: str) -> str:
@@ -141,7 +184,7 @@ def expiry_sort_key(valid_until: str, coupon_id: str) -> str:
 
 def expiry_listing(valid_until: str, coupon_id: str) -> dict[str, str]:
     """GSI2 attributes of an unused coupon: listed under its shard by when it stops being valid."""
-    return {"GSI2PK": expiry_partition(expiry_shard(coupon_id)), "GSI2SK": expiry_sort_key(valid_until, coupon_id)}
+    return EXPIRY.listing(expiry_partition(expiry_shard(coupon_id)), expiry_sort_key(valid_until, coupon_id))
 
 
 def expiry_due_bound(now: str) -> str:
@@ -163,10 +206,8 @@ def expiry_due_bound(now: str) -> str:
 # A coupon needs no GSI1 entry otherwise, so its lock listing can use GSI1. <holder> is the
 # coupon id, or `<card id>#<order id>` for a hold.
 
-LOCK_INDEX = "GSI1"
 LOCK_SHARDS = 16
 LOCK_PREFIX = "LOCKS#"
-REMINDER_INDEX = "GSI3"
 REMINDER_PREFIX = "CPN_REMIND#"
 
 
@@ -176,7 +217,7 @@ def lock_partition(shard: int) -> str:
 
 def lock_listing(expires_at: str, holder: str) -> dict[str, str]:
     """GSI1 attributes of a coupon lock or a card hold: listed by when it lapses."""
-    return {"GSI1PK": lock_partition(shard_of(holder, LOCK_SHARDS)), "GSI1SK": f"{expires_at}#{holder}"}
+    return LOCKS.listing(lock_partition(shard_of(holder, LOCK_SHARDS)), f"{expires_at}#{holder}")
 
 
 def hold_holder(card_id: str, order_id: str) -> str:
@@ -190,7 +231,7 @@ def reminder_partition(shard: int) -> str:
 def reminder_listing(valid_until: str, coupon_id: str) -> dict[str, str]:
     """GSI3 attributes of a coupon not yet reminded of its expiry: the expiry index's shard and
     sort key, so a write can list it again from `expiry_sk` without reading it."""
-    return {"GSI3PK": reminder_partition(expiry_shard(coupon_id)), "GSI3SK": expiry_sort_key(valid_until, coupon_id)}
+    return REMINDERS.listing(reminder_partition(expiry_shard(coupon_id)), expiry_sort_key(valid_until, coupon_id))
 
 
 # --- hot campaigns: stock shards and hourly claim counts ----------------------------------------
@@ -208,7 +249,11 @@ def claim_stats_partition(template_id: str, shard: int) -> str:
     return f"STATS#{template_id}#S{shard}"
 
 
+def claim_stats_sort_key(hour: str) -> str:
+    return f"{STATS_HOUR_PREFIX}{hour}"
+
+
 def claim_stats(template_id: str, shard: int, hour: str) -> dict[str, str]:
     """The count of one shard's claims in one hour: written by the claims of that shard only, so
     it is never hotter than the shard it rides with."""
-    return {"PK": claim_stats_partition(template_id, shard), "SK": f"{STATS_HOUR_PREFIX}{hour}"}
+    return {"PK": claim_stats_partition(template_id, shard), "SK": claim_stats_sort_key(hour)}

@@ -11,7 +11,11 @@ from chalicelib.web import OPERATOR, RequestContext, endpoint
 # Loaded on a route's first request, not by `import app` (chalicelib.lazy).
 common = lazy_module("chalicelib.models")
 models = lazy_module("chalicelib.coupons.models")
-service = lazy_module("chalicelib.coupons.service")
+templates = lazy_module("chalicelib.coupons.templates")
+issuing = lazy_module("chalicelib.coupons.issuing")
+wallet = lazy_module("chalicelib.coupons.wallet")
+checkout = lazy_module("chalicelib.coupons.checkout")
+minting = lazy_module("chalicelib.coupons.minting")
 codes = lazy_module("chalicelib.coupons.codes")
 
 bp = Blueprint(__name__)
@@ -19,111 +23,111 @@ bp = Blueprint(__name__)
 
 @endpoint(bp, "/admin/templates", methods=("POST",), auth=OPERATOR, status=201, idempotent=True)
 def create_template(ctx: RequestContext, body: models.TemplateCreate) -> models.Template:
-    return service.create_template(body, ctx.now, ctx.idempotency)
+    return templates.create_template(body, ctx.now, ctx.idempotency)
 
 
 @endpoint(bp, "/admin/templates", auth=OPERATOR)
 def list_templates(ctx: RequestContext, query: models.TemplateListQuery) -> common.Page[models.Template]:
-    return service.list_templates(query, ctx.now)
+    return templates.list_templates(query, ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}", auth=OPERATOR)
 def get_template(ctx: RequestContext, template_id: common.ResourceId) -> models.Template:
-    return service.get_template(template_id, ctx.now)
+    return templates.get_template(template_id, ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/stats", auth=OPERATOR)
 def template_stats(ctx: RequestContext, template_id: common.ResourceId,
                    query: models.TemplateStatsQuery) -> models.TemplateStats:
     """A template's counters and its claims per hour (default: the last 48 hours)."""
-    return service.template_stats(template_id, query, ctx.now)
+    return templates.template_stats(template_id, query, ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/publish", methods=("POST",), auth=OPERATOR)
 def publish_template(ctx: RequestContext, template_id: common.ResourceId) -> models.Template:
-    return service.change_template_status(template_id, "publish", ctx.now)
+    return templates.change_template_status(template_id, "publish", ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/pause", methods=("POST",), auth=OPERATOR)
 def pause_template(ctx: RequestContext, template_id: common.ResourceId) -> models.Template:
-    return service.change_template_status(template_id, "pause", ctx.now)
+    return templates.change_template_status(template_id, "pause", ctx.now)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/end", methods=("POST",), auth=OPERATOR)
 def end_template(ctx: RequestContext, template_id: common.ResourceId) -> models.Template:
-    return service.change_template_status(template_id, "end", ctx.now)
+    return templates.change_template_status(template_id, "end", ctx.now)
 
 
 @endpoint(bp, "/templates")
-def list_claimable(ctx: RequestContext, query: common.PageQuery) -> common.Page[service.ClaimableTemplate]:
-    return service.list_claimable(ctx.user_id, query, ctx.now)
+def list_claimable(ctx: RequestContext, query: common.PageQuery) -> common.Page[issuing.ClaimableTemplate]:
+    return issuing.list_claimable(ctx.user_id, query, ctx.now)
 
 
 @endpoint(bp, "/templates/{template_id}/claim", methods=("POST",), status=201, idempotent=True)
 def claim(ctx: RequestContext, template_id: common.ResourceId) -> models.Coupon:
-    return service.claim(template_id, ctx.user_id, ctx.now, ctx.idempotency)
+    return issuing.claim(template_id, ctx.user_id, ctx.now, ctx.idempotency)
 
 
 @endpoint(bp, "/me/coupons")
 def list_my_coupons(ctx: RequestContext, query: models.CouponListQuery) -> common.Page[models.Coupon]:
-    return service.list_coupons(ctx.user_id, query, ctx.now)
+    return wallet.list_coupons(ctx.user_id, query, ctx.now)
 
 
 @endpoint(bp, "/me/coupons/{coupon_id}")
 def get_my_coupon(ctx: RequestContext, coupon_id: common.ResourceId) -> models.Coupon:
-    return service.get_coupon(ctx.user_id, coupon_id, ctx.now)
+    return wallet.get_coupon(ctx.user_id, coupon_id, ctx.now)
 
 
 # --- checkout ---------------------------------------------------------------------------------
 
 @endpoint(bp, "/checkout/quote", methods=("POST",))
 def quote(ctx: RequestContext, body: models.QuoteRequest) -> models.Quote:
-    return service.quote(ctx.user_id, body, ctx.now)
+    return checkout.quote(ctx.user_id, body, ctx.now)
 
 
 @endpoint(bp, "/me/coupons/{coupon_id}/lock", methods=("POST",))
 def lock_coupon(ctx: RequestContext, coupon_id: common.ResourceId, body: models.LockRequest) -> models.Coupon:
-    return service.lock_coupon(ctx.user_id, coupon_id, body, ctx.now)
+    return checkout.lock_coupon(ctx.user_id, coupon_id, body, ctx.now)
 
 
 @endpoint(bp, "/me/coupons/{coupon_id}/unlock", methods=("POST",))
 def unlock_coupon(ctx: RequestContext, coupon_id: common.ResourceId, body: models.UnlockRequest) -> models.Coupon:
-    return service.unlock_coupon(ctx.user_id, coupon_id, body.order_id, ctx.now)
+    return checkout.unlock_coupon(ctx.user_id, coupon_id, body.order_id, ctx.now)
 
 
 @endpoint(bp, "/me/coupons/{coupon_id}/hold", methods=("POST",))
 def hold_card(ctx: RequestContext, coupon_id: common.ResourceId, body: models.HoldRequest) -> models.Hold:
-    return service.hold_card(ctx.user_id, coupon_id, body, ctx.now)
+    return checkout.hold_card(ctx.user_id, coupon_id, body, ctx.now)
 
 
 @endpoint(bp, "/me/coupons/{coupon_id}/history")
 def card_history(ctx: RequestContext, coupon_id: common.ResourceId,
                  query: common.PageQuery) -> common.Page[models.CardEntry]:
-    return service.card_history(ctx.user_id, coupon_id, query)
+    return wallet.card_history(ctx.user_id, coupon_id, query)
 
 
 # --- grants and codes -------------------------------------------------------------------------
 
 @endpoint(bp, "/admin/templates/{template_id}/grant", methods=("POST",), auth=OPERATOR, idempotent=True)
 def grant(ctx: RequestContext, template_id: common.ResourceId, body: models.GrantRequest) -> models.GrantReport:
-    return service.grant_many(template_id, body.user_ids, ctx.now, ctx.user_id, ctx.idempotency)
+    return issuing.grant_many(template_id, body.user_ids, ctx.now, ctx.user_id, ctx.idempotency)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/codes", methods=("POST",), auth=OPERATOR, status=201, idempotent=True)
 def mint_codes(ctx: RequestContext, template_id: common.ResourceId, body: models.CodeMintRequest) -> models.CodeBatch:
-    return service.mint_codes_for_request(template_id, body, ctx.now, ctx.user_id, ctx.idempotency)
+    return minting.mint_codes_for_request(template_id, body, ctx.now, ctx.user_id, ctx.idempotency)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/codes", auth=OPERATOR)
 def list_codes(ctx: RequestContext, template_id: common.ResourceId,
                query: models.CodeListQuery) -> common.Page[models.Code]:
-    return service.list_codes(template_id, query)
+    return minting.list_codes(template_id, query)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/codes.csv", auth=OPERATOR, produces=("text/csv",))
 def export_codes(ctx: RequestContext, template_id: common.ResourceId, query: models.CodeCsvQuery) -> Response:
     """One page of codes as CSV (header row included); `X-Next-Cursor` fetches the next page."""
-    page = service.list_codes(template_id, query)
+    page = minting.list_codes(template_id, query)
     headers = {"Content-Type": "text/csv; charset=utf-8",
                "Content-Disposition": f'attachment; filename="codes-{template_id}.csv"'}
     if page.next_cursor:
@@ -133,4 +137,4 @@ def export_codes(ctx: RequestContext, template_id: common.ResourceId, query: mod
 
 @endpoint(bp, "/codes/{code}/claim", methods=("POST",), status=201, idempotent=True)
 def claim_code(ctx: RequestContext, code: models.CodeText) -> models.Coupon:
-    return service.claim_code(code, ctx.user_id, ctx.now, ctx.idempotency)
+    return issuing.claim_code(code, ctx.user_id, ctx.now, ctx.idempotency)

@@ -1,8 +1,8 @@
-"""The DynamoDB side of the coupons' scheduled jobs: expiry, lock release, expiry reminders.
+"""The coupons' scheduled jobs: expiry, lock release, expiry reminders, ending templates.
 
 Each job reads one sparse, sharded index that lists only what it has to act on (keys.py),
 up to the moment things become due, and moves every item it finds by its own conditional
-write. An item leaves the index in the write that handles it, so
+write (in wallet_store, cards_store, templates_store: this module reads and never writes). An item leaves the index in the write that handles it, so
 
 - the read cost of a run grows with what is due, not with the table;
 - a run stopped by its budget resumes by simply starting again, and a second run with the
@@ -19,20 +19,18 @@ from typing import Any, Callable
 
 from chalicelib import dynamo
 from chalicelib.clock import iso
-from chalicelib.coupons import keys
-from chalicelib.coupons.repository import hold_from, release, relist_reminder, unlocked
+from chalicelib.coupons import cards_store, keys, templates_store, wallet_store
 from chalicelib.jobs.budget import Budget
 from chalicelib.jobs.report import SweepReport
 
 SWEEP_PAGE = 100
 
 
-def walk(report: SweepReport, budget: Budget, *, index: str, partitions: list[str], upto: str,
+def walk(report: SweepReport, budget: Budget, *, index: keys.IndexSpec, partitions: list[str], upto: str,
          handle: Callable[[dict[str, Any]], bool]) -> SweepReport:
     """Hand every item of `index` under `partitions` with a sort key <= `upto` to `handle`
     (True: it changed the item; False: a racing write had already moved it), page by page,
     until done or until `budget` runs out (then `report.finished` is False)."""
-    pk, sk = f"{index}PK", f"{index}SK"
     for partition in partitions:
         start = None
         while True:
@@ -40,7 +38,8 @@ def walk(report: SweepReport, budget: Budget, *, index: str, partitions: list[st
                 report.finished = False
                 return report
             items, start = dynamo.query_once(
-                index=index, key_condition="#pk = :pk AND #sk <= :upto", names={"#pk": pk, "#sk": sk},
+                index=index.name, key_condition="#pk = :pk AND #sk <= :upto",
+                names={"#pk": index.pk, "#sk": index.sk},
                 vals=dynamo.values(pk=partition, upto=upto), limit=SWEEP_PAGE, start=start,
             )
             report.read += len(items)
@@ -58,30 +57,16 @@ def walk(report: SweepReport, budget: Budget, *, index: str, partitions: list[st
 
 
 def _key(item: dict[str, Any]) -> dict[str, str]:
-    return {"PK": item["PK"], "SK": item["SK"]}
+    return {keys.TABLE.pk: item[keys.TABLE.pk], keys.TABLE.sk: item[keys.TABLE.sk]}
 
 
 # --- expiry -----------------------------------------------------------------------------------
 
 def expire_due(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
     """Expire the unused coupons (and cards) whose validity ended by `now`, shard by shard."""
-    return walk(report, budget, index=keys.EXPIRY_INDEX,
+    return walk(report, budget, index=keys.EXPIRY,
                 partitions=[keys.expiry_partition(s) for s in range(keys.EXPIRY_SHARDS)],
-                upto=keys.expiry_due_bound(iso(now)), handle=lambda item: expire_one(_key(item), now))
-
-
-def expire_one(key: dict[str, str], now: datetime) -> bool:
-    """unused and past validity -> expired, leaving the expiry and reminder indexes; False if
-    not so (any more)."""
-    try:
-        dynamo.update(
-            key, "SET #status = :expired, expired_at = :now REMOVE GSI2PK, GSI2SK, GSI3PK, GSI3SK",
-            condition="#status = :unused AND valid_until <= :now", names={"#status": "status"},
-            vals=dynamo.values(expired="expired", unused="unused", now=iso(now)),
-        )
-    except dynamo.ConditionFailed:
-        return False
-    return True
+                upto=keys.expiry_due_bound(iso(now)), handle=lambda item: wallet_store.expire_one(_key(item), now))
 
 
 # --- lock release -----------------------------------------------------------------------------
@@ -93,29 +78,16 @@ def release_lapsed(now: datetime, budget: Budget, report: SweepReport) -> SweepR
     quoted, locked or redeemed, and a lapsed hold is released when the card's balance falls
     short. The sweep makes wallets, balances and counts say so without anyone asking.
     """
-    return walk(report, budget, index=keys.LOCK_INDEX,
+    return walk(report, budget, index=keys.LOCKS,
                 partitions=[keys.lock_partition(s) for s in range(keys.LOCK_SHARDS)],
                 upto=keys.expiry_due_bound(iso(now)), handle=lambda item: _release_one(item, now))
 
 
 def _release_one(item: dict[str, Any], now: datetime) -> bool:
     if item.get("entity") == "hold":
-        return release(keys.user_of(item["PK"]), hold_from(item), now, only_lapsed=True)
-    return unlock_lapsed(_key(item), item["id"], now)
-
-
-def unlock_lapsed(key: dict[str, str], coupon_id: str, now: datetime) -> bool:
-    """locked with a lock that lapsed by `now` -> unused (listed for expiry again); False when a
-    payment, an unlock or a new lock got there first."""
-    expression, expression_vals = unlocked(coupon_id)
-    try:
-        dynamo.update(
-            key, expression, condition="#status = :locked AND lock_expires_at <= :now", names={"#status": "status"},
-            vals=dynamo.values(locked="locked", now=iso(now), **expression_vals),
-        )
-    except dynamo.ConditionFailed:
-        return False
-    return True
+        return cards_store.release(keys.user_of(item[keys.TABLE.pk]), cards_store.hold_from(item), now,
+                                   only_lapsed=True)
+    return wallet_store.unlock_lapsed(_key(item), item["id"], now)
 
 
 # --- expiry reminders -------------------------------------------------------------------------
@@ -132,52 +104,23 @@ def remind_due(now: datetime, horizon: datetime, budget: Budget, report: SweepRe
     """
     def handle(item: dict[str, Any]) -> bool:
         key = _key(item)
-        if not mark_reminded(key, now):
+        if not wallet_store.mark_reminded(key, now):
             return False
         try:
             send(item)
         except Exception:
-            unmark_reminded(key, item["id"], now)
+            wallet_store.unmark_reminded(key, item["id"], now)
             raise
         return True
 
-    return walk(report, budget, index=keys.REMINDER_INDEX,
+    return walk(report, budget, index=keys.REMINDERS,
                 partitions=[keys.reminder_partition(s) for s in range(keys.EXPIRY_SHARDS)],
                 upto=keys.expiry_due_bound(iso(horizon)), handle=handle)
 
 
-def mark_reminded(key: dict[str, str], now: datetime) -> bool:
-    """Claim the coupon's one reminder: it is unused or locked, still valid, never reminded."""
-    try:
-        dynamo.update(
-            key, "SET reminded_at = :now REMOVE GSI3PK, GSI3SK",
-            condition=("#status IN (:unused, :locked) AND valid_until > :now "
-                       "AND attribute_not_exists(reminded_at)"),
-            names={"#status": "status"}, vals=dynamo.values(unused="unused", locked="locked", now=iso(now)),
-        )
-    except dynamo.ConditionFailed as exc:
-        _unlist_if_done(key, exc.old)
-        return False
-    return True
+# --- ending templates ------------------------------------------------------------------------
 
-
-def _unlist_if_done(key: dict[str, str], old: dict[str, Any] | None) -> None:
-    """A coupon found in the reminder index that will never need a reminder (reminded before,
-    then given back by a refund) leaves the index, so no later run reads it again. Conditional
-    on what made it so, in case a write moved it meanwhile."""
-    if old is None or "reminded_at" not in old:
-        return  # gone, or moved by a write that takes it out of the index itself
-    try:
-        dynamo.update(key, "REMOVE GSI3PK, GSI3SK", condition="attribute_exists(reminded_at)")
-    except dynamo.ConditionFailed:
-        pass
-
-
-def unmark_reminded(key: dict[str, str], coupon_id: str, now: datetime) -> None:
-    """Take back this run's mark (its send failed) and list the coupon again."""
-    reminder, reminder_vals = relist_reminder(coupon_id)
-    try:
-        dynamo.update(key, f"SET {reminder} REMOVE reminded_at", condition="reminded_at = :now",
-                      vals=dynamo.values(now=iso(now), **reminder_vals))
-    except dynamo.ConditionFailed:
-        pass
+def end_lapsed(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
+    """Store the published or paused templates whose claim window closed by `now` as ended."""
+    return walk(report, budget, index=keys.CLAIMABLE, partitions=[keys.CLAIMABLE_PARTITION],
+                upto=keys.expiry_due_bound(iso(now)), handle=lambda item: templates_store.end_lapsed(item, now))

@@ -54,10 +54,9 @@ def _remind_expiring(now: datetime, budget: Budget, report: SweepReport) -> Swee
 
 
 def _end_templates(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
-    from chalicelib.coupons import keys, repository, sweeps
+    from chalicelib.coupons import sweeps
 
-    return sweeps.walk(report, budget, index=keys.CLAIMABLE_INDEX, partitions=[keys.CLAIMABLE_PARTITION],
-                       upto=keys.expiry_due_bound(iso(now)), handle=lambda item: repository.end_lapsed(item, now))
+    return sweeps.end_lapsed(now, budget, report)
 
 
 def _release_instalments(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.coupons import service as coupons
+from chalicelib.coupons import redemption as coupons
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.idempotency import Idempotency

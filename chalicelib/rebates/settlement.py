@@ -9,11 +9,11 @@ delivery stopped, and a complete one changes nothing.
 Payment (one `PaymentEvent` of type payment):
 1. record the payment with the rules live at `paid_at` (a snapshot: resuming later uses
    the same rules) and the provider's event id, once;
-2. redeem the order's coupons (coupons.service.redeem_order, idempotent on the payment);
+2. redeem the order's coupons (coupons.redemption.redeem_order, idempotent on the payment);
 3. per rule, one transaction: the rebate record, the cap counters, the rule's totals
    (rebated payments, rebate cost, sales driven), and the credit to the account with its
    ledger entries, or the scheduled 全返 instalments; a voucher reward is granted through
-   coupons.service.grant_one (idempotent on its grant_ref) first, and one it refuses is
+   coupons.redemption.grant_one (idempotent on its grant_ref) first, and one it refuses is
    recorded as `not_granted` with the refusal's code, counted in the rule's
    `rewards_not_granted`, and told to the shopper by a ledger entry of 0;
 4. mark the payment `applied`: from then on refunds may compute clawbacks.
@@ -29,7 +29,7 @@ times refunded/paid, rounded down, minus what was taken already; unreleased inst
 cancelled first (latest first), the rest from the account (shortfall -> debt), the rule's
 totals lowered in the same transaction; vouchers revoked once the kept amount is below
 their threshold; on a full refund the order's coupons are restored
-(coupons.service.restore_order).
+(coupons.redemption.restore_order).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
-from chalicelib.coupons import service as coupons
+from chalicelib.coupons import redemption as coupons
 from chalicelib.errors import (
     DomainError, LimitReached, NotClaimable, NotFound, SoldOut, Throttled, Unavailable,
 )

@@ -1,0 +1,281 @@
+"""Issuing coupons: shoppers' claims (the claimable list, the template copy kept for a second,
+the choice of a stock shard), code claims and grants. No boto3, no Chalice: time comes in as
+`now`; storage is issuing_store, and a refused write is explained here with the pure rules."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime
+from typing import Callable, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.coupons import issuing_store, minting_store, rules, templates_store
+from chalicelib.coupons.models import Coupon, GrantReport, GrantResult, Scope, Template, Validity
+from chalicelib.coupons.refused import Refused
+from chalicelib.errors import DomainError, InvalidState, LimitReached, NotClaimable, NotFound, SoldOut
+from chalicelib.idempotency import Idempotency, record_response
+from chalicelib.ids import new_id
+from chalicelib.models import Page, PageQuery
+from chalicelib.observability import count
+from chalicelib.settings import get_settings
+
+
+class ClaimableTemplate(BaseModel):
+    """A template as a shopper sees it in the list of what they can claim."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    id: str
+    name: str
+    kind: str
+    value: int
+    max_discount: int | None
+    min_spend: int
+    scope: Scope
+    validity: Validity
+    claim_starts_at: datetime
+    claim_ends_at: datetime
+    per_user_limit: int
+    claimed_by_me: int
+    remaining: int
+
+
+def list_claimable(user_id: str, query: PageQuery, now: datetime) -> Page[ClaimableTemplate]:
+    """Templates the caller can claim now: published, in window, in stock, under their limit."""
+    templates, cursor = issuing_store.list_claimable(now, query.limit, query.cursor)
+    templates = templates_store.with_claim_counts(templates, consistent=False)
+    mine = issuing_store.claimed_counts(user_id, [t.id for t in templates]) if templates else {}
+    items = [
+        ClaimableTemplate(**t.model_dump(include=set(ClaimableTemplate.model_fields) - {"claimed_by_me"}),
+                          claimed_by_me=mine.get(t.id, 0))
+        for t in templates
+        if rules.claim_refusal(t, now) is None and mine.get(t.id, 0) < t.per_user_limit
+    ]
+    return Page[ClaimableTemplate](items=items, next_cursor=cursor)
+
+
+class ShardEmpty(Exception):
+    """The stock shard a claim tried has no units left (proved by its refused condition): try
+    another shard; the template is sold out only when every shard is."""
+
+    def __init__(self, shard: int) -> None:
+        super().__init__(f"stock shard {shard} is empty")
+        self.shard = shard
+
+
+def _issue_refusal(refused: Refused, template: Template, shard: int, now: datetime,
+                   explain: Callable[[Template, datetime], DomainError | None]) -> Exception:
+    """Name the refusal of a cancelled issuing transaction. No stock left is SoldOut for an
+    unsharded template, ShardEmpty for a shard."""
+    if issuing_store.STOCK in refused.failed:
+        old = refused.old(issuing_store.STOCK)
+        if old is None:
+            return NotFound("No template with this id.")
+        refusal = explain(issuing_store.stock_view(template, old), now)
+        if refusal is not None and not isinstance(refusal, SoldOut):
+            return refusal
+    if issuing_store.USER_CLAIMS in refused.failed:
+        return LimitReached(f"You can claim at most {template.per_user_limit} of these.")
+    return SoldOut() if template.stock_shards == 1 else ShardEmpty(shard)
+
+
+def claim(template_id: str, user_id: str, now: datetime, idem: Idempotency | None) -> Coupon:
+    """Claim one coupon of a template. The transaction decides; the read only explains and builds."""
+    template = _template_to_claim(template_id, now)
+    try:
+        refusal = rules.claim_refusal(template, now)
+        if refusal is not None:
+            raise refusal
+        coupon = rules.new_coupon(template, new_id(), now)
+        _take_stock(template, lambda shard: _claim_on(template, coupon, user_id, now, idem, shard))
+    except DomainError as exc:
+        if isinstance(exc, (NotClaimable, SoldOut)):  # about the template: the next claim reads it afresh
+            _claimable.pop(_claimable_key(template_id), None)
+        count("ClaimRejected", reason=type(exc).__name__)
+        raise
+    count("ClaimSucceeded")
+    return coupon
+
+
+def _claim_on(template: Template, coupon: Coupon, user_id: str, now: datetime, idem: Idempotency | None,
+              shard: int) -> None:
+    try:
+        issuing_store.claim(template, coupon, user_id, now, idem, shard)
+    except Refused as exc:
+        raise _issue_refusal(exc, template, shard, now, rules.claim_refusal) from exc
+
+
+# Templates that a read found claimable, reused by this process's claims for a second: a
+# flash sale's claims then read the template item about once a second per function instance,
+# not once per claim (docs/architecture.md, "Hot campaigns").
+CLAIMABLE_TEMPLATE_SECONDS = 1.0
+_claimable: dict[tuple[str, str], tuple[float, Template]] = {}
+
+
+def _claimable_key(template_id: str) -> tuple[str, str]:
+    return get_settings().table_name, template_id
+
+
+def _template_to_claim(template_id: str, now: datetime) -> Template:
+    """The template a claim builds its coupon from: a copy read less than a second ago if that
+    copy still looks claimable, else a fresh read.
+
+    A stale copy is safe. After creation only a template's status and its counts change, and
+    the claim's transaction checks the status and the stock on the stock item itself: a copy
+    that missed a pause or the sell-out costs one refused write, which the old item returned
+    with the refusal explains, and drops the copy (`claim`). A refusal never comes from a copy:
+    only from a fresh read or the transaction.
+    """
+    key = _claimable_key(template_id)
+    kept = _claimable.get(key)
+    if kept is not None and time.monotonic() - kept[0] < CLAIMABLE_TEMPLATE_SECONDS \
+            and rules.claim_refusal(kept[1], now) is None:
+        return kept[1]
+    template = templates_store.get_template(template_id)
+    if template is None:
+        raise NotFound("No template with this id.")
+    if rules.claim_refusal(template, now) is None:
+        if len(_claimable) >= 1000:  # a bound: the templates being claimed right now are few
+            _claimable.clear()
+        _claimable[key] = (time.monotonic(), template)
+    return template
+
+
+Issued = TypeVar("Issued")
+
+
+def _take_stock(template: Template, issue: Callable[[int], Issued]) -> Issued:
+    """Run `issue(shard)`, the one transaction that takes a unit of stock, on a shard with stock.
+
+    An unsharded template has one place for its stock (shard 0, the template item). A sharded
+    one: read every shard (one eventually consistent BatchGetItem) and try a shard drawn in
+    proportion to the units it showed left; a shard whose condition refuses the claim is proved
+    empty, and the next draw is among the rest after one consistent re-read. SoldOut only when
+    every shard is proved empty, by a read (a shard's count only grows, so even a stale "empty"
+    is true) or by a refused claim: never while a shard has stock. Every unit is still taken by
+    a conditional write; the reads only choose where to try.
+    """
+    if template.stock_shards == 1:
+        return issue(0)
+    remaining = issuing_store.shard_remaining(template, consistent=False)
+    known_empty: set[int] = set()
+    while (shard := rules.pick_shard(remaining, known_empty, random.random())) is not None:
+        try:
+            return issue(shard)
+        except ShardEmpty:
+            count("StockShardMissed")
+            if not known_empty:
+                remaining = issuing_store.shard_remaining(template, consistent=True)
+            known_empty.add(shard)
+    raise SoldOut()
+
+
+def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | None) -> Coupon:
+    """Claim through a code: once per code, within the template's stock and the user's limit, in
+    one transaction with the code's own `status = new` condition."""
+    code = minting_store.get_code(code_text)
+    if code is None:
+        raise NotFound("No such code.")
+    if code.status != "new":
+        raise NotClaimable("This code has already been used.")
+    template = templates_store.get_template(code.template_id)
+    if template is None:
+        raise NotFound("No such code.")
+    channels = issuing_store.CODE_CHANNELS
+    refusal = rules.claim_refusal(template, now, channels)
+    if refusal is not None:
+        raise refusal
+    coupon = rules.new_coupon(template, new_id(), now)
+
+    def issue(shard: int) -> None:
+        try:
+            issuing_store.claim_code(code_text, template, coupon, user_id, now, idem, shard)
+        except Refused as exc:
+            if "code" in exc.failed:
+                if exc.old("code") is None:
+                    raise NotFound("No such code.") from exc
+                raise NotClaimable("This code has already been used.") from exc
+            raise _issue_refusal(exc, template, shard, now, lambda t, at: rules.claim_refusal(t, at, channels)) \
+                from exc
+
+    _take_stock(template, issue)
+    count("CodeClaimed")
+    return coupon
+
+
+# --- grants -----------------------------------------------------------------------------------
+
+def grant_one(template_id: str, user_id: str, now: datetime, grant_ref: str) -> Coupon:
+    """Issue one coupon (the grant path, used by operator grants and by rebate voucher rewards) within
+    stock and the per-user limit, exactly once per grant_ref.
+
+    `grant_ref` names the grant (make it unique per template, e.g. "<payment_id>:<rule_id>"):
+    a grant marker keyed by (template_id, grant_ref) is written in the issuing transaction,
+    so a retry, with any `now`, returns the coupon granted the first time. The coupon id
+    itself is a fresh time-ordered id (wallets sort by it), not derived from the ref. Grants
+    ignore the claim window and channel but refuse an `ended` template or a fixed validity
+    that is over (NOT_CLAIMABLE); they respect stock (SOLD_OUT) and the per-user limit
+    (LIMIT_REACHED), counted with claims.
+    """
+    template = templates_store.get_template(template_id)
+    if template is None:
+        raise NotFound("No template with this id.")
+    return _grant(template, user_id, now, grant_ref)
+
+
+def _grant(template: Template, user_id: str, now: datetime, grant_ref: str) -> Coupon:
+    """Grant unless refused; a refused grant whose ref was granted before answers with that coupon
+    (a retry after the stock ran out, or the template ended, still gets what it was given)."""
+    coupon = rules.new_coupon(template, new_id(), now)
+    try:
+        refusal = rules.grant_refusal(template, now)
+        if refusal is not None:
+            raise refusal
+        return _take_stock(template, lambda shard: _grant_on(template, coupon, user_id, grant_ref, now, shard))
+    except (SoldOut, NotClaimable):
+        earlier = issuing_store.granted(template.id, grant_ref)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _grant_on(template: Template, coupon: Coupon, user_id: str, grant_ref: str, now: datetime,
+              shard: int) -> Coupon:
+    """Issue `coupon` unless the grant `grant_ref` already happened; return the granted coupon
+    (a retried grant fails on its marker and answers with the coupon the first attempt issued)."""
+    try:
+        issuing_store.grant(template, coupon, user_id, grant_ref, now, shard)
+    except Refused as exc:
+        if "marker" in exc.failed:
+            earlier = issuing_store.granted(template.id, grant_ref)
+            if earlier is None:
+                raise InvalidState("This grant reference was used, but its coupon is gone.") from exc
+            return earlier
+        raise _issue_refusal(exc, template, shard, now, rules.grant_refusal) from exc
+    return coupon
+
+
+def grant_many(template_id: str, user_ids: list[str], now: datetime, operator_id: str,
+               idem: Idempotency | None) -> GrantReport:
+    """Grant one coupon to each listed user, reporting per user. With an Idempotency-Key each
+    user's grant is exactly-once (its grant_ref is made of the operator, the key and the user),
+    so a retry after a failure half-way grants only what is missing."""
+    template = templates_store.get_template(template_id, consistent=True)
+    if template is None:
+        raise NotFound("No template with this id.")
+    batch_ref = f"admin:{operator_id}:{idem.key}" if idem else f"admin:{new_id()}"
+    results = []
+    for user_id in user_ids:
+        try:
+            coupon = _grant(template, user_id, now, f"{batch_ref}:{user_id}")
+            results.append(GrantResult(user_id=user_id, status="granted", coupon_id=coupon.id))
+        except DomainError as exc:
+            results.append(GrantResult(user_id=user_id, status=exc.code))
+    report = GrantReport(template_id=template_id, granted=sum(r.status == "granted" for r in results),
+                         results=results)
+    count("CouponsGranted", report.granted)
+    if idem:
+        record_response(idem, report.model_dump(mode="json"))
+    return report

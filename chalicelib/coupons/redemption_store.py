@@ -1,0 +1,82 @@
+"""DynamoDB storage of redemption: a payment using a coupon (counted on its template), a
+refund giving it back, and the payment's redemption record (what a refund restores)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib import dynamo
+from chalicelib.clock import iso
+from chalicelib.coupons import keys, wallet_store
+from chalicelib.coupons.models import Coupon
+from chalicelib.coupons.refused import Refused
+
+
+def record_payment(user_id: str, payment_id: str, order_id: str, field: str, coupon_id: str) -> dict[str, Any]:
+    """Add a coupon or card to what a payment used: the list a refund restores."""
+    return dynamo.tx_update(
+        keys.redemption(user_id, payment_id),
+        f"SET entity = :entity, order_id = :order, payment_id = :payment ADD {field} :ids",
+        vals=dynamo.values(entity="redemption", order=order_id, payment=payment_id, ids={coupon_id}),
+    )
+
+
+def get_redemption(user_id: str, payment_id: str) -> dict[str, Any] | None:
+    return dynamo.get(keys.redemption(user_id, payment_id), consistent=True)
+
+
+# A paid order uses a coupon it locked, whatever the clock says (the lock proved it usable and
+# the shopper paid the discounted price); or one nobody holds now that is inside its validity.
+_REDEEMABLE = ("#kind <> :card AND ((#status = :locked AND order_id = :order) OR "
+               "((#status = :unused OR (#status = :locked AND lock_expires_at <= :now)) "
+               "AND valid_from <= :now AND valid_until > :now))")
+
+
+def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: datetime) -> Coupon:
+    """Use one coupon for a payment, counting it on its template, in one transaction; returns
+    the used coupon. Refused (`coupon`: the item as it was) when this payment cannot use it."""
+    items = {
+        "coupon": dynamo.tx_update(
+            keys.coupon(user_id, coupon.id),
+            "SET #status = :used, order_id = :order, payment_id = :payment, used_at = :now "
+            f"REMOVE lock_expires_at, locked_at, {wallet_store.UNLIST_ALL}",
+            condition=f"attribute_exists(PK) AND {_REDEEMABLE}", names={"#status": "status", "#kind": "kind"},
+            vals=dynamo.values(used="used", locked="locked", unused="unused", card="stored_value", order=order_id,
+                               payment=payment_id, now=iso(now)),
+        ),
+        "template": dynamo.tx_update(keys.template(coupon.template_id), "SET redeemed = redeemed + :one",
+                                     condition="attribute_exists(PK)", vals=dynamo.values(one=1)),
+        "redemption": record_payment(user_id, payment_id, order_id, "coupon_ids", coupon.id),
+    }
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        raise Refused(exc.failed) from exc
+    return wallet_store.get_coupon(user_id, coupon.id, consistent=True)
+
+
+def restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now: datetime) -> Coupon:
+    """Give a coupon used by a refunded payment back (unused) if it is still valid, listed for
+    expiry and for a reminder again (the reminder sweep checks `reminded_at`, so a coupon
+    reminded before is not reminded twice); returns it. Refused (`coupon`) otherwise."""
+    listing, listing_vals = wallet_store.relist(coupon_id)
+    reminder, reminder_vals = wallet_store.relist_reminder(coupon_id)
+    items = {
+        "coupon": dynamo.tx_update(
+            keys.coupon(user_id, coupon_id),
+            f"SET #status = :unused, restored_from = :payment, restored_at = :now, {listing}, {reminder} "
+            "REMOVE order_id, payment_id, used_at",
+            condition="#status = :used AND payment_id = :payment AND valid_until > :now",
+            names={"#status": "status"},
+            vals=dynamo.values(unused="unused", used="used", payment=payment_id, now=iso(now), **listing_vals,
+                               **reminder_vals),
+        ),
+        "template": dynamo.tx_update(keys.template(template_id), "SET redeemed = redeemed - :one",
+                                     condition="redeemed >= :one", vals=dynamo.values(one=1)),
+    }
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        raise Refused(exc.failed) from exc
+    return wallet_store.get_coupon(user_id, coupon_id, consistent=True)

@@ -1,0 +1,160 @@
+"""DynamoDB storage of templates: the template item, its stock shards, its status writes and
+its claims counted by hour (keys.py has the formats)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib import dynamo, idempotency, lifecycle, lifecycle_store
+from chalicelib.clock import iso
+from chalicelib.coupons import keys, rules
+from chalicelib.coupons.models import Template
+from chalicelib.coupons.refused import Refused
+from chalicelib.idempotency import Idempotency
+
+
+def template_item(template: Template) -> dict[str, Any]:
+    data = template.model_dump(mode="json", exclude={"remaining"})
+    item = {**keys.template(template.id), **keys.template_listing(data["created_at"], template.id),
+            "entity": "template", **data}
+    item["claimable_sk"] = keys.claimable_sort_key(data["claim_ends_at"], template.id)
+    if template.status == "published":
+        item.update(keys.claimable_listing(data["claim_ends_at"], template.id))
+    return item
+
+
+def template_from(item: dict[str, Any]) -> Template:
+    return Template.model_validate(item, strict=False)
+
+
+def shard_items(template: Template) -> list[dict[str, Any]]:
+    """The stock shards of a sharded template, as created. Each carries what a claim's condition
+    needs (status, window, channel) besides its stock, so a claim writes a shard and never
+    touches the template item: the template's partition stays cold however hot the sale."""
+    data = template.model_dump(mode="json", include={"status", "claim_starts_at", "claim_ends_at", "claim_channel"})
+    return [{**keys.stock_shard(template.id, shard), "entity": "stock_shard", "template_id": template.id,
+             "shard": shard, "allocation": allocation, "claimed": 0, **data}
+            for shard, allocation in enumerate(rules.shard_allocations(template.total_stock, template.stock_shards))]
+
+
+def create_template(template: Template, idem: Idempotency | None) -> None:
+    """One transaction: the template and, for a sharded one, every stock shard (at most 50)."""
+    items = {"template": dynamo.tx_put(template_item(template), "attribute_not_exists(PK)")}
+    if template.stock_shards > 1:
+        items.update(dynamo.numbered("shard", (dynamo.tx_put(shard, "attribute_not_exists(PK)")
+                                               for shard in shard_items(template))))
+    idempotency.transact(items, idem, template.model_dump(mode="json"))
+
+
+def get_template(template_id: str, consistent: bool = False) -> Template | None:
+    """The template item. A sharded template's `claimed` lives on its shards (0 here): use
+    `with_claim_counts` where the count matters."""
+    item = dynamo.get(keys.template(template_id), consistent=consistent)
+    return template_from(item) if item else None
+
+
+def shard_keys(template: Template) -> list[dict[str, str]]:
+    return [keys.stock_shard(template.id, shard) for shard in range(template.stock_shards)]
+
+
+def with_claim_counts(templates: list[Template], consistent: bool) -> list[Template]:
+    """The templates with `claimed` summed over their stock shards, read in one BatchGetItem for
+    the whole list (100 keys per request); unsharded templates pass through unread."""
+    sharded = [t for t in templates if t.stock_shards > 1]
+    if not sharded:
+        return templates
+    claimed: dict[str, int] = {t.id: 0 for t in sharded}
+    for item in dynamo.batch_get([k for t in sharded for k in shard_keys(t)], consistent=consistent):
+        claimed[item["template_id"]] += item["claimed"]
+    return [t.model_copy(update={"claimed": claimed[t.id]}) if t.id in claimed else t for t in templates]
+
+
+def _status_filter(status: str, now: datetime) -> tuple[str, dict[str, Any]]:
+    """A filter on templates in `status` as they stand at `now` (rules.template_shown): published or
+    paused past the claim window count as ended. Returns exactly the values it uses."""
+    if status == "draft":
+        return "#status = :draft", {"draft": "draft"}
+    if status == "ended":
+        return ("#status = :ended OR (#status IN (:published, :paused) AND claim_ends_at <= :now)",
+                {"ended": "ended", "published": "published", "paused": "paused", "now": iso(now)})
+    return "#status = :status AND claim_ends_at > :now", {"status": status, "now": iso(now)}
+
+
+def list_templates(status: str | None, now: datetime, limit: int,
+                   cursor: str | None) -> tuple[list[Template], str | None]:
+    """Newest first, optionally only those in `status` at `now`."""
+    condition, vals = _status_filter(status, now) if status else (None, None)
+    items, next_cursor = dynamo.query_page(
+        index=keys.ADMIN.name, partition_attr=keys.ADMIN.pk, partition_value=keys.TEMPLATES_PARTITION,
+        key_attrs=keys.ADMIN.key_attrs, limit=limit, cursor=cursor,
+        filter_expression=condition, names={"#status": "status"} if condition else None,
+        vals=dynamo.values(**vals) if vals else None,
+    )
+    return [template_from(i) for i in items], next_cursor
+
+
+# Past its claim window a template can only be ended (it already shows as ended).
+WINDOW_OPEN = "claim_ends_at > :now"
+WINDOW_CLOSED = "claim_ends_at <= :now"
+
+
+def change_status(template: Template, action: str, now: datetime, also: str | None) -> Template:
+    """Apply a state-machine action if, at the moment of the write, the template's status allows
+    it and the further condition `also` (which may use `:now`) holds. Returns the template after
+    the write; raises Refused (`template`: the item as it was) otherwise.
+
+    A sharded template's shards carry its status (claims check it there), so they move in the
+    same transaction as the template: claims never see the two disagree.
+    """
+    key = keys.template(template.id)
+    expression, condition, names, vals = lifecycle_store.status_write(
+        action, now, also=also, listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk")
+    if template.stock_shards == 1:
+        try:
+            return template_from(dynamo.update(key, expression, condition=condition, names=names, vals=vals))
+        except dynamo.ConditionFailed as exc:
+            raise Refused({"template": exc.old}) from exc
+    target = lifecycle.TRANSITIONS[action][1]
+    items = {"template": dynamo.tx_update(key, expression, condition=condition, names=names, vals=vals)}
+    items.update(dynamo.numbered("shard", (
+        dynamo.tx_update(shard, "SET #status = :target", condition="attribute_exists(PK)",
+                         names={"#status": "status"}, vals=dynamo.values(target=target))
+        for shard in shard_keys(template))))
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        raise Refused({"template": exc.failed.get("template")}) from exc
+    return template_from(dynamo.get(key, consistent=True))
+
+
+def end_lapsed(item: dict[str, Any], now: datetime) -> bool:
+    """The end-templates job's write: a template (with its shards) whose claim window closed by
+    `now` is stored as ended; False when an operator ended it first."""
+    try:
+        change_status(template_from(item), "end", now, also=WINDOW_CLOSED)
+    except Refused:
+        return False
+    return True
+
+
+def claims_by_hour(template: Template, first_hour: str, last_hour: str) -> dict[str, int]:
+    """Claims per hour from `first_hour` to `last_hour` (both included), summed over the stock
+    shards: one Query per shard (at most 50), each reading only the hours asked for."""
+    counts: dict[str, int] = {}
+    for shard in range(template.stock_shards):
+        start = None
+        while True:
+            items, start = dynamo.query_once(
+                index=None, key_condition="#pk = :pk AND #sk BETWEEN :first AND :last",
+                names={"#pk": keys.TABLE.pk, "#sk": keys.TABLE.sk},
+                vals=dynamo.values(pk=keys.claim_stats_partition(template.id, shard),
+                                   first=keys.claim_stats_sort_key(first_hour),
+                                   last=keys.claim_stats_sort_key(last_hour)),
+                limit=1000, start=start,
+            )
+            for item in items:
+                counts[item["hour"]] = counts.get(item["hour"], 0) + item["claimed"]
+            if not start:
+                break
+    return counts
