@@ -67,8 +67,8 @@ class ConditionFailed(Exception):
 
     SINGLE = "item"
 
-    def __init__(self, failed: dict[Any, dict[str, Any] | None]) -> None:
-        super().__init__(f"condition failed: {', '.join(str(name) for name in failed)}")
+    def __init__(self, failed: dict[str, dict[str, Any] | None]) -> None:
+        super().__init__(f"condition failed: {', '.join(failed)}")
         self.failed = failed
 
     @property
@@ -199,7 +199,7 @@ def tx_check(key: dict[str, str], condition: str, names: dict[str, str] | None =
     return {"ConditionCheck": op}
 
 
-def transact(items: Mapping[str, dict[str, Any]] | list[dict[str, Any]]) -> None:
+def transact(items: Mapping[str, dict[str, Any]]) -> None:
     """TransactWriteItems, all or nothing, of named items (`{"stock": tx_update(...), ...}`).
 
     Every item asks for its old image on a failed condition. A cancellation caused by
@@ -208,12 +208,8 @@ def transact(items: Mapping[str, dict[str, Any]] | list[dict[str, Any]]) -> None
     cancellation caused only by a concurrent transaction on the same items
     (`TransactionConflict`) is retried with jittered backoff, then reported as `Throttled`.
     """
-    if isinstance(items, Mapping):
-        names: list[Any] = list(items)
-        request = [items[name] for name in names]
-    else:  # positional: the names are the positions (callers are moving to names, issue 15)
-        request = list(items)
-        names = list(range(len(request)))
+    names = list(items)
+    request = [items[name] for name in names]
     for op in request:
         next(iter(op.values()))["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     for attempt in range(TRANSACTION_RETRIES):
