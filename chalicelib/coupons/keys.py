@@ -39,38 +39,10 @@ counts its hours under S0); <hour> is the hour's start, `2026-11-23T10:00:00Z`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from chalicelib.ids import shard_of
+from chalicelib.indexes import GSI1, GSI2, GSI3, TABLE, IndexSpec  # noqa: F401 - the specs storage names
 
 
-@dataclass(frozen=True)
-class IndexSpec:
-    """One key schema: the table's own (`name` None) or a global secondary index's. Storage
-    modules name attributes through it, never by spelling them."""
-
-    name: str | None
-    pk: str
-    sk: str
-
-    @property
-    def key_attrs(self) -> tuple[str, ...]:
-        """The attributes of an item's key in this index (a cursor's payload)."""
-        return (self.pk, self.sk) if self.name is None else (self.pk, self.sk, TABLE.pk, TABLE.sk)
-
-    @property
-    def remove(self) -> str:
-        """The attributes to REMOVE to take an item out of this (sparse) index."""
-        return f"{self.pk}, {self.sk}"
-
-    def listing(self, partition: str, sort_key: str) -> dict[str, str]:
-        return {self.pk: partition, self.sk: sort_key}
-
-
-TABLE = IndexSpec(None, "PK", "SK")
-GSI1 = IndexSpec("GSI1", "GSI1PK", "GSI1SK")
-GSI2 = IndexSpec("GSI2", "GSI2PK", "GSI2SK")
-GSI3 = IndexSpec("GSI3", "GSI3PK", "GSI3SK")
 
 ADMIN = GSI1       # templates, newest first
 CLAIMABLE = GSI2   # published templates, by the end of their claim window

@@ -40,39 +40,15 @@ takes an item out of a sparse index); with `NEW`, `LIVE_CONDITION`, `DUE_CONDITI
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from chalicelib.ids import shard_of
+from chalicelib.indexes import GSI1, GSI2, TABLE, IndexSpec  # noqa: F401 - the specs storage names
 
 
-@dataclass(frozen=True)
-class IndexSpec:
-    """One way of listing items: the index (None: the table itself) and its key attributes."""
-
-    name: str | None
-    pk: str
-    sk: str
-
-    @property
-    def key_attrs(self) -> tuple[str, ...]:
-        """The attributes of a cursor over this listing (an index's key plus the table's)."""
-        return (self.pk, self.sk) if self.name is None else (self.pk, self.sk, TABLE.pk, TABLE.sk)
-
-    @property
-    def remove(self) -> str:
-        """The update fragment that takes an item out of this (sparse) index."""
-        return f"REMOVE {self.pk}, {self.sk}"
-
-    def listing(self, partition: str, sort: str) -> dict[str, str]:
-        return {self.pk: partition, self.sk: sort}
-
-
-TABLE = IndexSpec(None, "PK", "SK")
-RULES = IndexSpec("GSI1", "GSI1PK", "GSI1SK")              # every rule, newest first
-LIVE_RULES = IndexSpec("GSI2", "GSI2PK", "GSI2SK")         # published rules, by end of window
-DUE = IndexSpec("GSI1", "GSI1PK", "GSI1SK")                # pending instalments, by due time
-WITHDRAWALS = IndexSpec("GSI1", "GSI1PK", "GSI1SK")        # withdrawals by status, oldest first
-USER_WITHDRAWALS = IndexSpec("GSI2", "GSI2PK", "GSI2SK")   # one shopper's withdrawals
+RULES = GSI1              # every rule, newest first
+LIVE_RULES = GSI2         # published rules, by end of window
+DUE = GSI1                # pending instalments, by due time
+WITHDRAWALS = GSI1        # withdrawals by status, oldest first
+USER_WITHDRAWALS = GSI2   # one shopper's withdrawals
 NEW = f"attribute_not_exists({TABLE.pk})"  # the condition of a put that must not overwrite
 RULES_PARTITION = "REBATE_RULES"
 LIVE_RULES_PARTITION = "REBATE_RULES#live"

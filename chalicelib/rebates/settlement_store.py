@@ -322,7 +322,7 @@ def _instalment_shrink(instalment: InstalmentRecord, new_amount: int, now: datet
     """A pending instalment (still of the amount it was seen with) down to `new_amount`;
     cancelled, and out of the due index, at 0."""
     expression = ("SET amount = :new, updated_at = :now" if new_amount > 0 else
-                  f"SET amount = :new, #status = :cancelled, updated_at = :now {keys.DUE.remove}")
+                  f"SET amount = :new, #status = :cancelled, updated_at = :now REMOVE {keys.DUE.remove}")
     return dynamo.tx_update(
         _instalment_key(instalment), expression,
         condition="#status = :pending AND amount = :seen", names={"#status": "status"},
@@ -369,7 +369,7 @@ def release_instalment(instalment: InstalmentRecord, change: AccountChange, entr
     released, and the account is credited with its ledger entries."""
     items = {INSTALMENT: dynamo.tx_update(
         _instalment_key(instalment),
-        f"SET #status = :released, released_at = :now {keys.DUE.remove}",
+        f"SET #status = :released, released_at = :now REMOVE {keys.DUE.remove}",
         condition="#status = :pending AND amount = :seen AND due_at <= :now", names={"#status": "status"},
         vals=dynamo.values(released="released", pending="pending", seen=instalment.amount, now=iso(now)),
     ), **accounts_store.account_items(change, entries, now)}
