@@ -24,9 +24,10 @@ from typing import Any
 
 from chalicelib import dynamo
 from chalicelib.errors import IdempotencyMismatch, ValidationFailed
+from chalicelib.indexes import ITEM_ABSENT
 
 KEY_MAX_LENGTH = 128
-LIVE_RECORD_ABSENT = "attribute_not_exists(PK) OR #expires_at < :now_epoch"
+LIVE_RECORD_ABSENT = f"{ITEM_ABSENT} OR #expires_at < :now_epoch"
 
 
 class Replay(Exception):

@@ -33,3 +33,6 @@ TABLE = IndexSpec(None, "PK", "SK")
 GSI1 = IndexSpec("GSI1", "GSI1PK", "GSI1SK")
 GSI2 = IndexSpec("GSI2", "GSI2PK", "GSI2SK")
 GSI3 = IndexSpec("GSI3", "GSI3PK", "GSI3SK")
+
+ITEM_EXISTS = f"attribute_exists({TABLE.pk})"      # a write's condition: the item is stored ...
+ITEM_ABSENT = f"attribute_not_exists({TABLE.pk})"  # ... or is not (a put that never overwrites)

@@ -275,6 +275,37 @@ def test_full_return_schedules_instalments_released_when_due():
     assert_ledger_explains_account()
 
 
+class AfterReleases:
+    """A budget that runs out once `n` instalments have been released."""
+
+    def __init__(self, n):
+        self.n, self.done = n, 0
+
+    def exhausted(self):
+        return self.done >= self.n
+
+
+def test_a_release_run_stopped_by_its_budget_resumes_at_the_next_run(monkeypatch):
+    full_return()
+    pay(1000, "pay_1")
+    pay(2000, "pay_2")
+    budget = AfterReleases(1)
+    real = settlement._release
+
+    def counted(*args):
+        real(*args)
+        budget.done += 1
+
+    monkeypatch.setattr(settlement, "_release", counted)
+    first = jobs.run("release-instalments", NOW + timedelta(days=30), budget)
+    assert (first.changed, first.finished) == (1, False)
+    budget.n = 100
+    second = jobs.run("release-instalments", NOW + timedelta(days=30), budget)
+    assert (second.changed, second.finished) == (1, True)
+    assert account().balance == 333 + 666
+    assert jobs.run("release-instalments", NOW + timedelta(days=30), Unlimited()).changed == 0
+
+
 def test_a_partial_refund_cancels_unreleased_instalments_latest_first():
     full_return()
     pay(1000)

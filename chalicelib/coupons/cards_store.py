@@ -12,11 +12,12 @@ from chalicelib.coupons import keys
 from chalicelib.coupons.cards import entry
 from chalicelib.coupons.models import CardEntry, Hold
 from chalicelib.coupons.refused import Refused
+from chalicelib.indexes import ITEM_ABSENT, ITEM_EXISTS
 
 
 def card_log_put(user_id: str, card_id: str, card_entry: CardEntry) -> dict[str, Any]:
     return dynamo.tx_put({**keys.card_log(user_id, card_id, card_entry.id), "entity": "card_entry",
-                          "card_id": card_id, **card_entry.model_dump(mode="json")}, "attribute_not_exists(PK)")
+                          "card_id": card_id, **card_entry.model_dump(mode="json")}, ITEM_ABSENT)
 
 
 def hold_from(item: dict[str, Any]) -> Hold:
@@ -46,7 +47,7 @@ def hold(user_id: str, card_id: str, order_id: str, amount: int, now: datetime, 
         "hold": dynamo.tx_put({**keys.card_hold(user_id, card_id, order_id), "entity": "hold",
                                **held.model_dump(mode="json"),
                                **keys.lock_listing(iso(expires_at), keys.hold_holder(card_id, order_id))},
-                              "attribute_not_exists(PK) OR #status = :released", names={"#status": "status"},
+                              f"{ITEM_ABSENT} OR #status = :released", names={"#status": "status"},
                               vals=dynamo.values(released="released")),
         "entry": card_log_put(user_id, card_id, entry("hold", amount, -amount, amount, now, order_id)),
     }
@@ -69,7 +70,7 @@ def release(user_id: str, held: Hold, now: datetime, only_lapsed: bool = False) 
                                                     now=iso(now))),
         "card": dynamo.tx_update(keys.coupon(user_id, held.card_id),
                                  "SET balance = balance + :amount, held = held - :amount",
-                                 condition="attribute_exists(PK)", vals=dynamo.values(amount=held.amount)),
+                                 condition=ITEM_EXISTS, vals=dynamo.values(amount=held.amount)),
         "entry": card_log_put(user_id, held.card_id, entry("release", held.amount, held.amount, -held.amount, now,
                                                            held.order_id)),
     }
@@ -112,7 +113,7 @@ def spend_hold(user_id: str, held: Hold, payment_id: str, now: datetime,
                          condition="balance >= :amount", vals=dynamo.values(amount=held.amount))
         if lapsed else
         dynamo.tx_update(keys.coupon(user_id, held.card_id), "SET held = held - :amount",
-                         condition="attribute_exists(PK)", vals=dynamo.values(amount=held.amount))
+                         condition=ITEM_EXISTS, vals=dynamo.values(amount=held.amount))
     )
     spent = (entry("spend", held.amount, -held.amount, 0, now, held.order_id, payment_id) if lapsed
              else entry("spend", held.amount, 0, -held.amount, now, held.order_id, payment_id))
@@ -142,7 +143,7 @@ def refund_hold(user_id: str, held: Hold, payment_id: str, now: datetime) -> boo
                                  vals=dynamo.values(refunded="refunded", spent="spent", payment=payment_id,
                                                     now=iso(now))),
         "card": dynamo.tx_update(keys.coupon(user_id, held.card_id), "SET balance = balance + :amount",
-                                 condition="attribute_exists(PK)", vals=dynamo.values(amount=held.amount)),
+                                 condition=ITEM_EXISTS, vals=dynamo.values(amount=held.amount)),
         "entry": card_log_put(user_id, held.card_id, entry("refund", held.amount, held.amount, 0, now, held.order_id,
                                                            payment_id)),
     }

@@ -19,6 +19,7 @@ from chalicelib.coupons.cards_store import card_log_put
 from chalicelib.coupons.models import Coupon, Template
 from chalicelib.coupons.refused import Refused
 from chalicelib.idempotency import Idempotency
+from chalicelib.indexes import ITEM_ABSENT, ITEM_EXISTS
 
 # The names of the items every way of issuing shares (see `_issue_items`).
 STOCK, USER_CLAIMS = "stock", "user_claims"
@@ -69,7 +70,7 @@ def _claim_condition(channels: tuple[str, ...], now: datetime) -> tuple[str, dic
 # A grant ignores the window's start, the channel and a draft or paused status; it refuses an
 # ended template, ended by an operator or by its claim window closing.
 def _grant_condition(now: datetime) -> tuple[str, dict[str, Any]]:
-    return ("attribute_exists(PK) AND #status <> :ended AND claim_ends_at > :now AND claimed < #stock",
+    return (f"{ITEM_EXISTS} AND #status <> :ended AND claim_ends_at > :now AND claimed < #stock",
             {"ended": "ended", "now": iso(now)})
 
 
@@ -98,7 +99,7 @@ def _issue_items(template: Template, coupon: Coupon, user_id: str, now: datetime
             condition="attribute_not_exists(claimed) OR claimed < :limit",
             vals=dynamo.values(tid=template.id, one=1, limit=template.per_user_limit),
         ),
-        "coupon": dynamo.tx_put(wallet_store.coupon_item(user_id, coupon), "attribute_not_exists(PK)"),
+        "coupon": dynamo.tx_put(wallet_store.coupon_item(user_id, coupon), ITEM_ABSENT),
     }
     if coupon.kind == "stored_value":
         items["card_entry"] = card_log_put(user_id, coupon.id, rules.issue_entry(coupon, cards.entry_id(), now))
@@ -159,7 +160,7 @@ def grant(template: Template, coupon: Coupon, user_id: str, grant_ref: str, now:
     `user_claims`."""
     marker = {**keys.grant_marker(template.id, grant_ref), "entity": "grant", "template_id": template.id,
               "user_id": user_id, "coupon_id": coupon.id, "created_at": iso(now)}
-    items = {"marker": dynamo.tx_put(marker, "attribute_not_exists(PK)"),
+    items = {"marker": dynamo.tx_put(marker, ITEM_ABSENT),
              **_issue_items(template, coupon, user_id, now, shard, _grant_condition(now))}
     _transact(items, None, None)
 

@@ -10,6 +10,7 @@ from chalicelib import dynamo
 from chalicelib.coupons import keys
 from chalicelib.coupons.models import Code, CodeBatch
 from chalicelib.coupons.refused import Refused
+from chalicelib.indexes import ITEM_ABSENT, ITEM_EXISTS
 
 
 def batch_from(item: dict[str, Any]) -> CodeBatch:
@@ -25,10 +26,10 @@ def start_batch(batch: CodeBatch, now: datetime) -> CodeBatch:
     """Store a new code batch for a template that exists and has not ended; returns it. Refused names
     `template` (missing or ended) or `batch` (a batch with this id exists: its item as it was)."""
     items = {
-        "template": dynamo.tx_check(keys.template(batch.template_id), "attribute_exists(PK) AND #status <> :ended",
+        "template": dynamo.tx_check(keys.template(batch.template_id), f"{ITEM_EXISTS} AND #status <> :ended",
                                     names={"#status": "status"}, vals=dynamo.values(ended="ended")),
         "batch": dynamo.tx_put({**keys.code_batch(batch.template_id, batch.id), "entity": "code_batch",
-                                **batch.model_dump(mode="json")}, "attribute_not_exists(PK)"),
+                                **batch.model_dump(mode="json")}, ITEM_ABSENT),
     }
     try:
         dynamo.transact(items)
@@ -71,7 +72,7 @@ def add_codes(batch: CodeBatch, texts: list[str], minted: int, now: datetime) ->
         codes.append(dynamo.tx_put(
             {**keys.code(text), **keys.code_listing(batch.template_id, batch.id, text), "entity": "code",
              **code.model_dump(mode="json")},
-            "attribute_not_exists(PK)",
+            ITEM_ABSENT,
         ))
     items.update(dynamo.numbered(_CODE, codes))
     try:

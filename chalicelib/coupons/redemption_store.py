@@ -11,6 +11,7 @@ from chalicelib.clock import iso
 from chalicelib.coupons import keys, wallet_store
 from chalicelib.coupons.models import Coupon
 from chalicelib.coupons.refused import Refused
+from chalicelib.indexes import ITEM_EXISTS
 
 
 def record_payment(user_id: str, payment_id: str, order_id: str, field: str, coupon_id: str) -> dict[str, Any]:
@@ -41,12 +42,12 @@ def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: da
             keys.coupon(user_id, coupon.id),
             "SET #status = :used, order_id = :order, payment_id = :payment, used_at = :now "
             f"REMOVE lock_expires_at, locked_at, {wallet_store.UNLIST_ALL}",
-            condition=f"attribute_exists(PK) AND {_REDEEMABLE}", names={"#status": "status", "#kind": "kind"},
+            condition=f"{ITEM_EXISTS} AND {_REDEEMABLE}", names={"#status": "status", "#kind": "kind"},
             vals=dynamo.values(used="used", locked="locked", unused="unused", card="stored_value", order=order_id,
                                payment=payment_id, now=iso(now)),
         ),
         "template": dynamo.tx_update(keys.template(coupon.template_id), "SET redeemed = redeemed + :one",
-                                     condition="attribute_exists(PK)", vals=dynamo.values(one=1)),
+                                     condition=ITEM_EXISTS, vals=dynamo.values(one=1)),
         "redemption": record_payment(user_id, payment_id, order_id, "coupon_ids", coupon.id),
     }
     try:

@@ -1,15 +1,9 @@
 """The coupons' scheduled jobs: expiry, lock release, expiry reminders, ending templates.
 
-Each job reads one sparse, sharded index that lists only what it has to act on (keys.py),
-up to the moment things become due, and moves every item it finds by its own conditional
-write (in wallet_store, cards_store, templates_store: this module reads and never writes). An item leaves the index in the write that handles it, so
-
-- the read cost of a run grows with what is due, not with the table;
-- a run stopped by its budget resumes by simply starting again, and a second run with the
-  same `now` finds nothing;
-- a racing write by a shopper (a lock, a payment, an unlock) lands either before the job's
-  write (which is then refused by its condition and counted as skipped) or after it (and
-  finds the item already moved). No Python read decides anything.
+Each job walks one sparse, sharded index (keys.py) through the shared budgeted walk
+(chalicelib/jobs/walk.py, which says why a run costs what is due and resumes cleanly), and
+moves every item it finds by its own conditional write in wallet_store, cards_store or
+templates_store: this module reads and never writes. No Python read decides anything.
 """
 
 from __future__ import annotations
@@ -17,43 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
-from chalicelib import dynamo
 from chalicelib.clock import iso
 from chalicelib.coupons import cards_store, keys, templates_store, wallet_store
 from chalicelib.jobs.budget import Budget
 from chalicelib.jobs.report import SweepReport
-
-SWEEP_PAGE = 100
-
-
-def walk(report: SweepReport, budget: Budget, *, index: keys.IndexSpec, partitions: list[str], upto: str,
-         handle: Callable[[dict[str, Any]], bool]) -> SweepReport:
-    """Hand every item of `index` under `partitions` with a sort key <= `upto` to `handle`
-    (True: it changed the item; False: a racing write had already moved it), page by page,
-    until done or until `budget` runs out (then `report.finished` is False)."""
-    for partition in partitions:
-        start = None
-        while True:
-            if budget.exhausted():
-                report.finished = False
-                return report
-            items, start = dynamo.query_once(
-                index=index.name, key_condition="#pk = :pk AND #sk <= :upto",
-                names={"#pk": index.pk, "#sk": index.sk},
-                vals=dynamo.values(pk=partition, upto=upto), limit=SWEEP_PAGE, start=start,
-            )
-            report.read += len(items)
-            for position, item in enumerate(items):
-                if position and budget.exhausted():
-                    report.finished = False
-                    return report
-                if handle(item):
-                    report.changed += 1
-                else:
-                    report.skipped += 1
-            if not start:
-                break
-    return report
+from chalicelib.jobs.walk import walk
 
 
 def _key(item: dict[str, Any]) -> dict[str, str]:

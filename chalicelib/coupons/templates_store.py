@@ -12,6 +12,7 @@ from chalicelib.coupons import keys, rules
 from chalicelib.coupons.models import Template
 from chalicelib.coupons.refused import Refused
 from chalicelib.idempotency import Idempotency
+from chalicelib.indexes import ITEM_ABSENT, ITEM_EXISTS
 
 
 def template_item(template: Template) -> dict[str, Any]:
@@ -40,9 +41,9 @@ def shard_items(template: Template) -> list[dict[str, Any]]:
 
 def create_template(template: Template, idem: Idempotency | None) -> None:
     """One transaction: the template and, for a sharded one, every stock shard (at most 50)."""
-    items = {"template": dynamo.tx_put(template_item(template), "attribute_not_exists(PK)")}
+    items = {"template": dynamo.tx_put(template_item(template), ITEM_ABSENT)}
     if template.stock_shards > 1:
-        items.update(dynamo.numbered("shard", (dynamo.tx_put(shard, "attribute_not_exists(PK)")
+        items.update(dynamo.numbered("shard", (dynamo.tx_put(shard, ITEM_ABSENT)
                                                for shard in shard_items(template))))
     idempotency.transact(items, idem, template.model_dump(mode="json"))
 
@@ -109,7 +110,7 @@ def change_status(template: Template, action: str, now: datetime, also: str | No
     """
     key = keys.template(template.id)
     expression, condition, names, vals = lifecycle_store.status_write(
-        action, now, also=also, listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk")
+        action, now, also=also, listed=keys.CLAIMABLE, listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk")
     if template.stock_shards == 1:
         try:
             return template_from(dynamo.update(key, expression, condition=condition, names=names, vals=vals))
@@ -118,7 +119,7 @@ def change_status(template: Template, action: str, now: datetime, also: str | No
     target = lifecycle.TRANSITIONS[action][1]
     items = {"template": dynamo.tx_update(key, expression, condition=condition, names=names, vals=vals)}
     items.update(dynamo.numbered("shard", (
-        dynamo.tx_update(shard, "SET #status = :target", condition="attribute_exists(PK)",
+        dynamo.tx_update(shard, "SET #status = :target", condition=ITEM_EXISTS,
                          names={"#status": "status"}, vals=dynamo.values(target=target))
         for shard in shard_keys(template))))
     try:

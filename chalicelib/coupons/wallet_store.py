@@ -17,6 +17,7 @@ from chalicelib.clock import iso
 from chalicelib.coupons import keys
 from chalicelib.coupons.models import Coupon
 from chalicelib.coupons.refused import Refused
+from chalicelib.indexes import ITEM_EXISTS
 
 UNLIST = f"REMOVE {keys.EXPIRY.remove}"
 UNLIST_ALL = f"{keys.LOCKS.remove}, {keys.EXPIRY.remove}, {keys.REMINDERS.remove}"
@@ -145,7 +146,7 @@ def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at:
             keys.coupon(user_id, coupon_id),
             f"SET #status = :locked, order_id = :order, lock_expires_at = :expires, locked_at = :now, {listed} "
             f"{UNLIST}",
-            condition=f"attribute_exists(PK) AND {_LOCKABLE}",
+            condition=f"{ITEM_EXISTS} AND {_LOCKABLE}",
             names={"#status": "status", "#kind": "kind"},
             vals=dynamo.values(locked="locked", unused="unused", card="stored_value", order=order_id,
                                expires=iso(expires_at), now=iso(now), **listed_vals),
@@ -176,7 +177,7 @@ def revoke(user_id: str, coupon_id: str, now: datetime) -> Coupon:
         item = dynamo.update(
             keys.coupon(user_id, coupon_id),
             f"SET #status = :revoked, revoked_at = :now REMOVE order_id, lock_expires_at, locked_at, {UNLIST_ALL}",
-            condition=("attribute_exists(PK) AND #status IN (:unused, :locked, :expired) "
+            condition=(f"{ITEM_EXISTS} AND #status IN (:unused, :locked, :expired) "
                        "AND (#kind <> :card OR (balance = #value AND held = :zero))"),
             names={"#status": "status", "#kind": "kind", "#value": "value"},
             vals=dynamo.values(revoked="revoked", unused="unused", locked="locked", expired="expired",

@@ -34,7 +34,7 @@ The programme's totals (each payment once, whatever rules it earned under) go to
 `crc32(payment_ref) % PROGRAMME_SHARDS` the same way.
 
 Each listing is an `IndexSpec` (index name, key attribute names, the `remove` fragment that
-takes an item out of a sparse index); with `NEW`, `LIVE_CONDITION`, `DUE_CONDITION` and
+takes an item out of a sparse index); with `NEW`, `LIVE_CONDITION` and
 `due_bound` no other module spells an index attribute or a key prefix.
 """
 
@@ -150,9 +150,6 @@ def instalment(user_id: str, due_at: str, payment_ref: str, rule_id: str, number
 
 def due_listing(user_id: str, due_at: str, payment_ref: str, rule_id: str, number: int) -> dict[str, str]:
     return DUE.listing(DUE_PARTITION, f"{due_at}#{user_id}#{payment_ref}#{rule_id}#{number:02d}")
-
-
-DUE_CONDITION = f"{DUE.sk} <= :upto"  # with `:upto` = due_bound(now): everything due at `now` or before
 
 
 def due_bound(now: str) -> str:

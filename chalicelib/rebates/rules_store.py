@@ -85,7 +85,7 @@ def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list
 
 def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
     """Apply a state-machine action if, at the moment of the write, the rebate rule allows it."""
-    item = lifecycle_store.apply(keys.rule(rule_id), action, now, noun="rebate rule",
+    item = lifecycle_store.apply(keys.rule(rule_id), action, now, noun="rebate rule", listed=keys.LIVE_RULES,
                                  listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute=LIVE_SK)
     return _with_totals([item])[0]
 

@@ -53,7 +53,6 @@ from chalicelib.rebates.rules_store import TotalsChange
 from chalicelib.rebates.settlement_store import AlreadyDone, CapCounter, ProgrammeChange
 
 DAILY_CAP_KEPT = timedelta(days=8)
-RELEASE_BATCH = 100
 
 
 class NotReady(Exception):
@@ -315,28 +314,18 @@ def _maybe_revoke(payment: Payment, rebate: Rebate, now: datetime) -> None:
 # --- 全返 instalments ------------------------------------------------------------------------
 
 def release_due(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
-    """Release the instalments due at `now`, page by page, until none is left or `budget` runs
-    out. Each release is conditional on the instalment being pending and leaves the due index
-    in the same transaction, so a re-run with the same `now` releases nothing twice and a run
+    """Release the instalments due at `now` through the shared budgeted walk (jobs/walk.py).
+    Each release is conditional on the instalment being pending and leaves the due index in
+    the same transaction, so a re-run with the same `now` releases nothing twice and a run
     stopped by its budget carries on at the next."""
-    while True:
-        if budget.exhausted():
-            report.finished = False
-            return report
-        due = settlement_store.due_instalments(now, RELEASE_BATCH)
-        report.read += len(due)
-        changed_before = report.changed
-        for position, instalment in enumerate(due):
-            if position and budget.exhausted():
-                report.finished = False
-                return report
-            try:
-                retry.on_stale(functools.partial(_release, instalment, now))
-                report.changed += 1
-            except AlreadyDone:
-                report.skipped += 1
-        if len(due) < RELEASE_BATCH or report.changed == changed_before:
-            return report  # all done; or a full page of entries already moved (the index lags): next run
+    def handle(instalment: InstalmentRecord) -> bool:
+        try:
+            retry.on_stale(functools.partial(_release, instalment, now))
+        except AlreadyDone:
+            return False
+        return True
+
+    return settlement_store.walk_due(now, budget, report, handle)
 
 
 def _release(seen: InstalmentRecord, now: datetime) -> None:

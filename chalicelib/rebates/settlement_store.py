@@ -24,10 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from chalicelib import dynamo
 from chalicelib.clock import iso
+from chalicelib.jobs.budget import Budget
+from chalicelib.jobs.report import SweepReport
+from chalicelib.jobs.walk import walk
 from chalicelib.rebates import accounts_store, keys, rules_store
 from chalicelib.rebates.models import (
     AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Stale,
@@ -352,15 +355,12 @@ def get_instalment(instalment: InstalmentRecord) -> InstalmentRecord | None:
     return InstalmentRecord.model_validate(item) if item else None
 
 
-def due_instalments(now: datetime, limit: int) -> list[InstalmentRecord]:
-    """Pending instalments due at `now` or before, oldest first (sparse index: pending only)."""
-    index = keys.DUE
-    items, _ = dynamo.query_page(
-        index=index.name, partition_attr=index.pk, partition_value=keys.DUE_PARTITION,
-        key_attrs=index.key_attrs, limit=limit, cursor=None, newest_first=False,
-        sort_condition=keys.DUE_CONDITION, vals=dynamo.values(upto=keys.due_bound(iso(now))),
-    )
-    return [InstalmentRecord.model_validate(i) for i in items]
+def walk_due(now: datetime, budget: Budget, report: SweepReport,
+             handle: Callable[[InstalmentRecord], bool]) -> SweepReport:
+    """Hand each pending instalment due at `now` or before, oldest first, to `handle` through
+    the shared budgeted walk (sparse index: pending only; a release leaves it)."""
+    return walk(report, budget, index=keys.DUE, partitions=[keys.DUE_PARTITION], upto=keys.due_bound(iso(now)),
+                handle=lambda item: handle(InstalmentRecord.model_validate(item)))
 
 
 def release_instalment(instalment: InstalmentRecord, change: AccountChange, entries: list[LedgerEntry],
