@@ -158,6 +158,18 @@ def test_a_voucher_reward_is_granted_once_the_threshold_is_reached():
     assert voucher.template_id == template.id
 
 
+def test_a_payment_of_0_fen_is_recorded_returns_nothing_and_a_refund_of_it_completes_it():
+    live_rule()
+    full_return()
+    pay(0)
+    assert (account().balance, account().pending_instalments) == (0, [])
+    assert settlement_store.get_payment("generic:pay_1").status == "applied"
+    refund("r1", amount=100)
+    stored = settlement_store.get_payment("generic:pay_1")
+    assert (stored.refunded, account().balance) == (0, 0)   # nothing was paid, nothing to take back
+    assert ledger() == []
+
+
 def test_a_refund_below_the_threshold_revokes_the_unused_voucher():
     voucher_rule(20000)
     pay(30000)

@@ -30,6 +30,13 @@ def test_a_signed_payment_is_queued_as_the_internal_event(api):
     }
 
 
+def test_an_order_paid_entirely_by_cards_balance_and_points_is_confirmed_with_amount_0(api):
+    raw, headers = signed_generic(generic_payment(amount=0))
+    assert post(api, raw, headers)[0] == 200
+    [event] = drain()
+    assert (event["type"], event["amount"]) == ("payment", 0)
+
+
 def test_a_signed_refund_is_queued(api):
     raw, headers = signed_generic(generic_refund(amount=2500))
     assert post(api, raw, headers)[0] == 200
@@ -75,7 +82,9 @@ def test_a_timestamp_within_tolerance_is_accepted(api):
     b"not json",
     json.dumps({"id": "evt_1", "type": "payment.succeeded", "data": {"payment_id": "p"}}).encode(),
     json.dumps(generic_payment() | {"data": generic_payment()["data"] | {"amount": "100.00"}}).encode(),
-    json.dumps(generic_payment() | {"data": generic_payment()["data"] | {"amount": 0}}).encode(),
+    json.dumps(generic_payment() | {"data": generic_payment()["data"] | {"amount": -1}}).encode(),
+    json.dumps(generic_payment() | {"data": generic_payment()["data"] | {"amount": True}}).encode(),
+    json.dumps(generic_refund(amount=0)).encode(),
     json.dumps(generic_payment() | {"data": generic_payment()["data"] | {"paid_at": "2030-06-01T12:00:00"}}).encode(),
     json.dumps(generic_payment() | {"data": generic_payment()["data"] | {"payment_id": "pay#1"}}).encode(),
     json.dumps(generic_payment() | {"data": generic_payment()["data"] | {"coupon_ids": ["x"]}}).encode(),

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from chalicelib.errors import Unauthenticated
 from chalicelib.models import ResourceId, UtcTime
-from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, PaymentEvent, UserId
+from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, Paid, PaymentEvent, UserId
 from chalicelib.payments.payloads import Payload, build, parse_json
 
 SIGNATURE_HEADER = "x-mall-signature"
@@ -28,7 +28,7 @@ class PaymentData(Payload):
     payment_id: ExternalId
     order_id: ExternalId
     user_id: UserId
-    amount: Fen
+    amount: Paid  # 0: an order paid entirely by cards, balance and points
     paid_at: UtcTime
     coupon_ids: list[ResourceId] = Field(default_factory=list, max_length=MAX_COUPONS_PER_ORDER)
 

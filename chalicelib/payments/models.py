@@ -22,6 +22,9 @@ MAX_COUPONS_PER_ORDER = 20
 # and anything outside a conservative alphabet is refused at the edge.
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@\-]{1,128}$")]
 Fen = Annotated[int, Field(ge=1, le=MAX_FEN)]
+# What a payment took in cash: 0 for an order paid entirely by cards, balance and points,
+# which the mall's server confirms through the generic webhook (API.md).
+Paid = Annotated[int, Field(ge=0, le=MAX_FEN)]
 
 
 class PaymentEvent(BaseModel):
@@ -42,7 +45,7 @@ class PaymentEvent(BaseModel):
     payment_id: ExternalId
     order_id: ExternalId | None = None
     user_id: UserId | None = None
-    amount: Fen | None = None
+    amount: Paid | None = None  # a refund's is at least 1 (checked below)
     refunded_total: Fen | None = None
     paid_at: UtcTime | None = None
     refund_id: ExternalId | None = None
@@ -63,6 +66,8 @@ class PaymentEvent(BaseModel):
                 raise ValueError("a refund event needs refund_id")
             if (self.amount is None) == (self.refunded_total is None):
                 raise ValueError("a refund event carries either amount or refunded_total")
+            if self.amount == 0:
+                raise ValueError("a refund event refunds at least 1 fen")
             if self.paid_at is not None or self.coupon_ids:
                 raise ValueError("a refund event carries no payment fields")
         if len(set(self.coupon_ids)) != len(self.coupon_ids):

@@ -76,7 +76,7 @@ def record_payment(event: PaymentEvent, now: datetime) -> Payment:
     """The stored payment of this event: recorded now, or by an earlier or concurrent delivery."""
     stored = settlement_store.get_payment(event.payment_ref)
     if stored is None:
-        assert event.paid_at and event.order_id and event.user_id and event.amount  # a validated payment event
+        assert event.paid_at and event.order_id and event.user_id and event.amount is not None  # a validated payment event
         candidate = Payment(
             payment_ref=event.payment_ref, provider=event.provider, payment_id=event.payment_id,
             event_id=event.event_id, order_id=event.order_id, user_id=event.user_id, amount=event.amount,
