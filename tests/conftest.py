@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL") or n in ("AWS_PROFILE", "AWS_SESSION_TOKEN")]:
     del os.environ[_name]
@@ -35,7 +34,7 @@ from chalicelib import dynamo  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
 from dev.bootstrap import bootstrap  # noqa: E402
 from dev.moto_server import SerializedMotoServer  # noqa: E402
-from tests.helpers import Api  # noqa: E402
+from tests.helpers import REPO_ROOT, Api  # noqa: E402
 
 
 def reset_clients() -> None:
@@ -138,7 +137,7 @@ from dev import local_gateway  # noqa: E402
 local_gateway.install()
 
 
-DYNAMODB_LOCAL_JAR = (Path(__file__).resolve().parents[1] / ".local/dynamodb-local/node_modules"
+DYNAMODB_LOCAL_JAR = (REPO_ROOT / ".local/dynamodb-local/node_modules"
                       / "amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar")
 
 

@@ -8,12 +8,16 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from chalicelib.auth import issue_token
+
+# The checkout's root, wherever in tests/ a module sits.
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def token(user: str = "alice", roles: tuple[str, ...] = (), ttl: int = 3600, secret: str | None = None) -> str:

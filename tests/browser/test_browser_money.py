@@ -21,7 +21,7 @@ from playwright.sync_api import Locator, Page, expect, sync_playwright
 from dev.stack import start_stack
 from tests.helpers import headers_for, session as http_session, template_body, token
 from tests.payment_helpers import generic_payment, signed_generic
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Session, cell, settled_rebate, sign_in, yuan
+from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Session, cell, settled_rebate, sign_in, yuan
 
 pytestmark = [
     pytest.mark.e2e,

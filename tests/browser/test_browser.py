@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from dev.stack import start_stack
-from tests.helpers import headers_for, session as http_session, template_body, token
+from tests.helpers import REPO_ROOT, headers_for, session as http_session, template_body, token
 from tests.payment_helpers import generic_payment, rule_body, signed_generic
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,7 +33,7 @@ VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 TIMEOUT_MS = 20_000
 
 
