@@ -102,6 +102,18 @@ def _local_server():
     thread.join(timeout=5)
 
 
+@pytest.fixture(scope="module")
+def stack():
+    """The whole local stack as `make run` starts it (`dev.stack.start_stack`: serialized moto
+    server, bootstrap, `chalice local`, event pump) on free ports, with its own environment
+    (`stack.env`) and logs (`stack.log_dir`). One per test module, so that the figures a module
+    reads (tests/browser/test_browser_overview.py) are its own payments alone."""
+    from dev.stack import start_stack
+
+    with start_stack() as running:
+        yield running
+
+
 @pytest.fixture
 def served_api(served_aws, _local_server):
     """The app over real HTTP (a thread per request) against the serialized moto server."""

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from dev.stack import start_stack
 from tests.helpers import REPO_ROOT, headers_for, session as http_session, template_body, token
 from tests.payment_helpers import generic_payment, rule_body, signed_generic
 
@@ -35,12 +34,6 @@ VIEWPORTS = {
 }
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with start_stack() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

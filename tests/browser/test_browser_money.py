@@ -18,7 +18,6 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
-from dev.stack import start_stack
 from tests.helpers import headers_for, session as http_session, template_body, token
 from tests.payment_helpers import generic_payment, signed_generic
 from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Session, cell, settled_rebate, sign_in, yuan
@@ -28,12 +27,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not at /usr/bin/chromium "
                        "(apt-get install -y chromium); the browser tests need it"),
 ]
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with start_stack() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

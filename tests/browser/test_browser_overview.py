@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from tests.helpers import headers_for, session as http_session, template_body, token
 from tests.payment_helpers import generic_payment, rule_body, signed_generic
 from tests.browser.test_browser import (  # noqa: F401 - fixtures used by name
-    CHROMIUM, TIMEOUT_MS, browser, cell, session, sign_in, stack,
+    CHROMIUM, TIMEOUT_MS, browser, cell, session, sign_in,
 )
 
 pytestmark = [
