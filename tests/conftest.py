@@ -30,16 +30,9 @@ os.environ.update({
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib import dynamo  # noqa: E402
-from chalicelib.settings import get_settings  # noqa: E402
 from dev.bootstrap import bootstrap  # noqa: E402
 from dev.moto_server import SerializedMotoServer  # noqa: E402
-from tests.helpers import REPO_ROOT, Api  # noqa: E402
-
-
-def reset_clients() -> None:
-    dynamo.client.cache_clear()
-    get_settings.cache_clear()
+from tests.helpers import REPO_ROOT, Api, reset_clients  # noqa: E402
 
 
 @pytest.fixture

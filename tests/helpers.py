@@ -20,6 +20,15 @@ from chalicelib.auth import issue_token
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def reset_clients() -> None:
+    """Forget the cached DynamoDB client and settings, so that the next use reads the environment."""
+    from chalicelib import dynamo
+    from chalicelib.settings import get_settings
+
+    dynamo.client.cache_clear()
+    get_settings.cache_clear()
+
+
 def token(user: str = "alice", roles: tuple[str, ...] = (), ttl: int = 3600, secret: str | None = None) -> str:
     return issue_token(secret or os.environ["MALL_JWT_SECRET"], user, list(roles), ttl, int(time.time()))
 

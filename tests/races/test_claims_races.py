@@ -10,7 +10,7 @@ from collections import Counter
 from chalicelib import dynamo
 from chalicelib.coupons import keys, rules
 from tests.helpers import fire, headers_for
-from tests.races.test_stock_and_limit_races import counters, hourly_total, published
+from tests.race_helpers import counters, hourly_total, published
 
 
 def test_the_last_shard_with_stock_sells_out_under_a_race(race_api):
