@@ -202,7 +202,7 @@ def test_the_statistics_chart_a_settled_payments_rebate_cost_against_the_sales_i
     expect(cell(row, "Rebate cost")).to_have_text("¥12.84")
     expect(cell(row, "Sales driven")).to_have_text("¥256.80")
     expect(cell(row, "Return rate")).to_have_text("5.00%")
-    # (the programme's overview above the charts, each payment once: tests/test_browser_overview.py)
+    # (the programme's overview above the charts, each payment once: tests/browser/test_browser_overview.py)
     chart.scroll_into_view_if_needed()
     session.shot(ops, "rebate-cost-against-sales")
 
