@@ -31,7 +31,7 @@ $(DDB_LOCAL_JAR):
 	  npm install --prefix $(DDB_LOCAL_DIR) --no-audit --no-fund --silent amplify-dynamodb-simulator@2.9.30; \
 	else echo "npm or java missing: the DynamoDB Local race tests will be skipped"; fi
 
-# Debian's Chromium for tests/test_browser.py (Playwright drives it; no `playwright install`),
+# Debian's Chromium for tests/browser/ (Playwright drives it; no `playwright install`),
 # and a CJK font so that screenshots show Chinese labels. Without apt-get those tests skip.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 CHROMIUM := /usr/bin/chromium

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL") or n in ("AWS_PROFILE", "AWS_SESSION_TOKEN")]:
     del os.environ[_name]
@@ -31,18 +30,9 @@ os.environ.update({
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib import dynamo  # noqa: E402
-from chalicelib.programme import store as programme_store  # noqa: E402
-from chalicelib.settings import get_settings  # noqa: E402
 from dev.bootstrap import bootstrap  # noqa: E402
 from dev.moto_server import SerializedMotoServer  # noqa: E402
-from tests.helpers import Api  # noqa: E402
-
-
-def reset_clients() -> None:
-    dynamo.client.cache_clear()
-    get_settings.cache_clear()
-    programme_store.clear_cache()
+from tests.helpers import REPO_ROOT, Api, reset_clients  # noqa: E402
 
 
 @pytest.fixture
@@ -105,6 +95,18 @@ def _local_server():
     thread.join(timeout=5)
 
 
+@pytest.fixture(scope="module")
+def stack():
+    """The whole local stack as `make run` starts it (`dev.stack.start_stack`: serialized moto
+    server, bootstrap, `chalice local`, event pump) on free ports, with its own environment
+    (`stack.env`) and logs (`stack.log_dir`). One per test module, so that the figures a module
+    reads (tests/browser/test_browser_overview.py) are its own payments alone."""
+    from dev.stack import start_stack
+
+    with start_stack() as running:
+        yield running
+
+
 @pytest.fixture
 def served_api(served_aws, _local_server):
     """The app over real HTTP (a thread per request) against the serialized moto server."""
@@ -140,7 +142,7 @@ from dev import local_gateway  # noqa: E402
 local_gateway.install()
 
 
-DYNAMODB_LOCAL_JAR = (Path(__file__).resolve().parents[1] / ".local/dynamodb-local/node_modules"
+DYNAMODB_LOCAL_JAR = (REPO_ROOT / ".local/dynamodb-local/node_modules"
                       / "amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar")
 
 

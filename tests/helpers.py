@@ -8,12 +8,28 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from chalicelib.auth import issue_token
+
+# The checkout's root, wherever in tests/ a module sits.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def reset_clients() -> None:
+    """Forget the cached DynamoDB client, settings and programme settings, so that the next use
+    reads the environment and the table afresh."""
+    from chalicelib import dynamo
+    from chalicelib.programme import store as programme_store
+    from chalicelib.settings import get_settings
+
+    dynamo.client.cache_clear()
+    get_settings.cache_clear()
+    programme_store.clear_cache()
 
 
 def token(user: str = "alice", roles: tuple[str, ...] = (), ttl: int = 3600, secret: str | None = None) -> str:

@@ -51,6 +51,17 @@ def queued_count(name: str | None = None) -> int:
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
+def sqs_event(bodies: list[str]) -> dict:
+    """Lambda's SQS event, each record with its own message id (chalice's generator repeats one)."""
+    return {"Records": [{
+        "messageId": f"m-{i}", "receiptHandle": f"rh-{i}", "body": body, "md5OfBody": "x",
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1", "SenderId": "s",
+                       "ApproximateFirstReceiveTimestamp": "1"},
+        "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:mall-test-payment-events",
+    } for i, body in enumerate(bodies)]}
+
+
 # --- the generic webhook ------------------------------------------------------------------
 
 def generic_payment(event_id: str = "evt_1", payment_id: str = "pay_1", user: str = "alice", amount: int = 10000,

@@ -10,18 +10,14 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from chalicelib.rebates import accounts, settlement
-from tests.payment_helpers import NOW, live_rule, payment_event, queue_url, refund_event
-
-
-def sqs_event(bodies: list[str]) -> dict:
-    """Lambda's SQS event, each record with its own message id (chalice's generator repeats one)."""
-    return {"Records": [{
-        "messageId": f"m-{i}", "receiptHandle": f"rh-{i}", "body": body, "md5OfBody": "x",
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1", "SenderId": "s",
-                       "ApproximateFirstReceiveTimestamp": "1"},
-        "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:mall-test-payment-events",
-    } for i, body in enumerate(bodies)]}
+from tests.payment_helpers import (
+    NOW,
+    live_rule,
+    payment_event,
+    queue_url,
+    refund_event,
+    sqs_event,
+)
 
 
 def test_failed_records_are_reported_and_the_others_settle(api):

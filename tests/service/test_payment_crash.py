@@ -43,7 +43,7 @@ from chalicelib.rebates import withdrawals
 from chalicelib.rebates.models import WithdrawalCreate
 from dev.bootstrap import bootstrap
 from tests.checkout_helpers import card, give, lock_request
-from tests.conftest import reset_clients
+from tests.helpers import reset_clients
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})

@@ -6,96 +6,18 @@ desktop and a phone-sized viewport. Each step leaves a screenshot in test-artifa
 from __future__ import annotations
 
 import re
-import time
 import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
-from dev.stack import start_stack
-from tests.helpers import headers_for, session as http_session, template_body, token
-from tests.payment_helpers import generic_payment, rule_body, signed_generic
+from tests.browser.pages import cell, needs_chromium, settled_rebate, sign_in, yuan
+from tests.helpers import headers_for, template_body, token
+from tests.helpers import session as http_session
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not at /usr/bin/chromium "
-                       "(apt-get install -y chromium); the browser tests need it"),
-]
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
-# Headless, and none of Chromium's own background traffic: without these flags its connections
-# were refused on the machines this was written on.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-VIEWPORTS = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
-}
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
-TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with start_stack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Session:
-    """Pages of one viewport, their uncaught script errors, and numbered screenshots."""
-
-    def __init__(self, browser, viewport: str, test_name: str) -> None:
-        self.browser, self.viewport = browser, viewport
-        self.contexts, self.errors, self.step = [], [], 0
-        self.folder = ARTIFACTS / test_name.removeprefix("test_")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        expect.set_options(timeout=TIMEOUT_MS)
-
-    def page(self, path: str, api_url: str) -> Page:
-        context = self.browser.new_context(**VIEWPORTS[self.viewport], accept_downloads=True)
-        context.set_default_timeout(TIMEOUT_MS)
-        self.contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: self.errors.append(error))
-        page.goto(f"{api_url}{path}")
-        return page
-
-    def shot(self, page: Page, what: str) -> None:
-        self.step += 1
-        page.screenshot(path=self.folder / f"{self.viewport}-{self.step:02d}-{what}.png", full_page=True)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= page.viewport_size["width"], f"{what}: the page scrolls sideways ({width}px)"
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def session(request, browser):
-    opened = Session(browser, request.param, request.node.originalname)
-    yield opened
-    opened.close()
-    assert opened.errors == [], "uncaught errors in the page"
-
-
-def sign_in(page: Page, bearer: str) -> None:
-    page.locator("#token").fill(bearer)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def cell(row, label: str):
-    return row.locator(f'td[data-label="{label}"]')
 
 
 def test_an_operator_publishes_a_template_that_a_shopper_claims_and_gets_in_a_quote(stack, session):
@@ -256,33 +178,6 @@ def test_money_is_formatted_and_parsed_with_integer_arithmetic(stack, browser):
     assert results["rates"] == ["33.33%", "100.00%", "–"]
 
 
-def settled_rebate(stack, name: str, amount: int, user: str | None = None) -> dict:
-    """A published 5% rule and one payment of `amount` fen under it (by `user`, else a new
-    buyer), through the generic webhook, the payments queue and the pump's consumer: the rule
-    as the API reports it."""
-    http, ops = http_session(), headers_for("ops-rebates", operator=True)
-    now = datetime.now(timezone.utc)
-    body = rule_body(name=name, ratio_bp=500, starts_at=(now - timedelta(hours=1)).isoformat(),
-                     ends_at=(now + timedelta(days=1)).isoformat())
-    rule = http.post(f"{stack.api_url}/admin/rebate-rules", json=body, headers=ops, timeout=30).json()
-    assert http.post(f"{stack.api_url}/admin/rebate-rules/{rule['id']}/publish", headers=ops,
-                     timeout=30).status_code == 200
-    tag = uuid.uuid4().hex[:8]
-    raw, headers = signed_generic(
-        generic_payment(event_id=f"evt-{tag}", payment_id=f"pay-{tag}", user=user or f"buyer-{tag}", amount=amount,
-                        paid_at=now, order_id=f"order-{tag}"),
-        secret=stack.env["PAYMENT_WEBHOOK_SECRET"])
-    response = http.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers, timeout=30)
-    assert response.json() == {"received": True, "queued": True}
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        settled = http.get(f"{stack.api_url}/admin/rebate-rules/{rule['id']}", headers=ops, timeout=30).json()
-        if settled["rebated_payments"]:
-            return settled
-        time.sleep(0.2)
-    raise AssertionError(f"the pump did not settle payment pay-{tag} (see {stack.log_dir}/pump.log)")
-
-
 def test_the_statistics_chart_a_settled_payments_rebate_cost_against_the_sales_it_drove(stack, session):
     name = f"5% back {session.viewport} {uuid.uuid4().hex[:6]}"
     # Given a 5% rule and a payment of ¥256.80 settled under it
@@ -307,7 +202,7 @@ def test_the_statistics_chart_a_settled_payments_rebate_cost_against_the_sales_i
     expect(cell(row, "Rebate cost")).to_have_text("¥12.84")
     expect(cell(row, "Sales driven")).to_have_text("¥256.80")
     expect(cell(row, "Return rate")).to_have_text("5.00%")
-    # (the programme's overview above the charts, each payment once: tests/test_browser_overview.py)
+    # (the programme's overview above the charts, each payment once: tests/browser/test_browser_overview.py)
     chart.scroll_into_view_if_needed()
     session.shot(ops, "rebate-cost-against-sales")
 
@@ -388,8 +283,3 @@ def test_a_shopper_sees_the_rebate_a_payment_earned_and_withdraws_part_of_it(sta
     expect(rebates.locator(".figure", has_text="Being withdrawn")).to_contain_text("¥0.00")
     expect(rebates.locator("#ledger")).to_contain_text("withdrawal paid out")
     session.shot(mall, "withdrawal-approved")
-
-
-def yuan(fen: int) -> str:
-    """What the pages show for `fen` (formatFen): ¥1,234.50."""
-    return f"¥{fen // 100:,}.{fen % 100:02d}"

@@ -1,5 +1,5 @@
 """Flash-sale templates whose stock is spread over shards: claims, code claims, grants, listings
-and counters (chalice.test.Client, in-process moto). Races are in tests/test_claims_races.py."""
+and counters (chalice.test.Client, in-process moto). Races are in tests/races/test_claims_races.py."""
 
 from __future__ import annotations
 

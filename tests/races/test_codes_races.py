@@ -7,7 +7,7 @@ from collections import Counter
 import requests
 
 from tests.helpers import fire, headers_for
-from tests.test_races import counters, published, wallet_size
+from tests.race_helpers import counters, published, wallet_size
 
 
 def test_20_users_claiming_one_code_get_exactly_one_coupon(race_api):

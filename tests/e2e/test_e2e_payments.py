@@ -9,18 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from dev.stack import start_stack
 from tests.helpers import headers_for
 from tests.payment_helpers import generic_payment, generic_refund, rule_body, signed_generic
 
 pytestmark = pytest.mark.e2e
 DEADLINE_SECONDS = 60
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with start_stack() as running:
-        yield running
 
 
 def eventually(read, wanted):

@@ -8,7 +8,7 @@ import requests
 
 from tests.checkout_helpers import item
 from tests.helpers import fire, headers_for
-from tests.test_races import published
+from tests.race_helpers import published
 
 
 def test_20_orders_locking_one_coupon_give_exactly_one_lock(race_api):

@@ -1,6 +1,6 @@
 """The console's statistics overview counts each payment once, and a voucher not granted shows in
 the console and on the mall page: Chromium against a whole local stack of this module's own (the
-fixtures and helpers of test_browser.py), so the figures are this module's payments alone."""
+fixtures of tests/browser/conftest.py), so the figures are this module's payments alone."""
 
 from __future__ import annotations
 
@@ -11,17 +11,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import headers_for, session as http_session, template_body, token
+from tests.browser.pages import TIMEOUT_MS, cell, needs_chromium, sign_in
+from tests.helpers import headers_for, template_body, token
+from tests.helpers import session as http_session
 from tests.payment_helpers import generic_payment, rule_body, signed_generic
-from tests.test_browser import (  # noqa: F401 - fixtures used by name
-    CHROMIUM, TIMEOUT_MS, browser, cell, session, sign_in, stack,
-)
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not at /usr/bin/chromium "
-                       "(apt-get install -y chromium); the browser tests need it"),
-]
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 SHOPPER = f"overview-shopper-{uuid.uuid4().hex[:6]}"
 PAYMENTS = [25680, 42520]  # ¥682.00 in all, the issue's figure

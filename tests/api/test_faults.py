@@ -111,7 +111,7 @@ def test_a_failed_idempotent_claim_then_retried_lands_once(api, faults):
 
 
 def test_an_unreachable_database_is_503(api, monkeypatch):
-    from tests.conftest import reset_clients
+    from tests.helpers import reset_clients
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: connection refused
     reset_clients()

@@ -13,7 +13,7 @@ from chalicelib.errors import InsufficientBalance
 from chalicelib.models import PageQuery
 from tests.checkout_helpers import NOW, card, race
 from tests.helpers import fire, headers_for
-from tests.test_races import published
+from tests.race_helpers import published
 
 LATER = NOW + timedelta(minutes=15)
 

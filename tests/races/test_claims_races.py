@@ -1,4 +1,4 @@
-"""Flash sales on sharded stock (beyond the races of tests/test_races.py, which run on one
+"""Flash sales on sharded stock (beyond the races of tests/races/test_stock_and_limit_races.py, which run on one
 stock counter and on shards), raced over real HTTP into chalice's threaded local server, whose
 DynamoDB is the serialized moto server or Amazon's DynamoDB Local (each test runs on both). Every
 count is decided by DynamoDB conditions; the reads only choose which shard to try."""
@@ -10,7 +10,7 @@ from collections import Counter
 from chalicelib import dynamo
 from chalicelib.coupons import keys, rules
 from tests.helpers import fire, headers_for
-from tests.test_races import counters, hourly_total, published
+from tests.race_helpers import counters, hourly_total, published
 
 
 def test_the_last_shard_with_stock_sells_out_under_a_race(race_api):

@@ -2,11 +2,12 @@
 attributes only in keys.py, transactions read by name, no module over about 400 lines."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-REBATES = Path(__file__).resolve().parents[1] / "chalicelib" / "rebates"
+from tests.helpers import REPO_ROOT
+
+REBATES = REPO_ROOT / "chalicelib" / "rebates"
 MODULES = sorted(p for p in REBATES.glob("*.py"))
 NOT_KEYS = [p for p in MODULES if p.name != "keys.py"]
 INDEX_ATTRIBUTE = re.compile(r"GSI\d(PK|SK)")

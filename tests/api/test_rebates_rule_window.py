@@ -9,8 +9,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.rebates import accounts
-from tests.payment_helpers import NOW, payment_event, rule_body
-from tests.test_rebates_consumer import sqs_event
+from tests.payment_helpers import NOW, payment_event, rule_body, sqs_event
 
 RULES = "/admin/rebate-rules"
 

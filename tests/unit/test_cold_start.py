@@ -10,11 +10,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from pydantic import BaseModel
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO_ROOT
+
+ROOT = REPO_ROOT
 
 # Each is loaded on first use by the functions that need it, never by `import app`.
 HEAVY = {

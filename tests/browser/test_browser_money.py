@@ -4,7 +4,7 @@ effect through the API (one withdrawal, one claim, one lock, one grant, one batc
 decision), because the page keeps one Idempotency-Key per intended action and disables the
 button meanwhile. And after a payment the mall page shows what it changed without a reload.
 
-Same browser and stack as tests/test_browser.py (Playwright driving /usr/bin/chromium).
+Same browser and stack as tests/browser/test_browser.py (Playwright driving /usr/bin/chromium).
 """
 
 from __future__ import annotations
@@ -16,48 +16,21 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
-from dev.stack import start_stack
-from tests.helpers import headers_for, session as http_session, template_body, token
+from tests.browser.pages import (
+    TIMEOUT_MS,
+    cell,
+    needs_chromium,
+    settled_rebate,
+    sign_in,
+    yuan,
+)
+from tests.helpers import headers_for, template_body, token
+from tests.helpers import session as http_session
 from tests.payment_helpers import generic_payment, signed_generic
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Session, cell, settled_rebate, sign_in, yuan
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not at /usr/bin/chromium "
-                       "(apt-get install -y chromium); the browser tests need it"),
-]
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with start_stack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def desktop(request, browser):
-    opened = Session(browser, "desktop", request.node.originalname)
-    yield opened
-    opened.close()
-    assert opened.errors == [], "uncaught errors in the page"
-
-
-@pytest.fixture(params=["desktop", "phone"])
-def session(request, browser):
-    opened = Session(browser, request.param, request.node.originalname)
-    yield opened
-    opened.close()
-    assert opened.errors == [], "uncaught errors in the page"
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 
 class Posts:

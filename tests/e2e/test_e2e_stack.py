@@ -9,16 +9,9 @@ from collections import Counter
 import pytest
 import requests
 
-from dev.stack import start_stack
 from tests.helpers import fire, headers_for, template_body
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with start_stack() as running:
-        yield running
 
 
 def test_health(stack):

@@ -1,4 +1,5 @@
-"""Races over real connections: HTTP into chalice's threaded local server, whose DynamoDB is
+"""Claims racing for a template's stock (one counter or 8 shards), for one shopper's limit, and
+with one idempotency key. Races over real connections: HTTP into chalice's threaded local server, whose DynamoDB is
 the serialized moto server or Amazon's DynamoDB Local (each test runs on both). Every count
 below is decided by DynamoDB conditions.
 """
@@ -8,37 +9,15 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import requests
 
 from chalicelib import dynamo
 from chalicelib.coupons import keys, rules
-from tests.helpers import fire, headers_for, session, template_body
-
-
-def published(base, **overrides):
-    http = session()
-    created = http.post(f"{base}/admin/templates", json=template_body(**overrides),
-                        headers=headers_for("ops", operator=True)).json()
-    http.post(f"{base}/admin/templates/{created['id']}/publish", headers=headers_for("ops", operator=True))
-    return created["id"]
-
-
-def counters(base, template_id):
-    body = requests.get(f"{base}/admin/templates/{template_id}", headers=headers_for("ops", operator=True)).json()
-    return body["claimed"], body["remaining"]
-
-
-def wallet_size(base, user):
-    return len(requests.get(f"{base}/me/coupons?limit=100", headers=headers_for(user)).json()["items"])
+from tests.helpers import fire, headers_for
+from tests.race_helpers import counters, hourly_total, published, wallet_size
 
 
 def shard_claims(template_id, shards):
     return [dynamo.get(keys.stock_shard(template_id, i), consistent=True)["claimed"] for i in range(shards)]
-
-
-def hourly_total(base, template_id):
-    body = requests.get(f"{base}/admin/templates/{template_id}/stats", headers=headers_for("ops", operator=True)).json()
-    return sum(hour["claimed"] for hour in body["hours"])
 
 
 @pytest.mark.parametrize("shards", [1, 8])

@@ -1,0 +1,105 @@
+"""Helpers of the browser tests (the fixtures are in tests/browser/conftest.py): Debian's
+Chromium and its flags, the viewports, a `Session` of pages with numbered screenshots in
+test-artifacts/browser/, signing in, table cells, money as the pages show it, and a rebate
+settled through the whole local stack."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.helpers import REPO_ROOT, headers_for
+from tests.helpers import session as http_session
+from tests.payment_helpers import generic_payment, rule_body, signed_generic
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Every browser test module's marks: pytestmark = [pytest.mark.e2e, needs_chromium]
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not at /usr/bin/chromium "
+                                    "(apt-get install -y chromium); the browser tests need it")
+
+# Headless, and none of Chromium's own background traffic: without these flags its connections
+# were refused on the machines this was written on.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
+TIMEOUT_MS = 20_000
+
+
+class Session:
+    """Pages of one viewport, their uncaught script errors, and numbered screenshots."""
+
+    def __init__(self, browser, viewport: str, test_name: str) -> None:
+        self.browser, self.viewport = browser, viewport
+        self.contexts, self.errors, self.step = [], [], 0
+        self.folder = ARTIFACTS / test_name.removeprefix("test_")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        expect.set_options(timeout=TIMEOUT_MS)
+
+    def page(self, path: str, api_url: str) -> Page:
+        context = self.browser.new_context(**VIEWPORTS[self.viewport], accept_downloads=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(error))
+        page.goto(f"{api_url}{path}")
+        return page
+
+    def shot(self, page: Page, what: str) -> None:
+        self.step += 1
+        page.screenshot(path=self.folder / f"{self.viewport}-{self.step:02d}-{what}.png", full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= page.viewport_size["width"], f"{what}: the page scrolls sideways ({width}px)"
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+def sign_in(page: Page, bearer: str) -> None:
+    page.locator("#token").fill(bearer)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def cell(row, label: str):
+    return row.locator(f'td[data-label="{label}"]')
+
+
+def settled_rebate(stack, name: str, amount: int, user: str | None = None) -> dict:
+    """A published 5% rule and one payment of `amount` fen under it (by `user`, else a new
+    buyer), through the generic webhook, the payments queue and the pump's consumer: the rule
+    as the API reports it."""
+    http, ops = http_session(), headers_for("ops-rebates", operator=True)
+    now = datetime.now(timezone.utc)
+    body = rule_body(name=name, ratio_bp=500, starts_at=(now - timedelta(hours=1)).isoformat(),
+                     ends_at=(now + timedelta(days=1)).isoformat())
+    rule = http.post(f"{stack.api_url}/admin/rebate-rules", json=body, headers=ops, timeout=30).json()
+    assert http.post(f"{stack.api_url}/admin/rebate-rules/{rule['id']}/publish", headers=ops,
+                     timeout=30).status_code == 200
+    tag = uuid.uuid4().hex[:8]
+    raw, headers = signed_generic(
+        generic_payment(event_id=f"evt-{tag}", payment_id=f"pay-{tag}", user=user or f"buyer-{tag}", amount=amount,
+                        paid_at=now, order_id=f"order-{tag}"),
+        secret=stack.env["PAYMENT_WEBHOOK_SECRET"])
+    response = http.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers, timeout=30)
+    assert response.json() == {"received": True, "queued": True}
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        settled = http.get(f"{stack.api_url}/admin/rebate-rules/{rule['id']}", headers=ops, timeout=30).json()
+        if settled["rebated_payments"]:
+            return settled
+        time.sleep(0.2)
+    raise AssertionError(f"the pump did not settle payment pay-{tag} (see {stack.log_dir}/pump.log)")
+
+
+def yuan(fen: int) -> str:
+    """What the pages show for `fen` (formatFen): ¥1,234.50."""
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
