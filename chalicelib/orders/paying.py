@@ -23,14 +23,20 @@ or nothing more to pay), `not_enough` (not that much free), `coupon_does_not_com
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol, Sequence
+from typing import Iterable, Literal, Protocol, Sequence
 
 from chalicelib.coupons import pricing
 from chalicelib.coupons.models import Coupon
 
-POINTS, BALANCE = "points", "balance"
-CAP, NOT_ENOUGH, NO_COMBINE, WHOLE_FEN = "cap", "not_enough", "coupon_does_not_combine", "whole_fen"
-REASONS = (CAP, NOT_ENOUGH, NO_COMBINE, WHOLE_FEN)
+Asset = Literal["points", "balance"]
+Reason = Literal["cap", "not_enough", "coupon_does_not_combine", "whole_fen"]
+POINTS: Asset = "points"
+BALANCE: Asset = "balance"
+CAP: Reason = "cap"
+NOT_ENOUGH: Reason = "not_enough"
+NO_COMBINE: Reason = "coupon_does_not_combine"
+WHOLE_FEN: Reason = "whole_fen"
+REASONS: tuple[Reason, ...] = (CAP, NOT_ENOUGH, NO_COMBINE, WHOLE_FEN)
 
 
 class PayingRules(Protocol):
@@ -50,10 +56,10 @@ class PayingRules(Protocol):
 class Trim:
     """Less of an asset used than was asked for, and why."""
 
-    asset: str   # POINTS or BALANCE
-    asked: int   # points or fen
+    asset: Asset
+    asked: int  # points or fen
     used: int
-    reason: str  # one of REASONS
+    reason: Reason
 
 
 @dataclass(frozen=True)
