@@ -8,6 +8,7 @@ from chalicelib.coupons import routes as coupons
 from chalicelib.jobs import routes as jobs
 from chalicelib.payments import consumer as payment_events
 from chalicelib.payments import routes as payments
+from chalicelib.programme import routes as programme
 from chalicelib.rebates import routes as rebates
 from chalicelib.web import http_middleware
 
@@ -17,6 +18,7 @@ app.register_blueprint(coupons.bp)
 app.register_blueprint(payments.bp)
 app.register_blueprint(payment_events.bp)
 app.register_blueprint(rebates.bp)
+app.register_blueprint(programme.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(jobs.bp)
 app.register_middleware(http_middleware, "http")

@@ -30,6 +30,8 @@ class Settings:
     wechatpay_platform_keys: str | None = None  # JSON {"<Wechatpay-Serial>": "<public key>"}
     alipay_public_key: str | None = None
     alipay_app_id: str | None = None
+    # How long a function keeps its copy of the programme settings (chalicelib/programme/store.py).
+    settings_cache_seconds: int = 30
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -69,6 +71,7 @@ def get_settings() -> Settings:
         wechatpay_platform_keys=_env("WECHATPAY_PLATFORM_KEYS"),
         alipay_public_key=_env("ALIPAY_PUBLIC_KEY"),
         alipay_app_id=_env("ALIPAY_APP_ID"),
+        settings_cache_seconds=_whole("MALL_SETTINGS_CACHE_SECONDS", 30, 0, 3600),
     )
 
 

@@ -32,6 +32,7 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib import dynamo  # noqa: E402
+from chalicelib.programme import store as programme_store  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
 from dev.bootstrap import bootstrap  # noqa: E402
 from dev.moto_server import SerializedMotoServer  # noqa: E402
@@ -41,6 +42,7 @@ from tests.helpers import Api  # noqa: E402
 def reset_clients() -> None:
     dynamo.client.cache_clear()
     get_settings.cache_clear()
+    programme_store.clear_cache()
 
 
 @pytest.fixture
