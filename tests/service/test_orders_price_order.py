@@ -3,22 +3,15 @@ returns besides the quote, the discount coupon to lock and the cards with what e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from chalicelib.coupons.models import LineItem
 from chalicelib.errors import NotUsable
 from chalicelib.orders.quotes import price_order
+from chalicelib.programme.models import ProgrammeSettings
 from tests.checkout_helpers import NOW, card, give, item
 
-
-@dataclass(frozen=True)
-class Rules:
-    points_per_yuan: int = 100
-    points_max_percent: int = 50
-    points_with_coupon: bool = True
-    balance_max_percent: int = 100
+Rules = ProgrammeSettings
 
 
 def items(*amounts):

@@ -3,7 +3,6 @@ then the balance, with the rounding and caps of API.md "Paying with rebates". Li
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -13,20 +12,14 @@ from chalicelib.coupons import pricing
 from chalicelib.coupons.models import Coupon, Scope
 from chalicelib.ids import new_id
 from chalicelib.orders import paying
+from chalicelib.programme.models import ProgrammeSettings
 from tests.checkout_helpers import NOW
 
 Line = pricing.Line
 ORDER = [Line("apple", "food", 6000), Line("robot", "toys", 4000)]  # 10,000 fen
 
 
-@dataclass(frozen=True)
-class Rules:
-    """The four programme settings paying reads, with API.md's defaults."""
-
-    points_per_yuan: int = 100
-    points_max_percent: int = 50
-    points_with_coupon: bool = True
-    balance_max_percent: int = 100
+Rules = ProgrammeSettings  # API.md's defaults; paying reads four of its fields
 
 
 def coupon(kind="amount_off", value=1000, scope=None, **extra) -> Coupon:
@@ -49,7 +42,10 @@ def trims(bill):
     return [(t.asset, t.asked, t.used, t.reason) for t in bill.trimmed]
 
 
-def pay(rules=Rules(), off=None, cards=(), order=ORDER, **asked):
+DEFAULTS = Rules()
+
+
+def pay(rules=DEFAULTS, off=None, cards=(), order=ORDER, **asked):
     wallet = {"free_points": 10**9, "free_balance": 10**9}
     wallet.update(asked)
     return paying.bill(order, off, list(cards), rules, **wallet)
@@ -161,7 +157,8 @@ scopes = st.one_of(st.just(Scope(all=True)), st.builds(lambda c: Scope(categorie
 offs = st.none() | st.builds(lambda v, s: coupon(value=v, scope=s), st.integers(1, 10**7), scopes) | st.builds(
     lambda v, s: coupon("percent_off", value=v, scope=s), st.integers(1, 99), scopes)
 card_lists = st.lists(st.builds(lambda b, s: card(b, scope=s), st.integers(1, 10**7), scopes), max_size=3)
-rules = st.builds(Rules, st.integers(1, 10_000), st.integers(0, 100), st.booleans(), st.integers(0, 100))
+rules = st.builds(Rules, points_per_yuan=st.integers(1, 10_000), points_max_percent=st.integers(0, 100),
+                  points_with_coupon=st.booleans(), balance_max_percent=st.integers(0, 100))
 asked = st.integers(0, 10**8)
 
 
