@@ -36,6 +36,9 @@ class Trimmed(BaseModel):
     reason: Reason
 
 
+PAYING_FIELDS = ("points_used", "points_amount", "balance_used", "trimmed")
+
+
 def _absent(value: Any) -> bool:
     return value is None
 

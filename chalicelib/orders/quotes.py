@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from chalicelib.coupons import pricing, reserving
 from chalicelib.coupons.models import AppliedCoupon, Coupon, LineItem
 from chalicelib.orders import paying
-from chalicelib.orders.models import OrderQuote, Trimmed
-
-if TYPE_CHECKING:
-    from chalicelib.programme.models import ProgrammeSettings
+from chalicelib.orders.models import PAYING_FIELDS, OrderQuote, OrderQuoteRequest, Trimmed
+from chalicelib.programme import store as programme
+from chalicelib.programme.models import ProgrammeSettings
+from chalicelib.rebates import accounts_store
 
 
 @dataclass(frozen=True)
@@ -62,3 +61,18 @@ def quote_of(bill: paying.Bill) -> OrderQuote:
         points_used=bill.points_used, points_amount=bill.points_amount, balance_used=bill.balance_used,
         trimmed=[Trimmed(asset=t.asset, asked=t.asked, used=t.used, reason=t.reason) for t in bill.trimmed],
     )
+
+
+def quote(user_id: str, request: OrderQuoteRequest, now: datetime) -> OrderQuote:
+    """`POST /checkout/quote`: price the order with the programme settings and the caller's free
+    balance and points. Changes nothing. A request that names neither `use_balance` nor
+    `use_points` is answered without the paying fields, as before they existed."""
+    use_balance, use_points = request.use_balance or 0, request.use_points or 0
+    spends_any = bool(use_balance or use_points)
+    # The settings and the account matter only when balance or points may be spent: a plain quote reads neither.
+    settings = programme.current(now) if spends_any else ProgrammeSettings()
+    account = accounts_store.get_account(user_id) if spends_any else {}
+    priced = price_order(user_id, request.items, request.coupon_ids, use_balance, use_points, settings, account, now)
+    if request.asks_to_pay:
+        return priced.quote
+    return priced.quote.model_copy(update=dict.fromkeys(PAYING_FIELDS))
