@@ -6,6 +6,7 @@ from chalicelib import meta
 from chalicelib.console import routes as console
 from chalicelib.coupons import routes as coupons
 from chalicelib.jobs import routes as jobs
+from chalicelib.orders import routes as orders
 from chalicelib.payments import consumer as payment_events
 from chalicelib.payments import routes as payments
 from chalicelib.programme import routes as programme
@@ -15,6 +16,7 @@ from chalicelib.web import http_middleware
 app = Chalice(app_name="mall")
 app.register_blueprint(meta.bp)
 app.register_blueprint(coupons.bp)
+app.register_blueprint(orders.bp)
 app.register_blueprint(payments.bp)
 app.register_blueprint(payment_events.bp)
 app.register_blueprint(rebates.bp)

@@ -21,15 +21,15 @@ def quote(user_id: str, request: QuoteRequest, now: datetime) -> Quote:
     if request.coupon_ids is None:
         priced = pricing.best_choice(lines, wallet_store.usable_coupons(user_id, now))
     else:
-        discount_coupon, cards = _chosen(user_id, request.coupon_ids, lines, now)
+        discount_coupon, cards = chosen_coupons(user_id, request.coupon_ids, lines, now)
         priced = pricing.price(lines, discount_coupon, cards)
     applied = [AppliedCoupon(coupon_id=c.id, kind=c.kind, name=c.name, amount=amount) for c, amount in priced.applied]
     return Quote(subtotal=priced.subtotal, discount=priced.discount, stored_value=priced.stored_value,
                  total=priced.total, applied=applied)
 
 
-def _chosen(user_id: str, coupon_ids: list[str], lines: list[pricing.Line],
-            now: datetime) -> tuple[Coupon | None, list[Coupon]]:
+def chosen_coupons(user_id: str, coupon_ids: list[str], lines: list[pricing.Line],
+                   now: datetime) -> tuple[Coupon | None, list[Coupon]]:
     """The caller's choice, checked: each coupon theirs, usable now and applicable; one discount at most."""
     found = wallet_store.coupons_by_id(user_id, coupon_ids)
     problems: list[dict[str, str]] = []

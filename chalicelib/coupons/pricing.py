@@ -14,6 +14,10 @@ Pure functions on integer fen, so tests call them with literals.
 To know what is left of each line for a scoped card, the discount is spread over the lines
 it applies to in proportion to their amounts (rounded down, the remainder taken from the
 lines in order). The spread changes only what a scoped card may pay, never the discount.
+
+`prepaid` is fen paid after the discount and before the cards (points: chalicelib.orders.paying
+decides how many; it never exceeds what is left after the discount). It is spread the same way
+over all the lines, so the cards pay what is left after coupon and points, and the total drops by it.
 """
 
 from __future__ import annotations
@@ -88,8 +92,10 @@ def discount(coupon: Coupon, lines: Sequence[Line]) -> int:
     return amount_off(applicable, coupon.value)
 
 
-def price(lines: Sequence[Line], discount_coupon: Coupon | None, cards: Sequence[Coupon]) -> Priced:
-    """Price an order with one discount coupon (or none) and cards paying in the order given.
+def price(lines: Sequence[Line], discount_coupon: Coupon | None, cards: Sequence[Coupon], *,
+          prepaid: int = 0) -> Priced:
+    """Price an order with one discount coupon (or none), then `prepaid` fen paid before the
+    cards, then cards paying in the order given.
 
     Applicability is the caller's to check; a coupon that does not apply takes off nothing.
     """
@@ -100,6 +106,8 @@ def price(lines: Sequence[Line], discount_coupon: Coupon | None, cards: Sequence
         taken = discount(discount_coupon, lines)
         _spread(left, _scoped(discount_coupon.scope, lines), taken)
         applied.append((discount_coupon, taken))
+    prepaid = max(0, min(prepaid, sum(left)))
+    _spread(left, list(range(len(lines))), prepaid)
     paid_by_cards = 0
     for card in cards:
         paid = 0
@@ -111,10 +119,10 @@ def price(lines: Sequence[Line], discount_coupon: Coupon | None, cards: Sequence
         applied.append((card, paid))
     subtotal = sum(line.amount for line in lines)
     return Priced(subtotal=subtotal, discount=taken, stored_value=paid_by_cards,
-                  total=max(0, subtotal - taken - paid_by_cards), applied=applied)
+                  total=max(0, subtotal - taken - prepaid - paid_by_cards), applied=applied)
 
 
-def best_choice(lines: Sequence[Line], usable: Iterable[Coupon]) -> Priced:
+def best_choice(lines: Sequence[Line], usable: Iterable[Coupon], *, prepaid: int = 0) -> Priced:
     """The best combination from coupons already known to be usable now.
 
     The discount coupon with the largest discount (ties: the one expiring soonest, then the
@@ -128,7 +136,7 @@ def best_choice(lines: Sequence[Line], usable: Iterable[Coupon]) -> Priced:
     chosen = ranked[0][1] if ranked else None
     cards = sorted((c for c in pool if c.kind == "stored_value" and (c.balance or 0) > 0 and applies(c, lines)),
                    key=lambda c: (c.valid_until, c.id))
-    priced = price(lines, chosen, cards)
+    priced = price(lines, chosen, cards, prepaid=prepaid)
     kept = [(c, amount) for c, amount in priced.applied if c.kind in DISCOUNT_KINDS or amount > 0]
     return Priced(priced.subtotal, priced.discount, priced.stored_value, priced.total, kept)
 

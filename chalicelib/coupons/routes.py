@@ -1,5 +1,5 @@
 """HTTP routes of coupons: operators manage templates, grants and codes; shoppers claim, see their
-wallet, quote, lock and hold at checkout."""
+wallet, lock and hold at checkout (the quote is orders' route: chalicelib/orders/routes.py)."""
 
 from __future__ import annotations
 
@@ -79,11 +79,6 @@ def get_my_coupon(ctx: RequestContext, coupon_id: common.ResourceId) -> models.C
 
 
 # --- checkout ---------------------------------------------------------------------------------
-
-@endpoint(bp, "/checkout/quote", methods=("POST",))
-def quote(ctx: RequestContext, body: models.QuoteRequest) -> models.Quote:
-    return checkout.quote(ctx.user_id, body, ctx.now)
-
 
 @endpoint(bp, "/me/coupons/{coupon_id}/lock", methods=("POST",))
 def lock_coupon(ctx: RequestContext, coupon_id: common.ResourceId, body: models.LockRequest) -> models.Coupon:

@@ -26,6 +26,8 @@ HEAVY = {
     "chalicelib.payments.models": "the webhooks and the consumer",
     "chalicelib.coupons.templates": "a coupon route's first request",
     "chalicelib.coupons.checkout": "a coupon route's first request",
+    "chalicelib.orders.models": "the quote's first request",
+    "chalicelib.orders.quotes": "the quote's first request",
     "chalicelib.rebates.rules": "a rebate rule route's first request",
     "chalicelib.rebates.accounts": "an account route's first request",
     "chalicelib.rebates.withdrawals": "a withdrawal route's first request",
@@ -52,6 +54,7 @@ import app
 from pydantic import BaseModel
 from chalicelib import models
 from chalicelib.coupons import models, checkout, issuing, minting, templates, wallet
+from chalicelib.orders import models, quotes
 from chalicelib.payments import models, payloads
 from chalicelib.rebates import accounts, models, rules, withdrawals
 

@@ -13,6 +13,7 @@ PURE_MODULES = [
     "chalicelib.rebates.policy",
     "chalicelib.rebates.ledger",
     "chalicelib.rebates.retry",
+    "chalicelib.orders.paying",
 ]
 STORAGE_AND_HTTP = ("boto3", "botocore", "chalice")
 
