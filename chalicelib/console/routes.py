@@ -10,6 +10,7 @@ space and relative URLs work behind API Gateway's stage prefix too.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
@@ -17,7 +18,10 @@ from chalicelib.errors import NotFound
 from chalicelib.lazy import lazy_module
 from chalicelib.web import PUBLIC, RequestContext, endpoint
 
-common = lazy_module("chalicelib.models")  # AssetName, on an asset's first request (chalicelib.lazy)
+if TYPE_CHECKING:
+    from chalicelib import models as common
+else:  # AssetName, on an asset's first request (chalicelib.lazy)
+    common = lazy_module("chalicelib.models")
 
 bp = Blueprint(__name__)
 

@@ -3,20 +3,25 @@ wallet, quote, lock and hold at checkout."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.lazy import lazy_module
 from chalicelib.web import OPERATOR, RequestContext, endpoint
 
-# Loaded on a route's first request, not by `import app` (chalicelib.lazy).
-common = lazy_module("chalicelib.models")
-models = lazy_module("chalicelib.coupons.models")
-templates = lazy_module("chalicelib.coupons.templates")
-issuing = lazy_module("chalicelib.coupons.issuing")
-wallet = lazy_module("chalicelib.coupons.wallet")
-checkout = lazy_module("chalicelib.coupons.checkout")
-minting = lazy_module("chalicelib.coupons.minting")
-codes = lazy_module("chalicelib.coupons.codes")
+if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
+    from chalicelib import models as common
+    from chalicelib.coupons import checkout, codes, issuing, minting, models, templates, wallet
+else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
+    common = lazy_module("chalicelib.models")
+    models = lazy_module("chalicelib.coupons.models")
+    templates = lazy_module("chalicelib.coupons.templates")
+    issuing = lazy_module("chalicelib.coupons.issuing")
+    wallet = lazy_module("chalicelib.coupons.wallet")
+    checkout = lazy_module("chalicelib.coupons.checkout")
+    minting = lazy_module("chalicelib.coupons.minting")
+    codes = lazy_module("chalicelib.coupons.codes")
 
 bp = Blueprint(__name__)
 

@@ -14,7 +14,7 @@ bytes received.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from chalice import Blueprint, Response
 
@@ -23,11 +23,13 @@ from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.web import PUBLIC, RequestContext, endpoint
 
-# Loaded by the first webhook call, not by `import app` (chalicelib.lazy): the webhook
-# service brings RSA and AES from `cryptography` and the providers' payload models, which
-# only the API's webhook calls need.
-models = lazy_module("chalicelib.payments.models")
-service = lazy_module("chalicelib.payments.service")
+if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
+    from chalicelib.payments import models, service
+else:  # loaded by the first webhook call, not by `import app` (chalicelib.lazy): the webhook
+    # service brings RSA and AES from `cryptography` and the providers' payload models, which
+    # only the API's webhook calls need.
+    models = lazy_module("chalicelib.payments.models")
+    service = lazy_module("chalicelib.payments.service")
 
 bp = Blueprint(__name__)
 FORM = "application/x-www-form-urlencoded"
