@@ -70,6 +70,6 @@ def _serve(page: str, name: str) -> Response:
     for folder in (STATIC / page, STATIC / "shared"):
         path = folder / name
         if path.is_file():
-            headers = {"Content-Type": CONTENT_TYPES[path.suffix], **SECURITY_HEADERS}
+            headers: dict[str, str | list[str]] = {"Content-Type": CONTENT_TYPES[path.suffix], **SECURITY_HEADERS}
             return Response(body=path.read_text(encoding="utf-8"), status_code=200, headers=headers)
     raise NotFound(f"No asset named {name} on the {page} page.")

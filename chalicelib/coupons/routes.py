@@ -133,8 +133,8 @@ def list_codes(ctx: RequestContext, template_id: common.ResourceId,
 def export_codes(ctx: RequestContext, template_id: common.ResourceId, query: models.CodeCsvQuery) -> Response:
     """One page of codes as CSV (header row included); `X-Next-Cursor` fetches the next page."""
     page = minting.list_codes(template_id, query)
-    headers = {"Content-Type": "text/csv; charset=utf-8",
-               "Content-Disposition": f'attachment; filename="codes-{template_id}.csv"'}
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8",
+                                           "Content-Disposition": f'attachment; filename="codes-{template_id}.csv"'}
     if page.next_cursor:
         headers["X-Next-Cursor"] = page.next_cursor
     return Response(body=codes.to_csv(page.items), status_code=200, headers=headers)
