@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run job test token bench package clean
+.PHONY: run job typecheck test token bench package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,11 @@ $(CHROMIUM):
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; \
 	else echo "no apt-get: install Chromium as $(CHROMIUM), or the browser tests are skipped"; fi
 
-test: $(STAMP) $(DDB_LOCAL_JAR) $(CHROMIUM)
+# mypy over app.py and chalicelib/ (mypy.ini); `make test` runs it first, so a type error fails fast
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+test: typecheck $(DDB_LOCAL_JAR) $(CHROMIUM)
 	$(PY) -m pytest
 
 # make token USER=alice ROLE=operator   (ROLE empty for a shopper)

@@ -20,7 +20,7 @@ import time
 import uuid
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypedDict, overload
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -40,7 +40,7 @@ _deserializer = TypeDeserializer()
 
 
 @lru_cache(maxsize=1)
-def client():
+def client() -> Any:  # botocore builds its client classes at run time: nothing to name
     """The DynamoDB client, built on first use. AWS_ENDPOINT_URL(_DYNAMODB) picks the endpoint."""
     return boto3.client(
         "dynamodb",
@@ -91,6 +91,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@overload
+def from_item(item: dict[str, Any]) -> dict[str, Any]: ...
+
+
+@overload
+def from_item(item: None) -> None: ...
+
+
 def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
@@ -104,7 +112,8 @@ def values(**named: Any) -> dict[str, Any]:
 
 def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
     try:
-        return getattr(client(), operation)(**kwargs)
+        response: dict[str, Any] = getattr(client(), operation)(**kwargs)
+        return response
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in THROTTLING_CODES:
@@ -154,7 +163,8 @@ def update(key: dict[str, str], expression: str, condition: str | None = None,
     }
     _add_condition(kwargs, condition, names, vals)
     try:
-        return from_item(_call("update_item", **kwargs)["Attributes"])
+        new: dict[str, Any] = _call("update_item", **kwargs)["Attributes"]
+        return from_item(new)
     except ClientError as exc:
         _raise_condition_failed(exc)
         raise  # unreachable: _raise_condition_failed always raises
@@ -286,6 +296,16 @@ def _cursor_signature(payload: str, scope: dict[str, Any]) -> bytes:
     return hmac.new(key, f"{bound}\n{payload}".encode(), hashlib.sha256).digest()
 
 
+class _CursorBinding(TypedDict):
+    """What a cursor is bound to: `encode_cursor` and `decode_cursor` take it as keywords."""
+
+    index: str | None
+    partition_attr: str
+    partition_value: str
+    key_attrs: tuple[str, ...]
+    sort_condition: str | None
+
+
 def _cursor_scope(index: str | None, partition_attr: str, partition_value: str, key_attrs: tuple[str, ...],
                   sort_condition: str | None) -> dict[str, Any]:
     return {"index": index, "partition_attr": partition_attr, "partition_value": partition_value,
@@ -366,8 +386,8 @@ def query_page(
         kwargs["IndexName"] = index
     if filter_expression:
         kwargs["FilterExpression"] = filter_expression
-    scope = {"index": index, "partition_attr": partition_attr, "partition_value": partition_value,
-             "key_attrs": key_attrs, "sort_condition": sort_condition}
+    scope: _CursorBinding = {"index": index, "partition_attr": partition_attr, "partition_value": partition_value,
+                             "key_attrs": key_attrs, "sort_condition": sort_condition}
     start = decode_cursor(cursor, **scope) if cursor else None
     from_client = start is not None
     found: list[dict[str, Any]] = []
@@ -394,7 +414,8 @@ def query_page(
 
 
 def query_once(*, index: str | None, key_condition: str, names: dict[str, str], vals: dict[str, Any], limit: int,
-               start: dict[str, Any] | None = None, forward: bool = True) -> tuple[list[dict[str, Any]], dict | None]:
+               start: dict[str, Any] | None = None,
+               forward: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Exactly one DynamoDB Query request: its items and its LastEvaluatedKey (raw, for the next
     call). For jobs that must count what DynamoDB read, which `query_page` hides (it reads one
     item ahead to know whether a next page exists)."""

@@ -8,13 +8,14 @@ picks the endpoint.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import boto3
 from botocore.config import Config
 
 
 @lru_cache(maxsize=1)
-def client():
+def client() -> Any:  # botocore builds its client classes at run time: nothing to name
     return boto3.client(
         "sqs", config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
     )
@@ -22,7 +23,8 @@ def client():
 
 @lru_cache(maxsize=8)
 def queue_url(name: str) -> str:
-    return client().get_queue_url(QueueName=name)["QueueUrl"]
+    url: str = client().get_queue_url(QueueName=name)["QueueUrl"]
+    return url
 
 
 def send(queue_name: str, body: str, attributes: dict[str, str]) -> None:

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, get_type_hints
+from typing import TYPE_CHECKING, Any, Callable, cast, get_type_hints
 
 from chalice import Response
 from chalice.app import Request
@@ -89,11 +89,11 @@ class Endpoint:
         return {name: self.hints.get(name, str) for name in PATH_PARAM.findall(self.path)}
 
     @cached_property
-    def path_adapters(self) -> dict[str, TypeAdapter]:
+    def path_adapters(self) -> dict[str, TypeAdapter[Any]]:
         return {name: pydantic.TypeAdapter(annotation) for name, annotation in self.path_params.items()}
 
     @cached_property
-    def query_adapter(self) -> TypeAdapter | None:
+    def query_adapter(self) -> TypeAdapter[Any] | None:
         return None if self.query is None else pydantic.TypeAdapter(self.query)
 
 
@@ -111,6 +111,16 @@ class RequestContext:
     def user_id(self) -> str:
         assert self.principal is not None
         return self.principal.user_id
+
+    @property
+    def raw_body(self) -> bytes:
+        return raw_body(self.request)
+
+
+def raw_body(request: Request) -> bytes:
+    """The body exactly as received (b"" for none). Chalice annotates `raw_body` as `str | bytes`
+    but returns bytes only: decoded from base64, or the event's text encoded as UTF-8."""
+    return cast(bytes, request.raw_body)
 
 
 def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), auth: str = USER,
@@ -159,13 +169,13 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
 def _serve(endpoint: Endpoint, request: Request, path_params: dict[str, str]) -> Response:
     """Authenticate, validate, run the view under the Idempotency-Key protocol, answer JSON."""
     principal = None if endpoint.auth == PUBLIC else authenticate(request.headers)
-    if endpoint.auth == OPERATOR:
+    if principal is not None and endpoint.auth == OPERATOR:  # not PUBLIC, so authenticated
         require_operator(principal)
     kwargs: dict[str, Any] = {
         name: _path_value(adapter, path_params[name], name) for name, adapter in endpoint.path_adapters.items()
     }
     if endpoint.body is not None:
-        kwargs["body"] = parse_body(endpoint.body, request.raw_body)
+        kwargs["body"] = parse_body(endpoint.body, raw_body(request))
     if endpoint.query_adapter is not None:
         kwargs["query"] = _validate(endpoint.query_adapter, dict(request.query_params or {}), None)
     ctx = RequestContext(request=request, principal=principal, now=utcnow())
@@ -201,7 +211,7 @@ def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:
         raise ValidationFailed("The request body is not valid; see details.", validation_details(exc, "body")) from exc
 
 
-def _path_value(adapter: TypeAdapter, value: str, name: str) -> Any:
+def _path_value(adapter: TypeAdapter[Any], value: str, name: str) -> Any:
     """A path names a resource: one that cannot exist, whatever its shape, is 404, not 400."""
     try:
         return adapter.validate_python(value)
@@ -210,7 +220,7 @@ def _path_value(adapter: TypeAdapter, value: str, name: str) -> Any:
         raise NotFound(f"No such {noun}.") from exc
 
 
-def _validate(adapter: TypeAdapter, value: Any, field: str | None) -> Any:
+def _validate(adapter: TypeAdapter[Any], value: Any, field: str | None) -> Any:
     try:
         return adapter.validate_python(value)
     except pydantic.ValidationError as exc:
@@ -225,13 +235,13 @@ def _idempotency(request: Request, path: str, path_params: dict[str, str], princ
     concrete_path = PATH_PARAM.sub(lambda m: path_params[m.group(1)], path)
     return idem.Idempotency(
         scope=principal.user_id, key=idem.validate_key(key),
-        fingerprint=idem.fingerprint(request.method, concrete_path, request.raw_body or b""),
+        fingerprint=idem.fingerprint(request.method, concrete_path, raw_body(request)),
         now=now, status=status, ttl_seconds=get_settings().idempotency_ttl_seconds,
     )
 
 
 def _json(status: int, body: Any, replayed: bool = False) -> Response:
-    headers = {"Content-Type": "application/json"}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)

@@ -10,6 +10,7 @@ space and relative URLs work behind API Gateway's stage prefix too.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
@@ -17,7 +18,10 @@ from chalicelib.errors import NotFound
 from chalicelib.lazy import lazy_module
 from chalicelib.web import PUBLIC, RequestContext, endpoint
 
-common = lazy_module("chalicelib.models")  # AssetName, on an asset's first request (chalicelib.lazy)
+if TYPE_CHECKING:
+    from chalicelib import models as common
+else:  # AssetName, on an asset's first request (chalicelib.lazy)
+    common = lazy_module("chalicelib.models")
 
 bp = Blueprint(__name__)
 
@@ -66,6 +70,6 @@ def _serve(page: str, name: str) -> Response:
     for folder in (STATIC / page, STATIC / "shared"):
         path = folder / name
         if path.is_file():
-            headers = {"Content-Type": CONTENT_TYPES[path.suffix], **SECURITY_HEADERS}
+            headers: dict[str, str | list[str]] = {"Content-Type": CONTENT_TYPES[path.suffix], **SECURITY_HEADERS}
             return Response(body=path.read_text(encoding="utf-8"), status_code=200, headers=headers)
     raise NotFound(f"No asset named {name} on the {page} page.")

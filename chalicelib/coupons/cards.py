@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from chalicelib.coupons.models import CardEntry
+from chalicelib.coupons.models import CardEntry, CardEntryType
 from chalicelib.ids import CROCKFORD, new_id
 
 # How often an operation re-reads and retries when a racing write changed what it read.
@@ -29,7 +29,7 @@ def entry_id() -> str:
         return candidate
 
 
-def entry(kind: str, amount: int, balance_change: int, held_change: int, now: datetime, order_id: str | None,
+def entry(kind: CardEntryType, amount: int, balance_change: int, held_change: int, now: datetime, order_id: str | None,
           payment_id: str | None = None) -> CardEntry:
     return CardEntry(id=entry_id(), type=kind, amount=amount, balance_change=balance_change, held_change=held_change,
                      order_id=order_id, payment_id=payment_id, created_at=now)

@@ -37,8 +37,10 @@ def chosen_coupons(user_id: str, coupon_ids: list[str], lines: list[pricing.Line
     cards: list[Coupon] = []
     for coupon_id in coupon_ids:
         coupon = found.get(coupon_id)
-        reason = ("it is not in your wallet" if coupon is None
-                  else rules.unusable_reason(coupon, now) or pricing.inapplicable_reason(coupon, lines))
+        if coupon is None:
+            problems.append({"coupon_id": coupon_id, "reason": "it is not in your wallet"})
+            continue
+        reason = rules.unusable_reason(coupon, now) or pricing.inapplicable_reason(coupon, lines)
         if reason is not None:
             problems.append({"coupon_id": coupon_id, "reason": reason})
         elif coupon.kind == "stored_value":

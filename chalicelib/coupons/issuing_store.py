@@ -16,7 +16,7 @@ from chalicelib import dynamo, idempotency
 from chalicelib.clock import iso
 from chalicelib.coupons import cards, keys, rules, templates_store, wallet_store
 from chalicelib.coupons.cards_store import card_log_put
-from chalicelib.coupons.models import Coupon, Template
+from chalicelib.coupons.models import ClaimChannel, Coupon, Template
 from chalicelib.coupons.refused import Refused
 from chalicelib.idempotency import Idempotency
 from chalicelib.indexes import ITEM_ABSENT, ITEM_EXISTS
@@ -136,7 +136,7 @@ def claim(template: Template, coupon: Coupon, user_id: str, now: datetime, idem:
     _transact(items, idem, coupon.model_dump(mode="json"))
 
 
-CODE_CHANNELS = ("open", "code")
+CODE_CHANNELS: tuple[ClaimChannel, ...] = ("open", "code")
 
 
 def claim_code(code_text: str, template: Template, coupon: Coupon, user_id: str, now: datetime,

@@ -53,7 +53,8 @@ def mint_codes(template_id: str, count_wanted: int, prefix: str | None, now: dat
     batch = _start(start, now)
     if (batch.count, batch.prefix) != (count_wanted, prefix):
         raise InvalidState(f"Batch {batch.id} was started for {batch.count} codes with prefix {batch.prefix!r}.")
-    minted, pending, throttled = batch.minted, [], 0
+    pending: list[str] = []
+    minted, throttled = batch.minted, 0
     while minted < batch.count:
         if progress:
             progress(minted, batch.count)

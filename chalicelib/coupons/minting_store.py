@@ -82,6 +82,7 @@ def add_codes(batch: CodeBatch, texts: list[str], minted: int, now: datetime) ->
         if collisions:
             raise CodeCollision(collisions) from exc
         current = exc.failed.get("batch") or dynamo.get(keys.code_batch(batch.template_id, batch.id), consistent=True)
+        assert current is not None, "a code batch is never deleted"
         raise BatchMoved(int(current["minted"])) from exc
     return minted + len(texts)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, computed_field,
-    model_serializer, model_validator,
+    SerializerFunctionWrapHandler, model_serializer, model_validator,
 )
 
 from chalicelib.coupons import codes
@@ -30,7 +30,9 @@ class OneOf(Strict):
     """A choice of one field among several: serialised with the chosen field only."""
 
     @model_serializer(mode="wrap")
-    def _chosen_only(self, handler):
+    def _chosen_only(  # type: ignore[no-untyped-def]  # no return hint: pydantic would make it the schema
+        self, handler: SerializerFunctionWrapHandler,
+    ):
         return {k: v for k, v in handler(self).items() if v is not None}
 
 
@@ -131,7 +133,7 @@ class Template(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy cannot see through it
     @property
     def remaining(self) -> int:
         return max(self.total_stock - self.claimed, 0)

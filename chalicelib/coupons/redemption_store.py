@@ -54,7 +54,9 @@ def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: da
         dynamo.transact(items)
     except dynamo.ConditionFailed as exc:
         raise Refused(exc.failed) from exc
-    return wallet_store.get_coupon(user_id, coupon.id, consistent=True)
+    used = wallet_store.get_coupon(user_id, coupon.id, consistent=True)
+    assert used is not None, "a coupon is never deleted"
+    return used
 
 
 def restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now: datetime) -> Coupon:
@@ -80,4 +82,6 @@ def restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now
         dynamo.transact(items)
     except dynamo.ConditionFailed as exc:
         raise Refused(exc.failed) from exc
-    return wallet_store.get_coupon(user_id, coupon_id, consistent=True)
+    restored = wallet_store.get_coupon(user_id, coupon_id, consistent=True)
+    assert restored is not None, "a coupon is never deleted"
+    return restored

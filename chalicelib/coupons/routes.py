@@ -3,20 +3,25 @@ wallet, lock and hold at checkout (the quote is orders' route: chalicelib/orders
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.lazy import lazy_module
 from chalicelib.web import OPERATOR, RequestContext, endpoint
 
-# Loaded on a route's first request, not by `import app` (chalicelib.lazy).
-common = lazy_module("chalicelib.models")
-models = lazy_module("chalicelib.coupons.models")
-templates = lazy_module("chalicelib.coupons.templates")
-issuing = lazy_module("chalicelib.coupons.issuing")
-wallet = lazy_module("chalicelib.coupons.wallet")
-checkout = lazy_module("chalicelib.coupons.checkout")
-minting = lazy_module("chalicelib.coupons.minting")
-codes = lazy_module("chalicelib.coupons.codes")
+if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
+    from chalicelib import models as common
+    from chalicelib.coupons import checkout, codes, issuing, minting, models, templates, wallet
+else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
+    common = lazy_module("chalicelib.models")
+    models = lazy_module("chalicelib.coupons.models")
+    templates = lazy_module("chalicelib.coupons.templates")
+    issuing = lazy_module("chalicelib.coupons.issuing")
+    wallet = lazy_module("chalicelib.coupons.wallet")
+    checkout = lazy_module("chalicelib.coupons.checkout")
+    minting = lazy_module("chalicelib.coupons.minting")
+    codes = lazy_module("chalicelib.coupons.codes")
 
 bp = Blueprint(__name__)
 
@@ -123,8 +128,8 @@ def list_codes(ctx: RequestContext, template_id: common.ResourceId,
 def export_codes(ctx: RequestContext, template_id: common.ResourceId, query: models.CodeCsvQuery) -> Response:
     """One page of codes as CSV (header row included); `X-Next-Cursor` fetches the next page."""
     page = minting.list_codes(template_id, query)
-    headers = {"Content-Type": "text/csv; charset=utf-8",
-               "Content-Disposition": f'attachment; filename="codes-{template_id}.csv"'}
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8",
+                                           "Content-Disposition": f'attachment; filename="codes-{template_id}.csv"'}
     if page.next_cursor:
         headers["X-Next-Cursor"] = page.next_cursor
     return Response(body=codes.to_csv(page.items), status_code=200, headers=headers)

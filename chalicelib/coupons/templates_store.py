@@ -126,7 +126,9 @@ def change_status(template: Template, action: str, now: datetime, also: str | No
         dynamo.transact(items)
     except dynamo.ConditionFailed as exc:
         raise Refused({"template": exc.failed.get("template")}) from exc
-    return template_from(dynamo.get(key, consistent=True))
+    item = dynamo.get(key, consistent=True)
+    assert item is not None, "a template is never deleted"
+    return template_from(item)
 
 
 def end_lapsed(item: dict[str, Any], now: datetime) -> bool:

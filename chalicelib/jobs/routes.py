@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalice import Blueprint, Rate
+from chalice.app import CloudWatchEvent
 
 from chalicelib.clock import to_utc, utcnow
 from chalicelib.jobs.budget import TimeBudget
@@ -23,32 +24,32 @@ def _every(name: str) -> Rate:
     return Rate(JOBS[name].rate_minutes(), unit=Rate.MINUTES)
 
 
-def _fire(name: str, event) -> None:
+def _fire(name: str, event: CloudWatchEvent) -> None:
     run(name, event_time(getattr(event, "time", None)) or utcnow(), TimeBudget.from_context(event.context))
 
 
 @bp.schedule(_every("expire-coupons"))
-def expire_coupons(event) -> None:
+def expire_coupons(event: CloudWatchEvent) -> None:
     _fire("expire-coupons", event)
 
 
 @bp.schedule(_every("release-locks"))
-def release_locks(event) -> None:
+def release_locks(event: CloudWatchEvent) -> None:
     _fire("release-locks", event)
 
 
 @bp.schedule(_every("remind-expiring"))
-def remind_expiring(event) -> None:
+def remind_expiring(event: CloudWatchEvent) -> None:
     _fire("remind-expiring", event)
 
 
 @bp.schedule(_every("end-templates"))
-def end_templates(event) -> None:
+def end_templates(event: CloudWatchEvent) -> None:
     _fire("end-templates", event)
 
 
 @bp.schedule(_every("release-instalments"))
-def release_instalments(event) -> None:
+def release_instalments(event: CloudWatchEvent) -> None:
     _fire("release-instalments", event)
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.lazy import lazy_module
 from chalicelib.web import RequestContext, endpoint
 
-# Loaded on a route's first request, not by `import app` (chalicelib.lazy).
-models = lazy_module("chalicelib.orders.models")
-quotes = lazy_module("chalicelib.orders.quotes")
+if TYPE_CHECKING:
+    from chalicelib.orders import models, quotes
+else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
+    models = lazy_module("chalicelib.orders.models")
+    quotes = lazy_module("chalicelib.orders.quotes")
 
 bp = Blueprint(__name__)
 

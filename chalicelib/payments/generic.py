@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from chalicelib.errors import Unauthenticated
-from chalicelib.models import ResourceId, UtcTime
-from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, Paid, PaymentEvent, UserId
+from chalicelib.models import ResourceId, UserId, UtcTime
+from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, Paid, PaymentEvent
 from chalicelib.payments.payloads import Payload, build, parse_json
 
 SIGNATURE_HEADER = "x-mall-signature"
@@ -42,18 +42,21 @@ class RefundData(Payload):
     refunded_at: UtcTime | None = None
 
 
-class Envelope(Payload):
+class EnvelopeHead(Payload):
     id: ExternalId
     type: str = Field(min_length=1, max_length=64)
-    data: dict
 
 
-class PaymentEnvelope(Envelope):
+class Envelope(EnvelopeHead):  # any event: its `type` picks the envelope below that reads its `data`
+    data: dict[str, Any]
+
+
+class PaymentEnvelope(EnvelopeHead):
     type: Literal["payment.succeeded"]
     data: PaymentData
 
 
-class RefundEnvelope(Envelope):
+class RefundEnvelope(EnvelopeHead):
     type: Literal["refund.succeeded"]
     data: RefundData
 

@@ -14,7 +14,7 @@ bytes received.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from chalice import Blueprint, Response
 
@@ -23,11 +23,13 @@ from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.web import PUBLIC, RequestContext, endpoint
 
-# Loaded by the first webhook call, not by `import app` (chalicelib.lazy): the webhook
-# service brings RSA and AES from `cryptography` and the providers' payload models, which
-# only the API's webhook calls need.
-models = lazy_module("chalicelib.payments.models")
-service = lazy_module("chalicelib.payments.service")
+if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
+    from chalicelib.payments import models, service
+else:  # loaded by the first webhook call, not by `import app` (chalicelib.lazy): the webhook
+    # service brings RSA and AES from `cryptography` and the providers' payload models, which
+    # only the API's webhook calls need.
+    models = lazy_module("chalicelib.payments.models")
+    service = lazy_module("chalicelib.payments.service")
 
 bp = Blueprint(__name__)
 FORM = "application/x-www-form-urlencoded"
@@ -36,7 +38,7 @@ FORM = "application/x-www-form-urlencoded"
 @endpoint(bp, "/webhooks/payments/generic", methods=("POST",), auth=PUBLIC)
 def generic_webhook(ctx: RequestContext) -> models.Received:
     """A signed payment event (X-Mall-Signature: t=..,v1=HMAC-SHA256); 200 once it is queued."""
-    return service.receive_generic(ctx.request.headers, ctx.request.raw_body or b"", ctx.now)
+    return service.receive_generic(ctx.request.headers, ctx.raw_body, ctx.now)
 
 
 WECHAT_FAILURE = ("application/json", {"type": "object", "required": ["code", "message"],
@@ -56,7 +58,7 @@ def _alipay_failure(status: int, _message: str) -> Response:
           refuse=_wechat_failure)
 def wechatpay_webhook(ctx: RequestContext) -> Response:
     """A WeChat Pay API v3 notification; 204 once it is queued, else 4xx/5xx {"code": "FAIL"}."""
-    return _answer(lambda: service.receive_wechatpay(ctx.request.headers, ctx.request.raw_body or b"", ctx.now),
+    return _answer(lambda: service.receive_wechatpay(ctx.request.headers, ctx.raw_body, ctx.now),
                    lambda: Response(body="", status_code=204), _wechat_failure)
 
 
@@ -64,7 +66,7 @@ def wechatpay_webhook(ctx: RequestContext) -> Response:
           produces=("text/plain",), failure=("text/plain", {"type": "string", "const": "fail"}), refuse=_alipay_failure)
 def alipay_webhook(ctx: RequestContext) -> Response:
     """An Alipay asynchronous notification (form, RSA2); the body `success` once it is queued."""
-    return _answer(lambda: service.receive_alipay(ctx.request.raw_body or b"", ctx.now),
+    return _answer(lambda: service.receive_alipay(ctx.raw_body, ctx.now),
                    lambda: _text("success"), _alipay_failure)
 
 

@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import Field
 
 from chalicelib.errors import NotConfigured, Unauthenticated, ValidationFailed
-from chalicelib.models import ResourceId, UtcTime
-from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, PaymentEvent, UserId
+from chalicelib.models import ResourceId, UserId, UtcTime
+from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, PaymentEvent
 from chalicelib.payments.crypto import rsa_public_key, verify_sha256_rsa
 from chalicelib.payments.payloads import Payload, build, parse_json
 

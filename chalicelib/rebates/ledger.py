@@ -10,15 +10,18 @@ they earned could not be granted, and why.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from chalicelib.ids import new_id
 from chalicelib.rebates import policy
-from chalicelib.rebates.models import DEBT_OF, AccountChange, LedgerEntry
+from chalicelib.rebates.models import DEBT_OF, AccountChange, Asset, EntryType, LedgerEntry
 
 
-def entries_for(deltas: dict[str, int], type: str, ref: str, rule_id: str | None,
+def entries_for(deltas: dict[str, int], type: EntryType, ref: str, rule_id: str | None,
                 now: datetime) -> list[LedgerEntry]:
-    return [LedgerEntry(id=new_id(), type=type, amount=amount, asset=asset, ref=ref, rule_id=rule_id, created_at=now)
+    """One entry per changed asset; the keys of `deltas` are `Asset` names (LedgerEntry checks them)."""
+    return [LedgerEntry(id=new_id(), type=type, amount=amount, asset=cast(Asset, asset), ref=ref, rule_id=rule_id,
+                        created_at=now)
             for asset, amount in deltas.items() if amount != 0]
 
 
@@ -29,7 +32,7 @@ def voucher_not_granted(reason: str, ref: str, rule_id: str, now: datetime) -> L
                        reason=reason, created_at=now)
 
 
-def credit(user_id: str, asset: str, amount: int, account: dict[str, int], type: str, ref: str,
+def credit(user_id: str, asset: str, amount: int, account: dict[str, int], type: EntryType, ref: str,
            rule_id: str | None, now: datetime, also: dict[str, int] | None = None,
            at_least: dict[str, int] | None = None) -> tuple[AccountChange, list[LedgerEntry]]:
     """Add `amount` to `asset`, repaying its debt first; pinned on the debt it was computed from.
@@ -42,7 +45,7 @@ def credit(user_id: str, asset: str, amount: int, account: dict[str, int], type:
     return change, entries_for(deltas, type, ref, rule_id, now)
 
 
-def debit(user_id: str, asset: str, amount: int, account: dict[str, int], type: str, ref: str,
+def debit(user_id: str, asset: str, amount: int, account: dict[str, int], type: EntryType, ref: str,
           rule_id: str | None, now: datetime) -> tuple[AccountChange, list[LedgerEntry]]:
     """Take `amount` from `asset`, down to zero at most; the rest becomes debt. Pinned on the
     asset's value it was computed from."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
@@ -31,7 +31,7 @@ class Refused(Exception):
     """A store's write was refused by its conditions: `failed` maps the names of the refused
     items to their old images (None: absent). The service explains it as a domain error."""
 
-    def __init__(self, failed: dict[str, dict | None]) -> None:
+    def __init__(self, failed: dict[str, dict[str, Any] | None]) -> None:
         super().__init__(f"refused: {', '.join(failed)}")
         self.failed = failed
 

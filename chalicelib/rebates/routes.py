@@ -3,17 +3,22 @@ account and ledger and ask for withdrawals."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.lazy import lazy_module
 from chalicelib.web import OPERATOR, RequestContext, endpoint
 
-# Loaded on a route's first request, not by `import app` (chalicelib.lazy).
-common = lazy_module("chalicelib.models")
-models = lazy_module("chalicelib.rebates.models")
-rules = lazy_module("chalicelib.rebates.rules")
-accounts = lazy_module("chalicelib.rebates.accounts")
-withdrawals = lazy_module("chalicelib.rebates.withdrawals")
+if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
+    from chalicelib import models as common
+    from chalicelib.rebates import accounts, models, rules, withdrawals
+else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
+    common = lazy_module("chalicelib.models")
+    models = lazy_module("chalicelib.rebates.models")
+    rules = lazy_module("chalicelib.rebates.rules")
+    accounts = lazy_module("chalicelib.rebates.accounts")
+    withdrawals = lazy_module("chalicelib.rebates.withdrawals")
 
 bp = Blueprint(__name__)
 
