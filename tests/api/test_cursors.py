@@ -12,7 +12,7 @@ from typing import Callable
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib import dynamo
+from chalicelib import cursors, dynamo
 from chalicelib.errors import ValidationFailed
 from chalicelib.rebates import settlement
 from tests.helpers import headers_for
@@ -155,26 +155,26 @@ SCOPE = dict(partition_attr="PK", partition_value="USER#alice", key_attrs=("PK",
 def test_a_signed_cursor_must_still_hold_exactly_the_key_fields_as_strings(aws):
     """Defence in depth: were the signing key known, the key is checked field by field."""
     good = {"PK": "USER#alice", "SK": "COUPON#1"}
-    assert dynamo.decode_cursor(dynamo.encode_cursor(good, **SCOPE), **SCOPE) == {
+    assert cursors.decode_cursor(cursors.encode_cursor(good, **SCOPE), **SCOPE) == {
         "PK": {"S": "USER#alice"}, "SK": {"S": "COUPON#1"}}
     for bad in ({"PK": "USER#alice"}, {**good, "GSI1PK": "X"}, {**good, "SK": 1}, {**good, "SK": ["a"]},
                 {**good, "PK": "USER#bob"}):
         with pytest.raises(ValidationFailed) as refused:
-            dynamo.decode_cursor(dynamo.encode_cursor(bad, **SCOPE), **SCOPE)
+            cursors.decode_cursor(cursors.encode_cursor(bad, **SCOPE), **SCOPE)
         assert refused.value.details[0]["field"] == "cursor"
 
 
 def test_a_cursor_is_bound_to_the_list_it_came_from(aws):
-    cursor = dynamo.encode_cursor({"PK": "USER#alice", "SK": "COUPON#1"}, **SCOPE)
+    cursor = cursors.encode_cursor({"PK": "USER#alice", "SK": "COUPON#1"}, **SCOPE)
     for other in ({"sort_condition": "begins_with(SK, :other)"}, {"index": "GSI1"}, {"partition_value": "USER#bob"}):
         with pytest.raises(ValidationFailed):
-            dynamo.decode_cursor(cursor, **{**SCOPE, **other})
+            cursors.decode_cursor(cursor, **{**SCOPE, **other})
 
 
 def test_a_genuine_cursor_that_dynamodb_finds_outside_the_query_is_a_400(aws):
     """DynamoDB refuses a start key outside the key condition (another card's history, a
     template gone past its window) with ValidationException: that is a stale cursor, not a 500."""
-    cursor = dynamo.encode_cursor({"PK": "USER#alice", "SK": "COUPON#1"}, **SCOPE)
+    cursor = cursors.encode_cursor({"PK": "USER#alice", "SK": "COUPON#1"}, **SCOPE)
     with Stubber(dynamo.client()) as stub:
         stub.add_client_error("query", "ValidationException",
                               "The provided starting key is outside query boundaries based on provided conditions")
@@ -186,8 +186,8 @@ def test_a_genuine_cursor_that_dynamodb_finds_outside_the_query_is_a_400(aws):
 def test_a_process_without_the_token_secret_pages_with_a_key_of_its_own(aws, monkeypatch):
     """A terminal tool (codes_cli export) pages through its own queries without MALL_JWT_SECRET."""
     key = {"PK": "USER#alice", "SK": "COUPON#1"}
-    signed_by_the_service = dynamo.encode_cursor(key, **SCOPE)
+    signed_by_the_service = cursors.encode_cursor(key, **SCOPE)
     monkeypatch.delenv("MALL_JWT_SECRET")
-    assert dynamo.decode_cursor(dynamo.encode_cursor(key, **SCOPE), **SCOPE)["SK"] == {"S": "COUPON#1"}
+    assert cursors.decode_cursor(cursors.encode_cursor(key, **SCOPE), **SCOPE)["SK"] == {"S": "COUPON#1"}
     with pytest.raises(ValidationFailed):
-        dynamo.decode_cursor(signed_by_the_service, **SCOPE)
+        cursors.decode_cursor(signed_by_the_service, **SCOPE)
