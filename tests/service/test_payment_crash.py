@@ -251,15 +251,17 @@ PAYMENT_WRITES = [
     ("coupon used", "Transact[Update USER/CPN, Update TPL/TPL, Update USER/PAY]"),
     ("card hold spent", "Transact[Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG, Update USER/PAY]"),
     ("coupons outcome noted", "Update PAY/PAY"),
-    ("balance rebate", "Transact[Put PAY/REBATE, Update RULE/ORDER, Update RULE/RULE, Update REBATES/TOTALS, "
-                       "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
-    ("points rebate", "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, "
-                      "Put ACCT/LEDGER]"),
-    ("full-return instalments", "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Put ACCT/INST, "
-                                "Put ACCT/INST, Put ACCT/INST]"),
+    # Each rebate moves the payment's running return (`Update PAY/PAY`, the return cap) in its transaction.
+    ("balance rebate", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/ORDER, Update RULE/RULE, "
+                       "Update REBATES/TOTALS, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("points rebate", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+                      "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("full-return instalments", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+                                "Put ACCT/INST, Put ACCT/INST, Put ACCT/INST]"),
     ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, "
                         "Update STATS/HOUR]"),
-    ("voucher rebate recorded", "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS]"),
+    ("voucher rebate recorded", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, "
+                                "Update REBATES/TOTALS]"),
     ("payment applied", "Update PAY/PAY"),
 ]
 
@@ -274,6 +276,11 @@ def test_a_fault_free_payment_settles_in_these_writes(paid):
     assert paid.writes == [signature for _, signature in PAYMENT_WRITES]
     account = one(paid.end, "ACCT#alice", "ACCOUNT")
     assert (account["balance"], account["points"]) == (800, 300)
+    rebates = [dynamo.from_item(i) for i in paid.end if i["SK"]["S"].startswith("REBATE#")]
+    [voucher] = [r for r in rebates if r.get("coupon_id")]
+    voucher_face = one(paid.end, "USER#alice", f"CPN#{voucher['coupon_id']}")["value"]
+    assert sorted(r["returned"] for r in rebates) == sorted([800, 300, 2000, voucher_face])
+    assert one(paid.end, "PAY#generic:pay_1", "PAY")["returned"] == 800 + 300 + 2000 + voucher_face
     coupon_id, card_id = paid.event.coupon_ids
     assert one(paid.end, "USER#alice", f"CPN#{coupon_id}")["status"] == "used"
     assert one(paid.end, "USER#alice", f"CPN#{card_id}")["balance"] == 2000
