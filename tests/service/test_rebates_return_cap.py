@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.models import PageQuery
-from chalicelib.rebates import accounts, rules, settlement, settlement_store
+from chalicelib.rebates import accounts, rules, settlement, settlement_store, shares
 from tests.checkout_helpers import give
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
 from tests.programme_helpers import set_programme
@@ -36,6 +36,22 @@ def test_two_rules_of_60_percent_under_a_cap_of_100_percent_return_100_percent()
     assert (rebate(first).amount, rebate(first).limited_by) == (6000, None)
     assert (rebate(second).computed, rebate(second).amount, rebate(second).limited_by) == (6000, 4000, "return_cap")
     assert settlement_store.get_payment("generic:pay_1").returned == 10000
+
+
+def test_a_grant_computed_from_a_stale_running_return_is_refused_and_computed_again(monkeypatch):
+    """The grant's condition on the payment's `returned`, not the read, holds the cap: a share
+    computed from an old total (as a concurrent delivery could) is cancelled and recomputed."""
+    first, second = published(1, ratio_bp=6000), published(2, ratio_bp=6000)
+    read, reads = shares.returned, []
+
+    def stale_once(payment):
+        reads.append(payment.payment_ref)
+        return 0 if len(reads) == 2 else read(payment)  # the second rule's first read misses the first grant
+
+    monkeypatch.setattr(shares, "returned", stale_once)
+    pay(10000)
+    assert (rebate(first).amount, rebate(second).amount, len(reads)) == (6000, 4000, 3)
+    assert accounts.get_account("alice").balance == 10000
 
 
 def test_the_rule_published_first_is_served_first_whatever_the_order_of_creation():
