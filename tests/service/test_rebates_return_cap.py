@@ -3,14 +3,16 @@ together return on one payment, in the order the rules were published."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 
 from chalicelib.models import PageQuery
 from chalicelib.rebates import accounts, rules, settlement, settlement_store, shares
+from chalicelib.rebates.models import RuleCreate
 from tests.checkout_helpers import give
-from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
+from tests.payment_helpers import NOW, live_rule, payment_event, refund_event, rule_body
 from tests.programme_helpers import set_programme
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -55,8 +57,10 @@ def test_a_grant_computed_from_a_stale_running_return_is_refused_and_computed_ag
 
 
 def test_the_rule_published_first_is_served_first_whatever_the_order_of_creation():
-    created_first = live_rule(now=NOW - timedelta(minutes=1), ratio_bp=3000, reward="points")
-    created_second = published(0, ratio_bp=3000)  # published before created_first
+    created_first = rules.create_rule(RuleCreate.model_validate_json(json.dumps(rule_body(ratio_bp=3000, reward="points"))),
+                                      NOW - timedelta(hours=2), None)
+    created_second = published(0, ratio_bp=3000)  # created and published an hour later ...
+    rules.change_rule_status(created_first.id, "publish", NOW - timedelta(minutes=30))  # ... before this one
     set_programme(max_return_bp=4000)
     pay(10000)
     assert (rebate(created_second).amount, rebate(created_first).amount) == (3000, 1000)
