@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from chalicelib.models import MAX_FEN, PageQuery, ResourceId, Strict, UtcTime
 from chalicelib.rebates.policy import BP
@@ -86,6 +86,9 @@ class RuleCreate(Strict):
     # ends_at until it is paused or ended (API.md).
     starts_at: UtcTime | None = None
     ends_at: UtcTime | None = None
+    # Exclusive: when it would return something on a payment, only the best single rule applies
+    # (docs/rebates.md, "The return cap and exclusive rules").
+    exclusive: StrictBool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleCreate:
@@ -133,10 +136,12 @@ class Rule(BaseModel):
     caps: Caps
     starts_at: datetime | None = None  # None: from publication
     ends_at: datetime | None = None    # None: until paused or ended
+    exclusive: bool = False
     status: RuleStatus
     budget_used: int = 0
     created_at: datetime
     updated_at: datetime
+    published_at: datetime | None = None  # first publication: rules share the return cap in this order
 
     @property
     def asset(self) -> str | None:
@@ -190,6 +195,11 @@ class Payment(BaseModel):
     refunded: int = 0
     coupons_outcome: str | None = None
     programme_counted: bool = False  # in the programme's totals (RebateOverview); absent on older payments
+    # The return cap as recorded with the payment (None on payments recorded before it: the
+    # defaults, 10000 bp and 100 points per yuan), and the fen of reward its rebates returned so far.
+    max_return_bp: int | None = None
+    points_per_yuan: int | None = None
+    returned: int = 0
     created_at: datetime
 
 
@@ -223,6 +233,8 @@ class Rebate(BaseModel):
     counted: bool = False      # in its rule's totals: it earned something (RuleTotals)
     refunds_counted: int = 0   # the payment's refunded total already taken off those totals
     programme_counted: bool = False  # its payment is in the programme's totals, so the rebate is too
+    returned: int = 0  # fen of reward it counted against the payment's return cap
+    limited_by: Literal["return_cap", "exclusive"] | None = None  # why it is below what the rule computed
     created_at: datetime
 
 

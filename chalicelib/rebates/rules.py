@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.coupons import redemption as coupons
-from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.errors import InvalidState, NotFound, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.idempotency import Idempotency
 from chalicelib.models import Page
-from chalicelib.rebates import policy, rules_store, settlement_store
+from chalicelib.programme import store as programme_store
+from chalicelib.rebates import policy, retry, return_cap, rules_store, settlement_store
 from chalicelib.rebates.models import (
     AssetFigures, RebateOverview, RefundFigures, RuleCreate, RuleListQuery, RuleView, VoucherReward,
 )
@@ -46,7 +47,23 @@ def list_rules(query: RuleListQuery) -> Page[RuleView]:
 
 
 def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
+    if action == "publish":
+        return retry.on_stale(lambda: _publish(rule_id, now))
     return rules_store.change_rule_status(rule_id, action, now)
+
+
+def _publish(rule_id: str, now: datetime) -> RuleView:
+    """Publish unless the rule by itself returns more than the return cap (`max_return_bp`),
+    checked against the settings as they are when the rule goes live (the write pins their
+    version). A threshold rule's fixed amount or voucher depends on the payment: allowed, and
+    settlement trims it."""
+    settings = programme_store.fresh(now)
+    own = return_cap.own_ratio_bp(get_rule(rule_id))
+    if own is not None and own > settings.max_return_bp:
+        raise InvalidState(f"This rule returns up to {own} bp ({own / 100:g}%) of a payment, above the return cap "
+                           f"max_return_bp of {settings.max_return_bp} bp ({settings.max_return_bp / 100:g}%): "
+                           "lower its ratio or raise the cap in the programme settings.")
+    return rules_store.publish_rule(rule_id, now, {programme_store.SETTINGS: programme_store.unchanged_check(settings)})
 
 
 # --- the programme's figures ------------------------------------------------------------------

@@ -15,8 +15,9 @@ from typing import Any
 from chalicelib import dynamo, idempotency, lifecycle_store
 from chalicelib.clock import iso
 from chalicelib.idempotency import Idempotency
+from chalicelib.lifecycle import refusal
 from chalicelib.rebates import keys
-from chalicelib.rebates.models import Rebate, Rule, RuleView
+from chalicelib.rebates.models import Rebate, Rule, RuleView, Stale
 
 TOTAL_FIELDS = ("rebated_payments", "rebate_cost", "sales_driven", "rewards_not_granted")
 RULE, TOTALS = "rule", "totals"  # their names among a transaction's items
@@ -88,6 +89,26 @@ def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
     item = lifecycle_store.apply(keys.rule(rule_id), action, now, noun="rebate rule", listed=keys.LIVE_RULES,
                                  listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute=LIVE_SK)
     return _with_totals([item])[0]
+
+
+def publish_rule(rule_id: str, now: datetime, also: dict[str, dict[str, Any]]) -> RuleView:
+    """Publish a rule if, at the moment of the write, its status allows it and every named
+    item of `also` (the settings' ConditionCheck) still holds; the first publication's time is
+    kept (`published_at`: rules share the return cap in that order). Raises NotFound or
+    InvalidState for the rule, `Stale` when only `also` failed."""
+    expression, condition, names, vals = lifecycle_store.status_write(
+        "publish", now, listed=keys.LIVE_RULES, listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute=LIVE_SK)
+    try:
+        dynamo.transact({RULE: dynamo.tx_update(keys.rule(rule_id), expression + ", published_at = if_not_exists("
+                                                "published_at, :now)", condition=condition, names=names, vals=vals),
+                         **also})
+    except dynamo.ConditionFailed as exc:
+        if RULE in exc.failed:
+            raise refusal(exc.failed[RULE], "publish", "rebate rule") from exc
+        raise Stale() from exc
+    rule = get_rule(rule_id)
+    assert rule is not None  # just published
+    return rule
 
 
 def live_rules_at(moment: datetime) -> list[Rule]:

@@ -10,7 +10,10 @@ Payment (one `PaymentEvent` of type payment):
 1. record the payment with the rules live at `paid_at` (a snapshot: resuming later uses
    the same rules) and the provider's event id, once;
 2. redeem the order's coupons (coupons.redemption.redeem_order, idempotent on the payment);
-3. per rule, one transaction: the rebate record, the cap counters, the rule's totals
+3. per rule, in the order the rules were published, one transaction: the rebate record, the
+   payment's running `returned` (the return cap, rebates/return_cap.py: the rule's share
+   trimmed to what the earlier rules left of `max_return_bp`, fixed with the payment at step 1;
+   with an exclusive rule in play only the best single rule applies), the cap counters, the rule's totals
    (rebated payments, rebate cost, sales driven), and the credit to the account with its
    ledger entries, or the scheduled 全返 instalments; a voucher reward is granted through
    coupons.redemption.grant_one (idempotent on its grant_ref) first, and one it refuses is
@@ -45,10 +48,14 @@ from chalicelib.jobs.budget import Budget
 from chalicelib.jobs.report import SweepReport
 from chalicelib.observability import count, logger
 from chalicelib.payments.models import PaymentEvent
-from chalicelib.rebates import accounts_store, ledger, policy, retry, rules_store, settlement_store
+from chalicelib.programme import store as programme_store
+from chalicelib.rebates import (
+    accounts_store, ledger, policy, retry, return_cap, rules_store, settlement_store, shares,
+)
 from chalicelib.rebates.models import (
     AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, VoucherReward,
 )
+from chalicelib.rebates.returns_store import ReturnedMove
 from chalicelib.rebates.rules_store import TotalsChange
 from chalicelib.rebates.settlement_store import AlreadyDone, CapCounter, ProgrammeChange
 
@@ -77,11 +84,13 @@ def record_payment(event: PaymentEvent, now: datetime) -> Payment:
     stored = settlement_store.get_payment(event.payment_ref)
     if stored is None:
         assert event.paid_at and event.order_id and event.user_id and event.amount is not None  # a validated payment event
+        programme = programme_store.fresh(now)  # the return cap and points rate this payment settles under
         candidate = Payment(
             payment_ref=event.payment_ref, provider=event.provider, payment_id=event.payment_id,
             event_id=event.event_id, order_id=event.order_id, user_id=event.user_id, amount=event.amount,
             paid_at=event.paid_at, coupon_ids=event.coupon_ids, rules=rules_store.live_rules_at(event.paid_at),
-            status="received", programme_counted=True, created_at=now,
+            status="received", programme_counted=True, max_return_bp=programme.max_return_bp,
+            points_per_yuan=programme.points_per_yuan, created_at=now,
         )
         if settlement_store.record_payment(candidate, ProgrammeChange(payments=1, sales=candidate.amount)):
             count("PaymentRecorded", provider=event.provider)
@@ -101,9 +110,11 @@ def settle_payment(payment: Payment, now: datetime) -> None:
         return
     if payment.coupons_outcome is None:
         settlement_store.mark_coupons(payment.payment_ref, _redeem(payment, now))
-    for rule in payment.rules:
+    rules = return_cap.published_order(payment.rules)
+    excluded = shares.excluded(payment, rules)
+    for rule in rules:
         if settlement_store.get_rebate(payment.payment_ref, rule.id) is None:
-            _apply_rule(payment, rule, now)
+            _apply_rule(payment, rule, now, rule.id in excluded)
     settlement_store.mark_applied(payment.payment_ref)
 
 
@@ -140,56 +151,76 @@ def _caps(payment: Payment, rule: Rule) -> list[CapCounter]:
     return found
 
 
-def _apply_rule(payment: Payment, rule: Rule, now: datetime) -> None:
+def _apply_rule(payment: Payment, rule: Rule, now: datetime, excluded: bool) -> None:
     if isinstance(rule.reward, VoucherReward):
-        _grant_voucher(payment, rule, rule.reward.voucher_template_id, now)
+        template_id = rule.reward.voucher_template_id
+        retry.on_stale(lambda: _grant_voucher(payment, rule, template_id, now, excluded))
         return
     computed = policy.computed_reward(rule, payment.amount)
     try:
-        retry.on_stale(lambda: _grant(payment, rule, computed, now))
+        retry.on_stale(lambda: _grant(payment, rule, computed, now, excluded))
     except AlreadyDone:
         return
 
 
-def _grant(payment: Payment, rule: Rule, computed: int, now: datetime) -> None:
-    """Grant what the caps leave of `computed` (read now; the write's conditions re-check)."""
+def _grant(payment: Payment, rule: Rule, computed_fen: int, now: datetime, excluded: bool) -> None:
+    """Grant what the return cap and the rule's caps leave of `computed_fen` (read now; the
+    write's conditions re-check). Points: `reward_points` of the fen, at the payment's rate.
+    A 0 needs no pin: what the cap has left only shrinks, and exclusion is fixed."""
+    max_bp, rate = shares.cap_terms(payment)
+    seen = shares.returned(payment)
+    reward_fen = 0 if excluded else return_cap.trimmed(computed_fen, return_cap.room(payment.amount, max_bp, seen))
+    points = rule.asset == "points"
+    computed = return_cap.reward_points(computed_fen, rate) if points else computed_fen
+    units = return_cap.reward_points(reward_fen, rate) if points else reward_fen
     caps = _caps(payment, rule)
-    granted = policy.within_caps(computed, [cap.limit - settlement_store.cap_used(cap) for cap in caps])
+    granted = policy.within_caps(units, [cap.limit - settlement_store.cap_used(cap) for cap in caps])
+    counted = return_cap.points_counted(granted, rate) if points else granted
     rebate = Rebate(payment_ref=payment.payment_ref, rule_id=rule.id, user_id=payment.user_id, asset=rule.asset,
-                    computed=computed, amount=granted, counted=granted > 0,
+                    computed=computed, amount=granted, counted=granted > 0, returned=counted,
+                    limited_by=shares.limited_by(excluded, computed_fen, reward_fen),
                     programme_counted=payment.programme_counted, created_at=now)
     if granted == 0:
         settlement_store.record_rebate(rebate, None, ProgrammeChange(), [], now)
         return
+    move = ReturnedMove(payment.payment_ref, seen, seen + counted)
     totals = TotalsChange(rebated_payments=1, rebate_cost=granted, sales_driven=payment.amount)
     programme = _programme(payment.programme_counted, **{f"granted_{rule.asset}": granted})
     if rule.kind == "full_return":
         assert rule.installments and rule.period_days
         plan = policy.schedule(granted, rule.installments, rule.period_days, payment.paid_at)
         rebate.plan = [PlannedPart(number=p.number, due_at=p.due_at, amount=p.amount) for p in plan]
-        settlement_store.grant_rebate(rebate, caps, None, [], totals, programme, now)
+        settlement_store.grant_rebate(rebate, caps, None, [], totals, programme, now, move)
     else:
         assert rule.asset is not None
         account = accounts_store.get_account(payment.user_id)
         change, entries = ledger.credit(payment.user_id, rule.asset, granted, account, "rebate", payment.payment_ref,
                                         rule.id, now)
-        settlement_store.grant_rebate(rebate, caps, change, entries, totals, programme, now)
+        settlement_store.grant_rebate(rebate, caps, change, entries, totals, programme, now, move)
     count("RebateGranted", kind=rule.kind)
 
 
-def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime) -> None:
+def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime, excluded: bool) -> None:
     """Grant the rule's voucher, or record why it could not be granted (the template sold out,
     not claimable, or the shopper at its per-user limit): on the rebate, in the rule's and the
-    programme's figures, and as a ledger entry of 0 the shopper sees, all in one transaction."""
+    programme's figures, and as a ledger entry of 0 the shopper sees, all in one transaction.
+    A voucher is whole: one whose face value the return cap has no room for (or excluded by
+    an exclusive rule) is not asked for, and recorded as an ordinary 0."""
     assert rule.threshold is not None
     rebate = Rebate(payment_ref=payment.payment_ref, rule_id=rule.id, user_id=payment.user_id, asset=None,
                     computed=0, amount=0, min_paid=rule.threshold.min_paid,
                     programme_counted=payment.programme_counted, created_at=now)
     entries: list[LedgerEntry] = []
-    if payment.amount >= rule.threshold.min_paid:
+    move: ReturnedMove | None = None
+    reached = payment.amount >= rule.threshold.min_paid
+    face, seen = (shares.voucher_face(template_id), shares.returned(payment)) if reached and not excluded else (0, 0)
+    if reached and (excluded or face > return_cap.room(payment.amount, shares.cap_terms(payment)[0], seen)):
+        rebate.limited_by = "exclusive" if excluded else "return_cap"
+    if reached and rebate.limited_by is None:
         try:
             coupon = coupons.grant_one(template_id, payment.user_id, now, f"{payment.payment_ref}:{rule.id}")
-            rebate.coupon_id, rebate.voucher_state = coupon.id, "granted"
+            rebate.coupon_id, rebate.voucher_state, rebate.returned = coupon.id, "granted", face
+            move = ReturnedMove(payment.payment_ref, seen, seen + face) if face else None
         except (SoldOut, LimitReached, NotClaimable, NotFound) as exc:
             reason = exc.code
             logger.warning("rebate voucher not granted", extra={"payment_ref": payment.payment_ref,
@@ -206,7 +237,7 @@ def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime
         totals = TotalsChange(rewards_not_granted=1)
         programme = _programme(payment.programme_counted, vouchers_not_granted=1)
     try:
-        settlement_store.record_rebate(rebate, totals, programme, entries, now)
+        settlement_store.record_rebate(rebate, totals, programme, entries, now, move)
     except AlreadyDone:
         return
     if rebate.voucher_state == "not_granted":

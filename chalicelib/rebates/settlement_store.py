@@ -32,6 +32,7 @@ from chalicelib.jobs.budget import Budget
 from chalicelib.jobs.report import SweepReport
 from chalicelib.jobs.walk import walk
 from chalicelib.rebates import accounts_store, keys, rules_store
+from chalicelib.rebates.returns_store import ReturnedMove, returned_update
 from chalicelib.rebates.models import (
     AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Stale,
 )
@@ -202,13 +203,14 @@ def _instalment_put(rebate: Rebate, asset: str, part: PlannedPart) -> dict[str, 
 
 def grant_rebate(rebate: Rebate, caps: list[CapCounter], change: AccountChange | None,
                  entries: list[LedgerEntry], totals: TotalsChange, programme: ProgrammeChange,
-                 now: datetime) -> None:
+                 now: datetime, returned: ReturnedMove | None = None) -> None:
     """One transaction: the rebate's once-only record, `rebate.amount` taken from each cap
-    counter, the rule's totals moved (on the rule item if the budget counter writes it
-    anyway, else on the payment's shard), the programme's totals moved, and either the
-    account credit (with its ledger entries) or the instalments."""
+    counter, the payment's `returned` moved from the value seen (returns_store), the rule's
+    totals moved (on the rule item if the budget counter writes it anyway, else on the
+    payment's shard), the programme's totals moved, and either the account credit (with its
+    ledger entries) or the instalments."""
     budget = any(cap.scope == "budget" for cap in caps)
-    items = {REBATE: dynamo.tx_put(_rebate_item(rebate), keys.NEW),
+    items = {REBATE: dynamo.tx_put(_rebate_item(rebate), keys.NEW), **returned_update(returned),
              **{f"cap_{cap.scope}": _cap_update(cap, rebate.amount, now, totals if cap.scope == "budget" else None)
                 for cap in caps}}
     if not budget:
@@ -229,11 +231,12 @@ def grant_rebate(rebate: Rebate, caps: list[CapCounter], change: AccountChange |
 
 
 def record_rebate(rebate: Rebate, totals: TotalsChange | None, programme: ProgrammeChange,
-                  entries: list[LedgerEntry], now: datetime) -> None:
+                  entries: list[LedgerEntry], now: datetime, returned: ReturnedMove | None = None) -> None:
     """Store a rebate that moves no money (a voucher granted or not, or nothing left under a
-    cap), in one transaction with what it changes: the rule's `totals`, the programme's, and
-    `entries` (the shopper's notice of a voucher not granted, which moves no asset)."""
-    items = {REBATE: dynamo.tx_put(_rebate_item(rebate), keys.NEW)}
+    cap), in one transaction with what it changes: the rule's `totals`, the programme's, the
+    payment's `returned` (a voucher counted at its face value), and `entries` (the shopper's
+    notice of a voucher not granted, which moves no asset)."""
+    items = {REBATE: dynamo.tx_put(_rebate_item(rebate), keys.NEW), **returned_update(returned)}
     if totals is not None:
         items.update(rules_store.totals_update(rebate, totals, now))
     items.update(_programme_update(rebate.payment_ref, programme, now))
@@ -244,6 +247,8 @@ def record_rebate(rebate: Rebate, totals: TotalsChange | None, programme: Progra
         else:
             dynamo.transact(items)
     except dynamo.ConditionFailed as exc:
+        if returned is not None and REBATE not in exc.failed:
+            raise Stale() from exc
         raise AlreadyDone() from exc
 
 

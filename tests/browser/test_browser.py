@@ -283,3 +283,17 @@ def test_a_shopper_sees_the_rebate_a_payment_earned_and_withdraws_part_of_it(sta
     expect(rebates.locator(".figure", has_text="Being withdrawn")).to_contain_text("¥0.00")
     expect(rebates.locator("#ledger")).to_contain_text("withdrawal paid out")
     session.shot(mall, "withdrawal-approved")
+
+
+def test_an_operator_creates_an_exclusive_rebate_rule_from_the_console(stack, session):
+    name = f"Exclusive {session.viewport} {uuid.uuid4().hex[:6]}"
+    ops = session.page("/console#rules", stack.api_url)
+    sign_in(ops, token("ops-exclusive", ("operator",)))
+    form = ops.locator("#rule-form")
+    form.locator("input[name=name]").fill(name)
+    form.get_by_label(re.compile("^Exclusive")).check()
+    form.get_by_role("button", name="Create draft rule").click()
+    expect(ops.locator("#view-rules")).to_contain_text(f"Created the draft rule “{name}”")
+    items = http_session().get(f"{stack.api_url}/admin/rebate-rules", params={"limit": 100},
+                               headers=headers_for("ops-exclusive", operator=True), timeout=30).json()["items"]
+    assert [rule["exclusive"] for rule in items if rule["name"] == name] == [True]

@@ -45,6 +45,7 @@ from dev.bootstrap import bootstrap
 from tests.checkout_helpers import card, give, lock_request
 from tests.helpers import reset_clients
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
+from tests.programme_helpers import set_programme
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
@@ -251,15 +252,17 @@ PAYMENT_WRITES = [
     ("coupon used", "Transact[Update USER/CPN, Update TPL/TPL, Update USER/PAY]"),
     ("card hold spent", "Transact[Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG, Update USER/PAY]"),
     ("coupons outcome noted", "Update PAY/PAY"),
-    ("balance rebate", "Transact[Put PAY/REBATE, Update RULE/ORDER, Update RULE/RULE, Update REBATES/TOTALS, "
-                       "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
-    ("points rebate", "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, "
-                      "Put ACCT/LEDGER]"),
-    ("full-return instalments", "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Put ACCT/INST, "
-                                "Put ACCT/INST, Put ACCT/INST]"),
+    # Each rebate moves the payment's running return (`Update PAY/PAY`, the return cap) in its transaction.
+    ("balance rebate", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/ORDER, Update RULE/RULE, "
+                       "Update REBATES/TOTALS, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("points rebate", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+                      "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("full-return instalments", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+                                "Put ACCT/INST, Put ACCT/INST, Put ACCT/INST]"),
     ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, "
                         "Update STATS/HOUR]"),
-    ("voucher rebate recorded", "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS]"),
+    ("voucher rebate recorded", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, "
+                                "Update REBATES/TOTALS]"),
     ("payment applied", "Update PAY/PAY"),
 ]
 
@@ -274,6 +277,11 @@ def test_a_fault_free_payment_settles_in_these_writes(paid):
     assert paid.writes == [signature for _, signature in PAYMENT_WRITES]
     account = one(paid.end, "ACCT#alice", "ACCOUNT")
     assert (account["balance"], account["points"]) == (800, 300)
+    rebates = [dynamo.from_item(i) for i in paid.end if i["SK"]["S"].startswith("REBATE#")]
+    [voucher] = [r for r in rebates if r.get("coupon_id")]
+    voucher_face = one(paid.end, "USER#alice", f"CPN#{voucher['coupon_id']}")["value"]
+    assert sorted(r["returned"] for r in rebates) == sorted([800, 300, 2000, voucher_face])
+    assert one(paid.end, "PAY#generic:pay_1", "PAY")["returned"] == 800 + 300 + 2000 + voucher_face
     coupon_id, card_id = paid.event.coupon_ids
     assert one(paid.end, "USER#alice", f"CPN#{coupon_id}")["status"] == "used"
     assert one(paid.end, "USER#alice", f"CPN#{card_id}")["balance"] == 2000
@@ -372,3 +380,46 @@ def test_a_fault_free_payment_records_the_voucher_it_could_not_grant_in_these_wr
 def test_a_voucher_not_granted_redelivered_after_a_crash_is_recorded_once(not_granted, deliver, crash_at):
     crash_then_redeliver(deliver, not_granted, crash_at)
     assert_same_table_as(not_granted)
+
+
+# --- rules past the return cap ------------------------------------------------------------------
+
+CAPPED_WRITES = [
+    ("payment and event recorded, with the cap", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("coupons outcome noted", "Update PAY/PAY"),
+    ("first rule whole, the running return moved",
+     "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, "
+     "Put ACCT/LEDGER]"),
+    ("second rule trimmed to the cap",
+     "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, "
+     "Put ACCT/LEDGER]"),
+    ("third rule past the cap: an ordinary 0", "Put PAY/REBATE"),
+    ("payment applied", "Update PAY/PAY"),
+]
+
+
+@pytest.fixture(scope="module")
+def capped():
+    """Three rules of 60% (balance, points at 2 points a fen, balance) under a cap of 90%."""
+    def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
+        ends = [(NOW + timedelta(days=30 + i)).isoformat() for i in range(3)]
+        live_rule(ratio_bp=6000, ends_at=ends[0])
+        live_rule(ratio_bp=6000, reward="points", ends_at=ends[1])
+        live_rule(ratio_bp=6000, ends_at=ends[2])
+        set_programme(max_return_bp=9000, points_per_yuan=200)
+        return payment_event("pay_1", PAID), NOW
+
+    return fault_free(prepare)
+
+
+def test_a_fault_free_capped_payment_settles_in_these_writes(capped):
+    assert capped.writes == [signature for _, signature in CAPPED_WRITES]
+    account = one(capped.end, "ACCT#alice", "ACCOUNT")
+    assert (account["balance"], account["points"]) == (12000, 12000)  # 6000 fen of points counted, 2 a fen
+    assert one(capped.end, "PAY#generic:pay_1", "PAY")["returned"] == 18000
+
+
+@positions(CAPPED_WRITES)
+def test_a_capped_payment_redelivered_after_a_crash_ends_as_one_fault_free_delivery(capped, deliver, crash_at):
+    crash_then_redeliver(deliver, capped, crash_at)
+    assert_same_table_as(capped)

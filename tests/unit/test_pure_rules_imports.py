@@ -11,6 +11,7 @@ PURE_MODULES = [
     "chalicelib.coupons.rules",
     "chalicelib.coupons.pricing",
     "chalicelib.rebates.policy",
+    "chalicelib.rebates.return_cap",
     "chalicelib.rebates.ledger",
     "chalicelib.rebates.retry",
     "chalicelib.orders.paying",

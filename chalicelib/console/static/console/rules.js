@@ -130,6 +130,7 @@ function bodyOf(read) {
     reward,
     starts_at: read.time("starts_at"),
     ends_at: read.time("ends_at"),
+    exclusive: read.form.elements.exclusive.checked || undefined,  // left out: the API's default, false
   };
   if (rewardKind !== "voucher") {
     body.caps = {
@@ -175,7 +176,9 @@ function createForm(voucherSelect) {
         input({ name: "per_user_per_day", inputmode: "decimal" })),
       field("caps.budget", "Budget (optional)", input({ name: "budget", inputmode: "decimal" })),
       field("starts_at", "Starts (optional: empty is from publication)", h("input", { type: "datetime-local" })),
-      field("ends_at", "Ends (optional: empty is until ended)", h("input", { type: "datetime-local" }))),
+      field("ends_at", "Ends (optional: empty is until ended)", h("input", { type: "datetime-local" })),
+      field("exclusive", "Exclusive: when it earns something, only the best single rule applies",
+        h("input", { type: "checkbox" }))),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create draft rule")));
   form.addEventListener("change", () => syncForm(form));
   syncForm(form);

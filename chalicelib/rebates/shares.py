@@ -1,0 +1,63 @@
+"""The return cap's inputs for settlement (rebates/return_cap.py has the rules): which rules
+an exclusive rule leaves out, what a rule is worth on a payment in fen of reward (a voucher at
+its face value), the cap and points rate recorded with the payment, and its running return.
+No boto3, no Chalice."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chalicelib.coupons import redemption as coupons
+from chalicelib.errors import NotFound
+from chalicelib.rebates import policy, return_cap, settlement_store
+from chalicelib.rebates.models import Payment, Rule, VoucherReward
+
+
+def excluded(payment: Payment, rules: list[Rule]) -> set[str]:
+    """The rules that give nothing because an exclusive rule is in play: all but the best
+    (return_cap.best_exclusive, on what each rule computes before caps). The same for every
+    delivery: it depends only on the payment and its rules snapshot."""
+    if not any(rule.exclusive for rule in rules):
+        return set()
+    best = return_cap.best_exclusive([value(payment, rule) for rule in rules], [rule.exclusive for rule in rules])
+    return set() if best is None else {rule.id for i, rule in enumerate(rules) if i != best}
+
+
+def value(payment: Payment, rule: Rule) -> int:
+    """What a rule returns on the payment before caps, in fen of reward (a voucher: its face)."""
+    if isinstance(rule.reward, VoucherReward):
+        assert rule.threshold is not None
+        return voucher_face(rule.reward.voucher_template_id) if payment.amount >= rule.threshold.min_paid else 0
+    return policy.computed_reward(rule, payment.amount)
+
+
+def voucher_face(template_id: str) -> int:
+    """A voucher's face value in fen: an amount-off voucher's or a card's value, a percent-off
+    voucher's `max_discount` (without one its worth is unknowable: it counts 0)."""
+    try:
+        template = coupons.get_template(template_id)
+    except NotFound:
+        return 0
+    return (template.max_discount or 0) if template.kind == "percent_off" else template.value
+
+
+def cap_terms(payment: Payment) -> tuple[int, int]:
+    """(max_return_bp, points_per_yuan) of the payment: as recorded, or the defaults."""
+    return (policy.BP if payment.max_return_bp is None else payment.max_return_bp,
+            payment.points_per_yuan or return_cap.DEFAULT_POINTS_PER_YUAN)
+
+
+def returned(payment: Payment) -> int:
+    """The payment's running return, read now (the grant's condition pins it)."""
+    stored = settlement_store.get_payment(payment.payment_ref)
+    assert stored is not None
+    return stored.returned
+
+
+def limited_by(excluded: bool, computed_fen: int, reward_fen: int) -> Literal["return_cap", "exclusive"] | None:
+    """Why a rebate is below what its rule computed, as far as the return cap goes."""
+    if computed_fen <= 0:
+        return None
+    if excluded:
+        return "exclusive"
+    return "return_cap" if reward_fen < computed_fen else None
