@@ -24,18 +24,10 @@ from typing import Any
 
 from chalicelib.rebates import accounts_store, ledger, policy
 from chalicelib.rebates.models import DEBT_OF, AccountChange, EntryType
+from chalicelib.rebates.policy import given_back_due as given_back_due  # re-exported: orders.settle uses it
 
 ACCOUNT = accounts_store.ACCOUNT  # the account's name among a transaction's items
 HELD_OF = {"balance": "held", "points": "points_held"}
-
-
-def given_back_due(used: int, refunded: int, paid: int) -> int:
-    """What refunds totalling `refunded` of a payment of `paid` give back of `used` (balance or
-    points), in total: `used * refunded // paid`, rounded down and never more than `used`; a
-    payment of 0 is refunded in full by any refund, so all of `used` is due."""
-    if paid <= 0:
-        return used
-    return used * min(max(refunded, 0), paid) // paid
 
 
 def _items(user_id: str, deltas: dict[str, int], at_least: dict[str, int], type: EntryType, ref: str,
