@@ -40,6 +40,10 @@ def reserve(user_id: str, request: ReservationRequest, now: datetime) -> Reserva
     wanted = request_hash(request)
     for attempt in range(ATTEMPTS):
         existing = store.get(user_id, request.order_id)
+        if (existing is not None and existing.status == "reserved" and existing.request_hash != wanted
+                and existing.expires_at <= now):
+            _release(user_id, request.order_id, now, only_lapsed=True)  # lapsed: as the job would
+            continue
         if existing is not None and existing.status != "released":
             again = _again(existing, wanted, now)
             if again is not None:

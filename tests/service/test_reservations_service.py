@@ -111,3 +111,12 @@ def test_a_payment_after_release_reports_what_is_no_longer_free(aws):
     assert (current["balance"], current["held"], current["points"]) == (500, 2500, 500)
     outcome = settlement_store.get_payment("generic:pay_1").reservation_outcome
     assert outcome.startswith("spent balance 0 of 1000, points 1000 of 1000"), outcome
+
+
+def test_another_body_after_the_reservation_lapsed_releases_it_and_reserves_anew(aws):
+    fund(balance=3000)
+    reserve(order_id="o-1", use_balance=1000)
+    shown = reserve(order_id="o-1", use_balance=2000, now=NOW + LOCK)
+    assert (shown.status, shown.balance_used) == ("reserved", 2000)
+    assert held_account()["held"] == 2000
+    assert ledger_sums("alice")["held"] == 2000
