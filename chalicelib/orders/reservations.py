@@ -91,7 +91,7 @@ def _refusal(failed: dict[str, dict[str, object] | None], record: ReservationRec
     explained = reserving.refusal(failed, record.order_id, now)
     if explained is not None:
         return explained
-    if holds.short_of(failed.get(holds.ACCOUNT), record.balance, record.points) == "balance":
+    if holds.short_of(failed.get(holds.ACCOUNT), record.balance) == "balance":
         return InsufficientBalance(f"The free balance no longer covers {record.balance} fen; quote again.")
     return InsufficientPoints(f"The free points no longer cover {record.points} points; quote again.")
 

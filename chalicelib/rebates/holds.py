@@ -27,7 +27,6 @@ from chalicelib.rebates.models import DEBT_OF, AccountChange, EntryType
 from chalicelib.rebates.policy import given_back_due as given_back_due  # re-exported: orders.settle uses it
 
 ACCOUNT = accounts_store.ACCOUNT  # the account's name among a transaction's items
-HELD_OF = {"balance": "held", "points": "points_held"}
 
 
 def _items(user_id: str, deltas: dict[str, int], at_least: dict[str, int], type: EntryType, ref: str,
@@ -81,8 +80,7 @@ def free(user_id: str) -> dict[str, int]:
     return accounts_store.get_account(user_id)
 
 
-def short_of(old_account: dict[str, Any] | None, balance: int, points: int, held: bool = False) -> str:
-    """Which asset a refused account item lacked: `balance` or `points`."""
-    old = old_account or {}
-    name = HELD_OF["balance"] if held else "balance"
-    return "balance" if balance and int(old.get(name, 0)) < balance else "points"
+def short_of(old_account: dict[str, Any] | None, balance: int) -> str:
+    """Which free asset a refused reservation's `account` item lacked (its old image): `balance`
+    when the balance was below the `balance` asked, else `points`."""
+    return "balance" if balance and int((old_account or {}).get("balance", 0)) < balance else "points"
