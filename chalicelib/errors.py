@@ -72,6 +72,11 @@ class InsufficientBalance(DomainError):
     default_message = "The balance cannot cover this amount."
 
 
+class InsufficientPoints(DomainError):
+    code = "INSUFFICIENT_POINTS"
+    default_message = "The free points cannot cover this amount."
+
+
 class InvalidState(DomainError):
     code = "INVALID_STATE"
     default_message = "This action is not allowed in the current state."

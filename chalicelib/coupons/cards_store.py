@@ -29,11 +29,13 @@ def get_hold(user_id: str, card_id: str, order_id: str) -> Hold | None:
     return hold_from(item) if item else None
 
 
-def hold(user_id: str, card_id: str, order_id: str, amount: int, now: datetime, expires_at: datetime) -> Hold:
-    """Move `amount` of a card's balance into a hold for one order, in one transaction with its
-    history entry. `balance >= :amount` is the condition that keeps the balance from going
-    negative, however many holds race. Refused: `card` (not a usable card with that balance),
-    `hold` (this order holds the card already, or paid with it)."""
+def hold_items(user_id: str, card_id: str, order_id: str, amount: int, now: datetime,
+               expires_at: datetime) -> tuple[Hold, dict[str, dict[str, Any]]]:
+    """The hold and the transaction items (`card`, `hold`, `entry`) that move `amount` of a
+    card's balance into it for one order, with its history entry. `balance >= :amount` is the
+    condition that keeps the balance from going negative, however many holds race. Refused:
+    `card` (not a usable card with that balance), `hold` (this order holds the card already, or
+    paid with it)."""
     held = Hold(card_id=card_id, order_id=order_id, amount=amount, status="held", expires_at=expires_at,
                 created_at=now)
     items = {
@@ -51,6 +53,12 @@ def hold(user_id: str, card_id: str, order_id: str, amount: int, now: datetime, 
                               vals=dynamo.values(released="released")),
         "entry": card_log_put(user_id, card_id, entry("hold", amount, -amount, amount, now, order_id)),
     }
+    return held, items
+
+
+def hold(user_id: str, card_id: str, order_id: str, amount: int, now: datetime, expires_at: datetime) -> Hold:
+    """One transaction of `hold_items`. Refused: `card`, `hold`."""
+    held, items = hold_items(user_id, card_id, order_id, amount, now, expires_at)
     try:
         dynamo.transact(items)
     except dynamo.ConditionFailed as exc:
@@ -58,11 +66,23 @@ def hold(user_id: str, card_id: str, order_id: str, amount: int, now: datetime, 
     return held
 
 
-def release(user_id: str, held: Hold, now: datetime, only_lapsed: bool = False) -> bool:
-    """Return a hold's amount to the card's balance. False when the hold is no longer `held` as
-    read (released, spent, or replaced by a new hold of another amount meanwhile)."""
+def renew_hold_item(user_id: str, card_id: str, order_id: str, amount: int, expires_at: datetime) -> dict[str, Any]:
+    """A transaction item moving a live hold's expiry (and its lock listing): refused unless
+    the order still holds `amount` of the card."""
+    listing = keys.lock_listing(iso(expires_at), keys.hold_holder(card_id, order_id))
+    return dynamo.tx_update(
+        keys.card_hold(user_id, card_id, order_id), "SET expires_at = :expires, #lpk = :lpk, #lsk = :lsk",
+        condition="#status = :held AND amount = :amount",
+        names={"#status": "status", "#lpk": keys.LOCKS.pk, "#lsk": keys.LOCKS.sk},
+        vals=dynamo.values(expires=iso(expires_at), lpk=listing[keys.LOCKS.pk], lsk=listing[keys.LOCKS.sk],
+                           held="held", amount=amount))
+
+
+def release_items(user_id: str, held: Hold, now: datetime, only_lapsed: bool = False) -> dict[str, dict[str, Any]]:
+    """The transaction items (`hold`, `card`, `entry`) returning a hold's amount to the card's
+    balance; refused (`hold`) unless the hold is still `held` as read."""
     condition = "#status = :held AND amount = :amount" + (" AND expires_at <= :now" if only_lapsed else "")
-    items = {
+    return {
         "hold": dynamo.tx_update(keys.card_hold(user_id, held.card_id, held.order_id),
                                  f"SET #status = :released, released_at = :now REMOVE {keys.LOCKS.remove}",
                                  condition=condition, names={"#status": "status"},
@@ -74,8 +94,13 @@ def release(user_id: str, held: Hold, now: datetime, only_lapsed: bool = False) 
         "entry": card_log_put(user_id, held.card_id, entry("release", held.amount, held.amount, -held.amount, now,
                                                            held.order_id)),
     }
+
+
+def release(user_id: str, held: Hold, now: datetime, only_lapsed: bool = False) -> bool:
+    """Return a hold's amount to the card's balance. False when the hold is no longer `held` as
+    read (released, spent, or replaced by a new hold of another amount meanwhile)."""
     try:
-        dynamo.transact(items)
+        dynamo.transact(release_items(user_id, held, now, only_lapsed))
     except dynamo.ConditionFailed:
         return False
     return True
@@ -101,12 +126,11 @@ def card_history(user_id: str, card_id: str, limit: int, cursor: str | None) -> 
     return [CardEntry.model_validate(i, strict=False) for i in items], next_cursor
 
 
-def spend_hold(user_id: str, held: Hold, payment_id: str, now: datetime,
-               record: dict[str, Any]) -> None:
-    """Spend an order's hold for its payment, with `record` (the payment's redemption record
-    item) in the same transaction. A hold still `held` (even past its expiry) is paid from the
-    held amount; a hold that lapsed and was released is paid from the balance again, if the
-    balance still covers it. Refused: `hold` (not as read), `card` (the balance falls short)."""
+def spend_hold_items(user_id: str, held: Hold, payment_id: str, now: datetime) -> dict[str, dict[str, Any]]:
+    """The transaction items (`hold`, `card`, `entry`) spending an order's hold for its payment.
+    A hold still `held` (even past its expiry) is paid from the held amount; a hold that lapsed
+    and was released is paid from the balance again, if the balance still covers it. Refused:
+    `hold` (not as read), `card` (the balance falls short)."""
     lapsed = held.status == "released"
     card_update = (
         dynamo.tx_update(keys.coupon(user_id, held.card_id), "SET balance = balance - :amount",
@@ -117,7 +141,7 @@ def spend_hold(user_id: str, held: Hold, payment_id: str, now: datetime,
     )
     spent = (entry("spend", held.amount, -held.amount, 0, now, held.order_id, payment_id) if lapsed
              else entry("spend", held.amount, 0, -held.amount, now, held.order_id, payment_id))
-    items = {
+    return {
         "hold": dynamo.tx_update(keys.card_hold(user_id, held.card_id, held.order_id),
                                  f"SET #status = :spent, payment_id = :payment, spent_at = :now "
                                  f"REMOVE {keys.LOCKS.remove}",
@@ -126,8 +150,14 @@ def spend_hold(user_id: str, held: Hold, payment_id: str, now: datetime,
                                                     amount=held.amount)),
         "card": card_update,
         "entry": card_log_put(user_id, held.card_id, spent),
-        "redemption": record,
     }
+
+
+def spend_hold(user_id: str, held: Hold, payment_id: str, now: datetime,
+               record: dict[str, Any]) -> None:
+    """`spend_hold_items` with `record` (the payment's redemption record item) in one
+    transaction. Refused: `hold` (not as read), `card` (the balance falls short)."""
+    items = {**spend_hold_items(user_id, held, payment_id, now), "redemption": record}
     try:
         dynamo.transact(items)
     except dynamo.ConditionFailed as exc:

@@ -54,6 +54,8 @@ def _redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: d
     """The used coupon (also when this payment had already used it: a redelivery), or None when
     this payment cannot use it (used by another, revoked, reserved by a live lock of another
     order, expired)."""
+    if coupon.status == "used" and coupon.payment_id == payment_id:
+        return coupon  # as read (consistently): used by this payment already, e.g. with its order's reservation
     try:
         return redemption_store.redeem(user_id, coupon, order_id, payment_id, now)
     except Refused as exc:

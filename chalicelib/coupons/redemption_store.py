@@ -23,6 +23,18 @@ def record_payment(user_id: str, payment_id: str, order_id: str, field: str, cou
     )
 
 
+def record_items(user_id: str, payment_id: str, order_id: str, coupon_ids: list[str],
+                 card_ids: list[str]) -> dict[str, Any]:
+    """Add coupons and cards to what a payment used, in one update (one transaction item)."""
+    adds = [(field, ids) for field, ids in (("coupon_ids", coupon_ids), ("card_ids", card_ids)) if ids]
+    expression = "SET entity = :entity, order_id = :order, payment_id = :payment"
+    if adds:
+        expression += " ADD " + ", ".join(f"{field} :{field}" for field, _ in adds)
+    return dynamo.tx_update(keys.redemption(user_id, payment_id), expression,
+                            vals=dynamo.values(entity="redemption", order=order_id, payment=payment_id,
+                                               **{field: set(ids) for field, ids in adds}))
+
+
 def get_redemption(user_id: str, payment_id: str) -> dict[str, Any] | None:
     return dynamo.get(keys.redemption(user_id, payment_id), consistent=True)
 
@@ -34,24 +46,30 @@ _REDEEMABLE = ("#kind <> :card AND ((#status = :locked AND order_id = :order) OR
                "AND valid_from <= :now AND valid_until > :now))")
 
 
-def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: datetime) -> Coupon:
-    """Use one coupon for a payment, counting it on its template, in one transaction; returns
-    the used coupon. Refused (`coupon`: the item as it was) when this payment cannot use it."""
-    items = {
+def redeem_items(user_id: str, coupon_id: str, template_id: str, order_id: str, payment_id: str,
+                 now: datetime) -> dict[str, dict[str, Any]]:
+    """The transaction items (`coupon`, `template`, `redemption`) using one coupon for a payment,
+    counted on its template. Refused (`coupon`) when this payment cannot use it."""
+    return {
         "coupon": dynamo.tx_update(
-            keys.coupon(user_id, coupon.id),
+            keys.coupon(user_id, coupon_id),
             "SET #status = :used, order_id = :order, payment_id = :payment, used_at = :now "
             f"REMOVE lock_expires_at, locked_at, {wallet_store.UNLIST_ALL}",
             condition=f"{ITEM_EXISTS} AND {_REDEEMABLE}", names={"#status": "status", "#kind": "kind"},
             vals=dynamo.values(used="used", locked="locked", unused="unused", card="stored_value", order=order_id,
                                payment=payment_id, now=iso(now)),
         ),
-        "template": dynamo.tx_update(keys.template(coupon.template_id), "SET redeemed = redeemed + :one",
+        "template": dynamo.tx_update(keys.template(template_id), "SET redeemed = redeemed + :one",
                                      condition=ITEM_EXISTS, vals=dynamo.values(one=1)),
-        "redemption": record_payment(user_id, payment_id, order_id, "coupon_ids", coupon.id),
+        "redemption": record_payment(user_id, payment_id, order_id, "coupon_ids", coupon_id),
     }
+
+
+def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: datetime) -> Coupon:
+    """Use one coupon for a payment, counting it on its template, in one transaction; returns
+    the used coupon. Refused (`coupon`: the item as it was) when this payment cannot use it."""
     try:
-        dynamo.transact(items)
+        dynamo.transact(redeem_items(user_id, coupon.id, coupon.template_id, order_id, payment_id, now))
     except dynamo.ConditionFailed as exc:
         raise Refused(exc.failed) from exc
     used = wallet_store.get_coupon(user_id, coupon.id, consistent=True)

@@ -137,23 +137,38 @@ _LOCKABLE = ("#kind <> :card AND valid_from <= :now AND valid_until > :now AND (
              "OR (#status = :locked AND (order_id = :order OR lock_expires_at <= :now)))")
 
 
+def _lock_args(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at: datetime) -> dict[str, Any]:
+    listed, listed_vals = lock_listing(expires_at, coupon_id)
+    return {"key": keys.coupon(user_id, coupon_id),
+            "expression": f"SET #status = :locked, order_id = :order, lock_expires_at = :expires, locked_at = :now, "
+                          f"{listed} {UNLIST}",
+            "condition": f"{ITEM_EXISTS} AND {_LOCKABLE}", "names": {"#status": "status", "#kind": "kind"},
+            "vals": dynamo.values(locked="locked", unused="unused", card="stored_value", order=order_id,
+                                  expires=iso(expires_at), now=iso(now), **listed_vals)}
+
+
 def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at: datetime) -> Coupon:
     """Reserve a coupon for one order: one conditional UpdateItem decides among racing orders.
     The lock is listed by when it lapses, for the lock release sweep. Refused: `coupon`."""
-    listed, listed_vals = lock_listing(expires_at, coupon_id)
     try:
-        item = dynamo.update(
-            keys.coupon(user_id, coupon_id),
-            f"SET #status = :locked, order_id = :order, lock_expires_at = :expires, locked_at = :now, {listed} "
-            f"{UNLIST}",
-            condition=f"{ITEM_EXISTS} AND {_LOCKABLE}",
-            names={"#status": "status", "#kind": "kind"},
-            vals=dynamo.values(locked="locked", unused="unused", card="stored_value", order=order_id,
-                               expires=iso(expires_at), now=iso(now), **listed_vals),
-        )
+        item = dynamo.update(**_lock_args(user_id, coupon_id, order_id, now, expires_at))
     except dynamo.ConditionFailed as exc:
         raise Refused({"coupon": exc.old}) from exc
     return coupon_from(item)
+
+
+def lock_tx(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at: datetime) -> dict[str, Any]:
+    """`lock` as a transaction item (an order reservation's), with the same condition; locking
+    again for the same order moves the lock's expiry (a renewal)."""
+    return dynamo.tx_update(**_lock_args(user_id, coupon_id, order_id, now, expires_at))
+
+
+def unlock_tx(user_id: str, coupon_id: str, order_id: str) -> dict[str, Any]:
+    """`unlock` as a transaction item: refused unless `order_id` holds the lock."""
+    expression, expression_vals = unlocked(coupon_id)
+    return dynamo.tx_update(keys.coupon(user_id, coupon_id), expression,
+                            condition="#status = :locked AND order_id = :order", names={"#status": "status"},
+                            vals=dynamo.values(locked="locked", order=order_id, **expression_vals))
 
 
 def unlock(user_id: str, coupon_id: str, order_id: str) -> Coupon:

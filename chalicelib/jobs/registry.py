@@ -40,8 +40,12 @@ def _expire_coupons(now: datetime, budget: Budget, report: SweepReport) -> Sweep
 
 def _release_locks(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
     from chalicelib.coupons import sweeps
+    from chalicelib.orders import reservations
 
-    return sweeps.release_lapsed(now, budget, report)
+    # Reservations first: releasing one gives back its coupon lock and card holds with its account
+    # holds, in one transaction; the coupons' walk then finds those already moved.
+    report = reservations.release_lapsed(now, budget, report)
+    return sweeps.release_lapsed(now, budget, report) if report.finished else report
 
 
 def _remind_expiring(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
@@ -68,7 +72,7 @@ def _release_instalments(now: datetime, budget: Budget, report: SweepReport) -> 
 JOBS: dict[str, Job] = {job.name: job for job in (
     Job("expire-coupons", "store unused coupons and cards past their validity as expired",
         "MALL_EXPIRY_RATE_MINUTES", 60, _expire_coupons),
-    Job("release-locks", "give back coupon locks and card holds of orders not paid in time",
+    Job("release-locks", "give back order reservations, coupon locks and card holds of orders not paid in time",
         "MALL_LOCK_RELEASE_RATE_MINUTES", 5, _release_locks),
     Job("remind-expiring", "send one reminder for each coupon expiring within MALL_REMINDER_DAYS",
         "MALL_REMINDER_RATE_MINUTES", 60, _remind_expiring),

@@ -13,9 +13,11 @@ from chalicelib.rebates.policy import BP
 
 RuleKind = Literal["fixed_ratio", "tiered", "threshold", "full_return"]
 RuleStatus = Literal["draft", "published", "paused", "ended"]
-Asset = Literal["balance", "frozen", "points", "debt", "points_debt"]
+Asset = Literal["balance", "frozen", "points", "debt", "points_debt", "held", "points_held"]
+# reserve / unreserve: free <-> held for an order; spend: what an order's payment took (from held,
+# or from free for a lapsed reservation); refund: what a refund of that payment gave back.
 EntryType = Literal["rebate", "clawback", "instalment", "withdrawal", "withdrawal_paid", "withdrawal_rejected",
-                    "voucher_not_granted"]
+                    "voucher_not_granted", "reserve", "unreserve", "spend", "refund"]
 WithdrawalStatus = Literal["pending", "approved", "rejected"]
 MAX_INSTALLMENTS = 36  # one payment's instalments are written in one transaction (<= 100 items)
 MAX_LADDER_STEPS = 20
@@ -194,6 +196,7 @@ class Payment(BaseModel):
     status: Literal["received", "applied"]
     refunded: int = 0
     coupons_outcome: str | None = None
+    reservation_outcome: str | None = None  # how spending the order's reservation ended (orders.settle)
     programme_counted: bool = False  # in the programme's totals (RebateOverview); absent on older payments
     # The return cap as recorded with the payment (None on payments recorded before it: the
     # defaults, 10000 bp and 100 points per yuan), and the fen of reward its rebates returned so far.
@@ -272,7 +275,8 @@ class InstalmentRecord(Instalment):
 
 
 class Account(BaseModel):
-    """`balance` can be spent or withdrawn now; `frozen` is held by pending withdrawals;
+    """`balance` can be spent or withdrawn now; `frozen` is held by pending withdrawals; `held`
+    and `points_held` by open order reservations;
     `debt` / `points_debt` are clawbacks that found too little to take, repaid by the next
     credits; `pending_instalments` the scheduled 全返 parts not yet released (next first)."""
 
@@ -283,6 +287,8 @@ class Account(BaseModel):
     points: int = 0
     debt: int = 0
     points_debt: int = 0
+    held: int = 0
+    points_held: int = 0
     pending_instalments: list[Instalment] = Field(default_factory=list)
 
 

@@ -101,6 +101,16 @@ def refunded_after(paid: int, refunded_before: int, *, amount: int | None = None
     return min(target, paid)
 
 
+def given_back_due(used: int, refunded: int, paid: int) -> int:
+    """What refunds totalling `refunded` of a payment of `paid` give back, in total, of the
+    balance or points `used` to pay it (a reservation's): `used * refunded // paid`, rounded
+    down, never more than `used`, exactly `used` once the payment is refunded in full. A
+    payment of 0 is refunded in full by any refund: all of `used` is due."""
+    if paid <= 0:
+        return used
+    return used * min(max(refunded, 0), paid) // paid
+
+
 def clawback_due(rebate: int, refunded: int, paid: int) -> int:
     """How much of a rebate is taken back once `refunded` of `paid` is refunded, in total.
 

@@ -9,7 +9,9 @@ delivery stopped, and a complete one changes nothing.
 Payment (one `PaymentEvent` of type payment):
 1. record the payment with the rules live at `paid_at` (a snapshot: resuming later uses
    the same rules) and the provider's event id, once;
-2. redeem the order's coupons (coupons.redemption.redeem_order, idempotent on the payment);
+2. spend the order's reservation, if it has one (orders.settle.spend_reservation: exactly once,
+   noted as `reservation_outcome`), then redeem the order's coupons
+   (coupons.redemption.redeem_order, idempotent on the payment);
 3. per rule, in the order the rules were published, one transaction: the rebate record, the
    payment's running `returned` (the return cap, rebates/return_cap.py: the rule's share
    trimmed to what the earlier rules left of `max_return_bp`, fixed with the payment at step 1;
@@ -27,7 +29,7 @@ steps, so they count exactly what happened, once.
 
 Refund: settle the payment first (a refund can overtake its payment's last steps), move
 the payment's refunded total once per refund id (a cumulative total is a high-water
-mark), then bring every rebate to what the refunded total calls for: the granted amount
+mark), give back the reservation's balance and points in proportion (orders.settle.give_back), then bring every rebate to what the refunded total calls for: the granted amount
 times refunded/paid, rounded down, minus what was taken already; unreleased instalments
 cancelled first (latest first), the rest from the account (shortfall -> debt), the rule's
 totals lowered in the same transaction; vouchers revoked once the kept amount is below
@@ -47,6 +49,7 @@ from chalicelib.errors import (
 from chalicelib.jobs.budget import Budget
 from chalicelib.jobs.report import SweepReport
 from chalicelib.observability import count, logger
+from chalicelib.orders import settle as orders
 from chalicelib.payments.models import PaymentEvent
 from chalicelib.programme import store as programme_store
 from chalicelib.rebates import (
@@ -108,6 +111,10 @@ def settle_payment(payment: Payment, now: datetime) -> None:
     """Carry the payment through coupons and every rule's rebate, then mark it applied."""
     if payment.status == "applied":
         return
+    if payment.reservation_outcome is None:
+        outcome = orders.spend_reservation(payment.user_id, payment.order_id, payment.payment_ref, now)
+        if outcome != orders.NONE:  # an order without a reservation settles exactly as before
+            settlement_store.mark_reservation(payment.payment_ref, outcome)
     if payment.coupons_outcome is None:
         settlement_store.mark_coupons(payment.payment_ref, _redeem(payment, now))
     rules = return_cap.published_order(payment.rules)
@@ -256,6 +263,7 @@ def settle_refund(event: PaymentEvent, now: datetime) -> None:
     retry.on_stale(lambda: _record_refund(event, now))
     payment = settlement_store.get_payment(event.payment_ref)
     assert payment is not None
+    orders.give_back(payment.user_id, payment.order_id, payment.payment_ref, payment.amount, payment.refunded, now)
     for rule in payment.rules:
         rebate = settlement_store.get_rebate(payment.payment_ref, rule.id)
         if rebate is not None:

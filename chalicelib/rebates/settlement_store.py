@@ -170,6 +170,15 @@ def mark_coupons(payment_ref: str, outcome: str) -> None:
         pass
 
 
+def mark_reservation(payment_ref: str, outcome: str) -> None:
+    """Note once how spending the order's reservation ended, so a resumed payment skips it."""
+    try:
+        dynamo.update(keys.payment(payment_ref), "SET reservation_outcome = :outcome",
+                      condition="attribute_not_exists(reservation_outcome)", vals=dynamo.values(outcome=outcome))
+    except dynamo.ConditionFailed:
+        pass
+
+
 def mark_applied(payment_ref: str) -> None:
     """Every rule's rebate is recorded: refunds may now compute clawbacks from them."""
     try:

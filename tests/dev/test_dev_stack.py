@@ -414,3 +414,39 @@ def test_make_job_expires_a_coupon_of_the_running_stack_once(tmp_path_factory):
     finally:
         os.killpg(run.process.pid, signal.SIGTERM)
     run.assert_stopped_cleanly(set())
+
+
+@pytest.mark.e2e
+def test_make_job_releases_a_lapsed_order_reservation_of_the_running_stack(tmp_path_factory):
+    from tests.helpers import headers_for, template_body
+
+    # Given make run serving this project, and an order reserved there with a coupon
+    run = MakeRun(PROJECT_ROOT, tmp_path_factory.mktemp("run"))
+    try:
+        run.wait_until_serving()
+        api = json.loads(run.state_file.read_text())["api_url"]
+        ops, shopper = headers_for("ops-job", operator=True), headers_for("reserving-shopper")
+        template = requests.post(f"{api}/admin/templates", json=template_body(min_spend=0), headers=ops,
+                                 timeout=30).json()
+        assert requests.post(f"{api}/admin/templates/{template['id']}/publish", headers=ops, timeout=30).ok
+        coupon = requests.post(f"{api}/templates/{template['id']}/claim", headers=shopper, timeout=30).json()
+        order = {"order_id": "job-order-1", "coupon_ids": [coupon["id"]],
+                 "items": [{"sku": "s", "category": "food", "unit_price": 10_000, "quantity": 1}]}
+        reserved = requests.post(f"{api}/checkout/reservations", json=order, headers=shopper, timeout=30)
+        assert reserved.status_code == 201, reserved.text
+        now = (datetime.now(timezone.utc) + timedelta(hours=1)).replace(microsecond=0).isoformat()
+
+        # When make job runs the lock release as of an hour later, twice
+        first = _make_job(run.state_file, "NAME=release-locks", f"NOW={now}")
+        second = _make_job(run.state_file, "NAME=release-locks", f"NOW={now}")
+
+        # Then the first releases the reservation (its coupon with it), the second changes nothing
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout.splitlines()[-1])["changed"] == 1
+        assert json.loads(second.stdout.splitlines()[-1])["changed"] == 0
+        shown = requests.get(f"{api}/checkout/reservations/job-order-1", headers=shopper, timeout=30).json()
+        assert shown["status"] == "released"
+        assert requests.get(f"{api}/me/coupons/{coupon['id']}", headers=shopper, timeout=30).json()["status"] == "unused"
+    finally:
+        os.killpg(run.process.pid, signal.SIGTERM)
+    run.assert_stopped_cleanly(set())

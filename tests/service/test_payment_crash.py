@@ -34,7 +34,9 @@ from moto import mock_aws
 from chalicelib import dynamo
 from chalicelib.coupons import keys as coupon_keys
 from chalicelib.coupons import checkout
-from chalicelib.coupons.models import HoldRequest
+from chalicelib.coupons.models import HoldRequest, LineItem
+from chalicelib.orders import reservations
+from chalicelib.orders.models import ReservationRequest
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
 from chalicelib.payments import consumer
@@ -42,10 +44,11 @@ from chalicelib.payments.models import PaymentEvent
 from chalicelib.rebates import withdrawals
 from chalicelib.rebates.models import WithdrawalCreate
 from dev.bootstrap import bootstrap
-from tests.checkout_helpers import card, give, lock_request
+from tests.checkout_helpers import card, give, item, lock_request
 from tests.helpers import reset_clients
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
 from tests.programme_helpers import set_programme
+from tests.reservation_helpers import fund
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
@@ -423,3 +426,81 @@ def test_a_fault_free_capped_payment_settles_in_these_writes(capped):
 def test_a_capped_payment_redelivered_after_a_crash_ends_as_one_fault_free_delivery(capped, deliver, crash_at):
     crash_then_redeliver(deliver, capped, crash_at)
     assert_same_table_as(capped)
+
+
+# --- an order paid with a reservation (coupon, card, balance and points held in one step) --------
+
+def build_reserved_world() -> dict[str, Any]:
+    """Order order-pay_1 reserved: its coupon locked, 2,000 of a card, 1,000 of the balance and
+    1,000 points held; one live balance rule."""
+    fund(balance=3000, points=1500)
+    coupon, gift_card = give("alice", value=1000, min_spend=0), card("alice", value=2000)
+    request = ReservationRequest(order_id="order-pay_1", items=[LineItem(**item(10_000))],
+                                 coupon_ids=[coupon.id, gift_card.id], use_points=1000, use_balance=1000)
+    assert reservations.reserve("alice", request, NOW).total == RESERVED_PAID
+    live_rule(name="balance", ratio_bp=500)
+    return {"coupon_ids": [coupon.id, gift_card.id]}
+
+
+RESERVED_PAID = 5000
+RESERVED_PAYMENT_WRITES = [
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("reservation spent: paid, coupon used, card hold spent, held balance and points spent",
+     "Transact[Update RSV/RSV, Update USER/CPN, Update TPL/TPL, Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG, "
+     "Update USER/PAY, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
+    ("reservation outcome noted", "Update PAY/PAY"),
+    ("coupons outcome noted", "Update PAY/PAY"),
+    ("balance rebate, the running return moved",
+     "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, "
+     "Put ACCT/LEDGER]"),
+    ("payment applied", "Update PAY/PAY"),
+]
+RESERVED_REFUND_WRITES = [
+    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS]"),
+    ("balance and points given back", "Transact[Update RSV/RSV, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
+    ("balance rebate clawed back", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, "
+                                   "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+]
+
+
+@pytest.fixture(scope="module")
+def reserved_paid():
+    return fault_free(lambda deliver: (payment_event("pay_1", RESERVED_PAID, coupon_ids=build_reserved_world()[
+        "coupon_ids"]), NOW))
+
+
+def test_a_fault_free_payment_of_a_reservation_settles_in_these_writes(reserved_paid):
+    assert reserved_paid.writes == [signature for _, signature in RESERVED_PAYMENT_WRITES]
+    account = one(reserved_paid.end, "ACCT#alice", "ACCOUNT")
+    assert (account["balance"], account["held"], account["points"], account["points_held"]) == (2250, 0, 500, 0)
+    assert one(reserved_paid.end, "RSV#alice#order-pay_1", "RSV")["status"] == "paid"
+
+
+@positions(RESERVED_PAYMENT_WRITES)
+def test_a_payment_of_a_reservation_redelivered_after_a_crash_ends_as_one_fault_free_delivery(
+        reserved_paid, deliver, crash_at):
+    crash_then_redeliver(deliver, reserved_paid, crash_at)
+    assert_same_table_as(reserved_paid)
+
+
+@pytest.fixture(scope="module")
+def reserved_refunded():
+    """The reserved order paid, then refunded in part: 2,000 of 5,000 gives back 400 and 400 points."""
+    def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
+        deliver(payment_event("pay_1", RESERVED_PAID, coupon_ids=build_reserved_world()["coupon_ids"]), NOW)
+        return refund_event("r1", "pay_1", amount=2000, at=REFUNDED_AT), REFUNDED_AT
+
+    return fault_free(prepare)
+
+
+def test_a_fault_free_refund_of_a_reservation_settles_in_these_writes(reserved_refunded):
+    assert reserved_refunded.writes == [signature for _, signature in RESERVED_REFUND_WRITES]
+    account = one(reserved_refunded.end, "ACCT#alice", "ACCOUNT")
+    assert (account["balance"], account["points"]) == (2250 + 400 - 100, 500 + 400)
+
+
+@positions(RESERVED_REFUND_WRITES)
+def test_a_refund_of_a_reservation_redelivered_after_a_crash_ends_as_one_fault_free_delivery(
+        reserved_refunded, deliver, crash_at):
+    crash_then_redeliver(deliver, reserved_refunded, crash_at)
+    assert_same_table_as(reserved_refunded)
