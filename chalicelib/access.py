@@ -62,6 +62,8 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     # settings: every admin role reads them, only the operator changes them
     ("GET", "/admin/settings"): EVERY_ROLE,
     ("PUT", "/admin/settings"): _changes(),
+    # the audit trail: every admin role reads it; nothing changes it
+    ("GET", "/admin/audit"): EVERY_ROLE,
 }
 
 

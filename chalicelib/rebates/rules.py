@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib import lifecycle
+from chalicelib.audit.models import Change
 from chalicelib.coupons import redemption as coupons
-from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.errors import NotFound, Throttled, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.idempotency import Idempotency
 from chalicelib.models import Page
@@ -19,8 +21,10 @@ from chalicelib.rebates.models import (
     AssetFigures, RebateOverview, RefundFigures, RuleCreate, RuleListQuery, RuleView, VoucherReward,
 )
 
+STATUS_ATTEMPTS = 5  # reads and writes of a status change that met another change
 
-def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None) -> RuleView:
+
+def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None, actor: str | None = None) -> RuleView:
     if isinstance(request.reward, VoucherReward):
         try:
             coupons.get_template(request.reward.voucher_template_id)
@@ -29,7 +33,7 @@ def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None) ->
                                    [{"field": "reward.voucher_template_id", "message": "no such template"}]) from exc
     rule = RuleView.model_validate({**request.model_dump(), "id": new_id(), "status": "draft", "budget_used": 0,
                                     "created_at": now, "updated_at": now})
-    rules_store.create_rule(rule, idem)
+    rules_store.create_rule(rule, idem, Change(actor, "create", "rule", rule.id, None, rule.model_dump(mode="json"), now))
     return rule
 
 
@@ -45,8 +49,20 @@ def list_rules(query: RuleListQuery) -> Page[RuleView]:
     return Page[RuleView](items=items, next_cursor=cursor)
 
 
-def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
-    return rules_store.change_rule_status(rule_id, action, now)
+def change_rule_status(rule_id: str, action: str, now: datetime, actor: str | None = None) -> RuleView:
+    """Publish, pause or end, if the stored status allows it at the moment of the write; the
+    change and its audit entry (the rule before and after) commit together."""
+    for _ in range(STATUS_ATTEMPTS):
+        before = get_rule(rule_id)
+        target = lifecycle.transition(before.status, action, "rebate rule")
+        after = before.model_copy(update={"status": target, "updated_at": now})
+        audit = Change(actor, action, "rule", rule_id, before.model_dump(mode="json"), after.model_dump(mode="json"), now)
+        try:
+            rules_store.change_rule_status(rule_id, action, now, before.status, audit)
+        except lifecycle.Moved:
+            continue
+        return after
+    raise Throttled("This rule is being changed by others at this moment; retry shortly.")
 
 
 # --- the programme's figures ------------------------------------------------------------------

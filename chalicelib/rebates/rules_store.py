@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import dynamo, idempotency, lifecycle_store
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.models import Change
 from chalicelib.clock import iso
 from chalicelib.idempotency import Idempotency
 from chalicelib.rebates import keys
@@ -62,8 +64,9 @@ def _with_totals(items: list[dict[str, Any]]) -> list[RuleView]:
     return [RuleView.model_validate({**item, **totals[item["id"]]}) for item in items]
 
 
-def create_rule(rule: RuleView, idem: Idempotency | None) -> None:
-    idempotency.transact({RULE: dynamo.tx_put(_rule_item(rule), keys.NEW)}, idem, rule.model_dump(mode="json"))
+def create_rule(rule: RuleView, idem: Idempotency | None, audit: Change | None = None) -> None:
+    idempotency.transact({RULE: dynamo.tx_put(_rule_item(rule), keys.NEW), **audit_store.items(audit)},
+                         idem, rule.model_dump(mode="json"))
 
 
 def get_rule(rule_id: str) -> RuleView | None:
@@ -83,11 +86,12 @@ def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list
     return _with_totals(items), next_cursor
 
 
-def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
-    """Apply a state-machine action if, at the moment of the write, the rebate rule allows it."""
-    item = lifecycle_store.apply(keys.rule(rule_id), action, now, noun="rebate rule", listed=keys.LIVE_RULES,
-                                 listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute=LIVE_SK)
-    return _with_totals([item])[0]
+def change_rule_status(rule_id: str, action: str, now: datetime, seen: str, audit: Change) -> None:
+    """Apply a state-machine action if, at the moment of the write, the rebate rule is still in
+    status `seen` and allows it, with its audit entry (lifecycle_store.apply_audited)."""
+    lifecycle_store.apply_audited(keys.rule(rule_id), action, now, seen, audit, noun="rebate rule",
+                                  listed=keys.LIVE_RULES, listed_partition=keys.LIVE_RULES_PARTITION,
+                                  listed_sk_attribute=LIVE_SK)
 
 
 def live_rules_at(moment: datetime) -> list[Rule]:
