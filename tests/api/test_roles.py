@@ -86,3 +86,10 @@ def test_every_admin_role_reads_the_settings_and_only_the_operator_changes_them(
         assert api.get("/admin/settings", user=f"s-{role}", roles=(role,))[0] == 200
         status, _ = api.call("PUT", "/admin/settings", {"withdrawal_min": 100}, user=f"s-{role}", roles=(role,))
         assert status == (200 if role == "operator" else 403)
+
+
+def test_the_openapi_document_names_the_roles_of_each_admin_operation(api):
+    _, document = api.get("/openapi.json", user=None)
+    assert document["paths"]["/admin/settings"]["put"]["x-roles"] == ["operator"]
+    assert document["paths"]["/admin/withdrawals"]["get"]["x-roles"] == ["operator", "finance", "auditor"]
+    assert "x-roles" not in document["paths"]["/me/account"]["get"]
