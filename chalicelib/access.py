@@ -67,6 +67,17 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
+# Routes that take a body but change nothing (a rule's preview, when it exists): reads for the
+# auditor and for the audit trail, whatever their method.
+READ_ONLY: frozenset[tuple[str, str]] = frozenset()
+
+
+def changes(method: str, path: str) -> bool:
+    """Whether the route changes something: then the auditor may not call it, and it must write
+    an audit entry (tests/api/test_audit.py)."""
+    return method.upper() != "GET" and (method.upper(), path) not in READ_ONLY
+
+
 def admitted(method: str, path: str) -> frozenset[str]:
     """The roles that may call `method path` (none for a route without a row)."""
     return ROUTES.get((method.upper(), path), frozenset())
