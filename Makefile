@@ -48,7 +48,8 @@ typecheck: $(STAMP)
 test: typecheck $(DDB_LOCAL_JAR) $(CHROMIUM)
 	$(PY) -m pytest
 
-# make token USER=alice ROLE=operator   (ROLE empty for a shopper)
+# make token USER=alice ROLE=operator   (ROLE: operator, marketing, finance, auditor, comma-separated
+# for several; empty for a shopper)
 ROLE ?=
 token: $(STAMP)
 	@$(PY) -m dev.token --user "$(USER)" $(if $(ROLE),--role $(ROLE))

@@ -3,6 +3,7 @@
 from chalice import Chalice
 
 from chalicelib import meta
+from chalicelib.audit import routes as audit
 from chalicelib.console import routes as console
 from chalicelib.coupons import routes as coupons
 from chalicelib.jobs import routes as jobs
@@ -21,6 +22,7 @@ app.register_blueprint(payments.bp)
 app.register_blueprint(payment_events.bp)
 app.register_blueprint(rebates.bp)
 app.register_blueprint(programme.bp)
+app.register_blueprint(audit.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(jobs.bp)
 app.register_middleware(http_middleware, "http")

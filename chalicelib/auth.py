@@ -1,6 +1,7 @@
 """Bearer JWT (HS256) authentication, as API.md specifies.
 
-Claims: `sub` (user id), `exp`, `roles` (a list; "operator" opens /admin/*). The secret is
+Claims: `sub` (user id), `exp`, `roles` (a list; which roles open which /admin
+route is chalicelib.access). The secret is
 `MALL_JWT_SECRET`. The user id becomes part of DynamoDB keys, so its alphabet is limited,
 and the whole of it must match (`fullmatch`: `$` alone also matches before a final newline).
 `exp`, and `iat` and `nbf` when present, must be JSON numbers: PyJWT alone takes a numeric
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from chalicelib.errors import Forbidden, Unauthenticated
+from chalicelib.errors import Unauthenticated
 from chalicelib.settings import secret
 
 OPERATOR = "operator"
@@ -63,12 +64,6 @@ def authenticate(headers: Mapping[str, str]) -> Principal:
 
 def _is_time(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def require_operator(principal: Principal) -> Principal:
-    if not principal.is_operator:
-        raise Forbidden("This needs the operator role.")
-    return principal
 
 
 def issue_token(secret: str, user_id: str, roles: list[str], ttl_seconds: int, now_epoch: int) -> str:

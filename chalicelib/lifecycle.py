@@ -17,6 +17,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
+class Moved(Exception):
+    """An audited status write found the status moved since it was read (its `before` would be
+    wrong): read again and decide again."""
+
+
 def transition(current: str, action: str, noun: str) -> str:
     """The state `action` leads to from `current`, or InvalidState naming the allowed states."""
     sources, target = TRANSITIONS[action]

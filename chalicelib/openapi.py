@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.web import ENDPOINTS, PUBLIC, Endpoint
+from chalicelib import access
+from chalicelib.web import ENDPOINTS, OPERATOR, PUBLIC, Endpoint
 
 REF = "#/components/schemas/{model}"
 ERROR_SCHEMA = {
@@ -48,7 +49,11 @@ def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in ENDPOINTS:
         for method in endpoint.methods:
-            paths.setdefault(endpoint.path, {})[method.lower()] = _operation(endpoint, keys)
+            operation = _operation(endpoint, keys)
+            if endpoint.auth == OPERATOR:  # who may call it: chalicelib.access
+                admits = access.admitted(method, endpoint.path)
+                operation["x-roles"] = [role for role in access.ROLES if role in admits]
+            paths.setdefault(endpoint.path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "mall: vouchers, cards and rebates", "version": "1.0.0",

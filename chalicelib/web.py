@@ -1,8 +1,9 @@
 """HTTP glue shared by every blueprint: the app class, the `endpoint` decorator, error
 mapping and the request middleware.
 
-`endpoint` is where API.md's conventions live, once: authentication and roles, pydantic
-validation of path, query and body (from the view's type hints: a path value that fails is
+`endpoint` is where API.md's conventions live, once: authentication and roles (the one table
+of `chalicelib.access`), pydantic validation of path, query and body (from the view's type
+hints: a path value that fails is
 404 `NOT_FOUND`, since a path that cannot exist names nothing; a bad query or body is 400),
 the Idempotency-Key protocol, and the error table of `chalicelib.errors`. It must wrap the
 view itself: Chalice turns any exception that is not a `ChaliceViewError` into a 500 before
@@ -25,7 +26,8 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib import idempotency as idem
-from chalicelib.auth import Principal, authenticate, require_operator
+from chalicelib import access
+from chalicelib.auth import Principal, authenticate
 from chalicelib.clock import utcnow
 from chalicelib.errors import DomainError, NotFound, ValidationFailed, error_body, http_status, validation_details
 from chalicelib.lazy import lazy_module
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 else:  # on the first request: every function imports this module, not every one validates
     pydantic = lazy_module("pydantic")
 
+# `auth`: PUBLIC needs no token, USER any valid token, OPERATOR (an /admin route) one of the roles
+# that chalicelib.access.ROUTES admits for the route's method and path (none without a row).
 PUBLIC, USER, OPERATOR = "public", "user", "operator"
 PATH_PARAM = re.compile(r"{(\w+)}")
 # A caller's X-Request-Id is echoed and logged only if it is 1-128 visible ASCII characters
@@ -170,7 +174,7 @@ def _serve(endpoint: Endpoint, request: Request, path_params: dict[str, str]) ->
     """Authenticate, validate, run the view under the Idempotency-Key protocol, answer JSON."""
     principal = None if endpoint.auth == PUBLIC else authenticate(request.headers)
     if principal is not None and endpoint.auth == OPERATOR:  # not PUBLIC, so authenticated
-        require_operator(principal)
+        access.require(principal.roles, request.method, endpoint.path)
     kwargs: dict[str, Any] = {
         name: _path_value(adapter, path_params[name], name) for name, adapter in endpoint.path_adapters.items()
     }

@@ -9,7 +9,8 @@ Two passes of `chalice package`: the first shows which functions Chalice generat
 - least-privilege IAM: a role per kind of function (API, SQS consumer, scheduled job),
   each allowed only the DynamoDB actions on the service's tables and indexes, the SQS
   actions on the queues, and the SSM parameters under `/mall/<stage>/` that it uses; no
-  wildcard actions, no `*` data resources;
+  wildcard actions, no `*` data resources; and denied UpdateItem, DeleteItem and
+  BatchWriteItem on audit entries (partition keys beginning `AUDIT#`: docs/compliance.md);
 - `ReportBatchItemFailures` on every SQS event source (Chalice has no setting for it), so
   Lambda honours the `batchItemFailures` our consumers return;
 - timeouts (the queue's visibility timeout must be at least 6x its consumer's);
@@ -37,6 +38,7 @@ from pathlib import Path
 from py_compile import PycInvalidationMode
 from typing import Any
 
+from chalicelib.audit import keys as audit_keys
 from chalicelib.errors import NO_SUCH_ROUTE, error_body
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +61,9 @@ TABLE_ACTIONS = {
                  "ConditionCheckItem"],
     "scheduler": ["GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem", "ConditionCheckItem"],
 }
+# The audit trail is append-only: no function may change or delete an entry (chalicelib/audit/keys.py).
+# IAM checks each item of a TransactWriteItems as its own action, so this holds inside transactions too.
+AUDIT_DENIED = ["UpdateItem", "DeleteItem", "BatchWriteItem"]
 QUEUE_SEND = ["sqs:SendMessage", "sqs:GetQueueUrl"]
 QUEUE_CONSUME = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                  "sqs:GetQueueAttributes"]
@@ -106,6 +111,10 @@ def _policy(kind: str, stage: str, tables: list[str], queues: dict[str, Any], co
         {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"}},
         {"Effect": "Allow", "Action": [f"dynamodb:{a}" for a in TABLE_ACTIONS[kind]], "Resource": table_resources},
+        {"Sid": "AuditEntriesAreAppendOnly", "Effect": "Deny",
+         "Action": [f"dynamodb:{a}" for a in AUDIT_DENIED if a in TABLE_ACTIONS[kind]],
+         "Resource": [r for r in table_resources if "Fn::GetAtt" in r],
+         "Condition": {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": [f"{audit_keys.PREFIX}*"]}}},
         {"Effect": "Allow", "Action": ["ssm:GetParameter"],
          "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/mall/{stage}/*"}},
     ]

@@ -36,9 +36,10 @@ def token(user: str = "alice", roles: tuple[str, ...] = (), ttl: int = 3600, sec
     return issue_token(secret or os.environ["MALL_JWT_SECRET"], user, list(roles), ttl, int(time.time()))
 
 
-def headers_for(user: str = "alice", operator: bool = False, **extra: str) -> dict[str, str]:
-    roles = ("operator",) if operator else ()
-    return {"Authorization": f"Bearer {token(user, roles)}", "Content-Type": "application/json", **extra}
+def headers_for(user: str = "alice", operator: bool = False, roles: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
+    """A JSON request's headers with a token for `user` holding `roles` (and `operator` if asked)."""
+    held = (*roles, "operator") if operator else roles
+    return {"Authorization": f"Bearer {token(user, held)}", "Content-Type": "application/json", **extra}
 
 
 def iso(moment: datetime) -> str:
@@ -70,9 +71,9 @@ class Api:
         self.client = client
 
     def call(self, method: str, path: str, body: Any = None, *, user: str | None = "alice",
-             operator: bool = False, headers: dict[str, str] | None = None,
+             operator: bool = False, roles: tuple[str, ...] = (), headers: dict[str, str] | None = None,
              raw: bytes | str | None = None) -> tuple[int, Any]:
-        sent = headers_for(user, operator) if user else {"Content-Type": "application/json"}
+        sent = headers_for(user, operator, roles) if user else {"Content-Type": "application/json"}
         sent.update(headers or {})
         payload = raw if raw is not None else (json.dumps(body) if body is not None else b"")
         response = getattr(self.client.http, method.lower())(path, headers=sent, body=payload)

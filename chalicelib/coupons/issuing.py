@@ -15,7 +15,9 @@ from chalicelib.coupons import issuing_store, minting_store, rules, templates_st
 from chalicelib.coupons.models import Coupon, GrantReport, GrantResult, Scope, Template, Validity
 from chalicelib.coupons.refused import Refused
 from chalicelib.errors import DomainError, InvalidState, LimitReached, NotClaimable, NotFound, SoldOut
-from chalicelib.idempotency import Idempotency, record_response
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.models import Change
+from chalicelib.idempotency import Idempotency
 from chalicelib.ids import new_id
 from chalicelib.models import Page, PageQuery
 from chalicelib.observability import count
@@ -276,6 +278,7 @@ def grant_many(template_id: str, user_ids: list[str], now: datetime, operator_id
     report = GrantReport(template_id=template_id, granted=sum(r.status == "granted" for r in results),
                          results=results)
     count("CouponsGranted", report.granted)
-    if idem:
-        record_response(idem, report.model_dump(mode="json"))
+    body = report.model_dump(mode="json")
+    audit = Change(operator_id, "grant", "template", template_id, None, body, now) if report.granted else None
+    audit_store.record(audit, idem, body)  # with the key's record: a replayed grant is audited once
     return report

@@ -12,7 +12,9 @@ from chalicelib.coupons import codes, minting_store, templates
 from chalicelib.coupons.models import Code, CodeBatch, CodeListQuery, CodeMintRequest
 from chalicelib.coupons.refused import Refused
 from chalicelib.errors import InvalidState, NotFound, Throttled
-from chalicelib.idempotency import Idempotency, record_response
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.models import Change
+from chalicelib.idempotency import Idempotency
 from chalicelib.ids import derived_id, new_id
 from chalicelib.models import Page
 
@@ -83,8 +85,8 @@ def mint_codes_for_request(template_id: str, request: CodeMintRequest, now: date
     so a retry resumes the same batch instead of minting another."""
     batch_id = derived_id(f"codes:{template_id}:{operator_id}:{idem.key}", 0) if idem else None
     batch = mint_codes(template_id, request.count, request.prefix, now, batch_id=batch_id)
-    if idem:
-        record_response(idem, batch.model_dump(mode="json"))
+    body = batch.model_dump(mode="json")
+    audit_store.record(Change(operator_id, "mint_codes", "template", template_id, None, body, now), idem, body)
     return batch
 
 

@@ -28,7 +28,7 @@ bp = Blueprint(__name__)
 
 @endpoint(bp, "/admin/templates", methods=("POST",), auth=OPERATOR, status=201, idempotent=True)
 def create_template(ctx: RequestContext, body: models.TemplateCreate) -> models.Template:
-    return templates.create_template(body, ctx.now, ctx.idempotency)
+    return templates.create_template(body, ctx.now, ctx.idempotency, ctx.user_id)
 
 
 @endpoint(bp, "/admin/templates", auth=OPERATOR)
@@ -50,17 +50,17 @@ def template_stats(ctx: RequestContext, template_id: common.ResourceId,
 
 @endpoint(bp, "/admin/templates/{template_id}/publish", methods=("POST",), auth=OPERATOR)
 def publish_template(ctx: RequestContext, template_id: common.ResourceId) -> models.Template:
-    return templates.change_template_status(template_id, "publish", ctx.now)
+    return templates.change_template_status(template_id, "publish", ctx.now, ctx.user_id)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/pause", methods=("POST",), auth=OPERATOR)
 def pause_template(ctx: RequestContext, template_id: common.ResourceId) -> models.Template:
-    return templates.change_template_status(template_id, "pause", ctx.now)
+    return templates.change_template_status(template_id, "pause", ctx.now, ctx.user_id)
 
 
 @endpoint(bp, "/admin/templates/{template_id}/end", methods=("POST",), auth=OPERATOR)
 def end_template(ctx: RequestContext, template_id: common.ResourceId) -> models.Template:
-    return templates.change_template_status(template_id, "end", ctx.now)
+    return templates.change_template_status(template_id, "end", ctx.now, ctx.user_id)
 
 
 @endpoint(bp, "/templates")

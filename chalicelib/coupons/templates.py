@@ -6,27 +6,31 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib import lifecycle
+from chalicelib.audit.models import Change
 from chalicelib.clock import iso
 from chalicelib.coupons import rules, templates_store
 from chalicelib.coupons.models import (
     HourlyClaims, Template, TemplateCreate, TemplateListQuery, TemplateStats, TemplateStatsQuery,
 )
 from chalicelib.coupons.refused import Refused
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, Throttled
 from chalicelib.idempotency import Idempotency
 from chalicelib.ids import new_id
 from chalicelib.models import Page
 
+STATUS_ATTEMPTS = 5  # reads and writes of a status change that met another change
 WINDOW_OVER = "This template's claim window is over; it can only be ended."
 
 
-def create_template(request: TemplateCreate, now: datetime, idem: Idempotency | None) -> Template:
+def create_template(request: TemplateCreate, now: datetime, idem: Idempotency | None,
+                    actor: str | None = None) -> Template:
     template = Template(
         id=new_id(), status="draft", claimed=0, redeemed=0, created_at=now, updated_at=now,
         **request.model_dump(exclude={"validity", "scope"}),
         validity=request.validity, scope=request.scope,
     )
-    templates_store.create_template(template, idem)
+    audit = Change(actor, "create", "template", template.id, None, template.model_dump(mode="json"), now)
+    templates_store.create_template(template, idem, audit)
     return template
 
 
@@ -50,17 +54,26 @@ def list_templates(query: TemplateListQuery, now: datetime) -> Page[Template]:
     return Page[Template](items=[rules.template_shown(t, now) for t in counted], next_cursor=cursor)
 
 
-def change_template_status(template_id: str, action: str, now: datetime) -> Template:
+def change_template_status(template_id: str, action: str, now: datetime, actor: str | None = None) -> Template:
     """Publish, pause or end, if the stored status allows it at the moment of the write; past its
-    claim window a template can only be ended (it already shows as ended)."""
+    claim window a template can only be ended (it already shows as ended). The change and its
+    audit entry (the stored template, with its counts, before and after) commit together."""
     window_open = action != "end"
-    try:
-        changed = templates_store.change_status(stored_template(template_id), action, now,
-                                                also=templates_store.WINDOW_OPEN if window_open else None)
-    except Refused as exc:
-        raise lifecycle.refusal(exc.old("template"), action, "template",
-                                WINDOW_OVER if window_open else None) from exc
-    return templates_store.with_claim_counts([changed], consistent=True)[0]
+    for _ in range(STATUS_ATTEMPTS):
+        before = get_template(template_id)
+        after = before.model_copy(update={"status": lifecycle.TRANSITIONS[action][1], "updated_at": now})
+        audit = Change(actor, action, "template", template_id, before.model_dump(mode="json"),
+                       after.model_dump(mode="json"), now)
+        try:
+            changed = templates_store.change_status(before, action, now, also=templates_store.WINDOW_OPEN
+                                                    if window_open else None, audit=audit)
+        except Refused as exc:
+            old = exc.old("template")
+            if old is not None and old["status"] != before.status:
+                continue  # it moved since it was read: the entry's `before` would be wrong
+            raise lifecycle.refusal(old, action, "template", WINDOW_OVER if window_open else None) from exc
+        return templates_store.with_claim_counts([changed], consistent=True)[0]
+    raise Throttled("This template is being changed by others at this moment; retry shortly.")
 
 
 def template_stats(template_id: str, query: TemplateStatsQuery, now: datetime) -> TemplateStats:

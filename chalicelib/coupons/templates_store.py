@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import dynamo, idempotency, lifecycle, lifecycle_store
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.models import Change
 from chalicelib.clock import iso
 from chalicelib.coupons import keys, rules
 from chalicelib.coupons.models import Template
@@ -39,9 +41,10 @@ def shard_items(template: Template) -> list[dict[str, Any]]:
             for shard, allocation in enumerate(rules.shard_allocations(template.total_stock, template.stock_shards))]
 
 
-def create_template(template: Template, idem: Idempotency | None) -> None:
-    """One transaction: the template and, for a sharded one, every stock shard (at most 50)."""
-    items = {"template": dynamo.tx_put(template_item(template), ITEM_ABSENT)}
+def create_template(template: Template, idem: Idempotency | None, audit: Change | None = None) -> None:
+    """One transaction: the template and, for a sharded one, every stock shard (at most 50)
+    [, its audit entry]."""
+    items = {"template": dynamo.tx_put(template_item(template), ITEM_ABSENT), **audit_store.items(audit)}
     if template.stock_shards > 1:
         items.update(dynamo.numbered("shard", (dynamo.tx_put(shard, ITEM_ABSENT)
                                                for shard in shard_items(template))))
@@ -100,10 +103,14 @@ WINDOW_OPEN = "claim_ends_at > :now"
 WINDOW_CLOSED = "claim_ends_at <= :now"
 
 
-def change_status(template: Template, action: str, now: datetime, also: str | None) -> Template:
+def change_status(template: Template, action: str, now: datetime, also: str | None,
+                  audit: Change | None = None) -> Template:
     """Apply a state-machine action if, at the moment of the write, the template's status allows
     it and the further condition `also` (which may use `:now`) holds. Returns the template after
     the write; raises Refused (`template`: the item as it was) otherwise.
+
+    With `audit`, the write also requires the status still be `template.status` (the `before`
+    of the entry) and the entry commits in the same transaction.
 
     A sharded template's shards carry its status (claims check it there), so they move in the
     same transaction as the template: claims never see the two disagree.
@@ -111,20 +118,25 @@ def change_status(template: Template, action: str, now: datetime, also: str | No
     key = keys.template(template.id)
     expression, condition, names, vals = lifecycle_store.status_write(
         action, now, also=also, listed=keys.CLAIMABLE, listed_partition=keys.CLAIMABLE_PARTITION, listed_sk_attribute="claimable_sk")
-    if template.stock_shards == 1:
+    if audit is not None:
+        condition, vals = lifecycle_store.seen_status(condition, vals, template.status)
+    if template.stock_shards == 1 and audit is None:
         try:
             return template_from(dynamo.update(key, expression, condition=condition, names=names, vals=vals))
         except dynamo.ConditionFailed as exc:
             raise Refused({"template": exc.old}) from exc
     target = lifecycle.TRANSITIONS[action][1]
     items = {"template": dynamo.tx_update(key, expression, condition=condition, names=names, vals=vals)}
-    items.update(dynamo.numbered("shard", (
-        dynamo.tx_update(shard, "SET #status = :target", condition=ITEM_EXISTS,
-                         names={"#status": "status"}, vals=dynamo.values(target=target))
-        for shard in shard_keys(template))))
+    if template.stock_shards > 1:
+        items.update(dynamo.numbered("shard", (
+            dynamo.tx_update(shard, "SET #status = :target", condition=ITEM_EXISTS,
+                             names={"#status": "status"}, vals=dynamo.values(target=target))
+            for shard in shard_keys(template))))
     try:
-        dynamo.transact(items)
+        dynamo.transact({**items, **audit_store.items(audit)})
     except dynamo.ConditionFailed as exc:
+        if "template" not in exc.failed:
+            raise
         raise Refused({"template": exc.failed.get("template")}) from exc
     item = dynamo.get(key, consistent=True)
     assert item is not None, "a template is never deleted"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.audit.models import Change
 from chalicelib.errors import Throttled, ValidationFailed
 from chalicelib.programme import store
 from chalicelib.programme.models import ProgrammeSettings, SettingsUpdate, problems
@@ -26,7 +27,9 @@ def update_settings(change: SettingsUpdate, actor: str, now: datetime) -> Progra
         found = problems(merged)
         if found:
             raise ValidationFailed("These settings do not fit together; see details.", found)
-        saved = store.save(merged, latest.version, now, actor)
+        audit = Change(actor, "update", "settings", "settings", latest.model_dump(mode="json"),
+                       merged.saved_as(latest.version, now, actor).model_dump(mode="json"), now)
+        saved = store.save(merged, latest.version, now, actor, audit)
         if saved is not None:
             return saved
     raise Throttled("The settings are being changed by others at this moment; retry shortly.")

@@ -32,6 +32,10 @@ class ProgrammeSettings(BaseModel):
     updated_at: datetime | None = None
     updated_by: str | None = None
 
+    def saved_as(self, seen_version: int, now: datetime, actor: str) -> ProgrammeSettings:
+        """These settings as stored over `seen_version`: the next version, by `actor` at `now`."""
+        return self.model_copy(update={"version": seen_version + 1, "updated_at": now, "updated_by": actor})
+
     def points_amount(self, points: int) -> int:
         """The fen `points` pay: whole fen, rounded down."""
         return points * 100 // self.points_per_yuan

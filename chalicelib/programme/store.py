@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import dynamo
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.models import Change
 from chalicelib.indexes import ITEM_ABSENT
 from chalicelib.programme import keys
 from chalicelib.programme.models import ProgrammeSettings
@@ -60,15 +62,19 @@ def unchanged_check(settings: ProgrammeSettings) -> dict[str, Any]:
     return dynamo.tx_check(keys.SETTINGS, condition, vals=vals)
 
 
-def save(settings: ProgrammeSettings, seen_version: int, now: datetime, actor: str) -> ProgrammeSettings | None:
-    """Store `settings` as the next version if the stored one is still `seen_version`; None
-    when another change came first (read again and merge again)."""
-    saved = settings.model_copy(update={"version": seen_version + 1, "updated_at": now, "updated_by": actor})
+def save(settings: ProgrammeSettings, seen_version: int, now: datetime, actor: str,
+         audit: Change | None = None) -> ProgrammeSettings | None:
+    """Store `settings` as the next version if the stored one is still `seen_version`, with the
+    audit entry of the change in the same transaction; None when another change came first
+    (read again and merge again)."""
+    saved = settings.saved_as(seen_version, now, actor)
     condition, vals = _version_condition(seen_version)
+    item = {**keys.SETTINGS, "entity": "programme_settings", **saved.model_dump(mode="json", exclude_none=True)}
     try:
-        dynamo.put({**keys.SETTINGS, "entity": "programme_settings", **saved.model_dump(mode="json", exclude_none=True)},
-                   condition, vals=vals)
-    except dynamo.ConditionFailed:
-        return None
+        dynamo.transact({SETTINGS: dynamo.tx_put(item, condition, vals=vals), **audit_store.items(audit)})
+    except dynamo.ConditionFailed as exc:
+        if SETTINGS in exc.failed:
+            return None
+        raise
     _cache[dynamo.table_name()] = (now, saved)
     return saved

@@ -26,7 +26,7 @@ bp = Blueprint(__name__)
 @endpoint(bp, "/admin/rebate-rules", methods=("POST",), auth=OPERATOR, status=201, idempotent=True)
 def create_rule(ctx: RequestContext, body: models.RuleCreate) -> models.RuleView:
     """Create a rebate rule (draft)."""
-    return rules.create_rule(body, ctx.now, ctx.idempotency)
+    return rules.create_rule(body, ctx.now, ctx.idempotency, ctx.user_id)
 
 
 @endpoint(bp, "/admin/rebate-rules", auth=OPERATOR)
@@ -44,19 +44,19 @@ def get_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/publish", methods=("POST",), auth=OPERATOR)
 def publish_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """Publish a draft or paused rule: payments made inside its window earn under it."""
-    return rules.change_rule_status(rule_id, "publish", ctx.now)
+    return rules.change_rule_status(rule_id, "publish", ctx.now, ctx.user_id)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/pause", methods=("POST",), auth=OPERATOR)
 def pause_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """Pause a published rule."""
-    return rules.change_rule_status(rule_id, "pause", ctx.now)
+    return rules.change_rule_status(rule_id, "pause", ctx.now, ctx.user_id)
 
 
 @endpoint(bp, "/admin/rebate-rules/{rule_id}/end", methods=("POST",), auth=OPERATOR)
 def end_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """End a published or paused rule for good."""
-    return rules.change_rule_status(rule_id, "end", ctx.now)
+    return rules.change_rule_status(rule_id, "end", ctx.now, ctx.user_id)
 
 
 @endpoint(bp, "/admin/rebates/overview", auth=OPERATOR)

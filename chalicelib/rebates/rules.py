@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib import lifecycle
+from chalicelib.audit.models import Change
 from chalicelib.coupons import redemption as coupons
-from chalicelib.errors import InvalidState, NotFound, ValidationFailed
+from chalicelib.errors import InvalidState, NotFound, Throttled, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.idempotency import Idempotency
 from chalicelib.models import Page
 from chalicelib.programme import store as programme_store
-from chalicelib.rebates import policy, retry, return_cap, rules_store, settlement_store
+from chalicelib.rebates import policy, return_cap, rules_store, settlement_store
 from chalicelib.rebates.models import (
-    AssetFigures, RebateOverview, RefundFigures, RuleCreate, RuleListQuery, RuleView, VoucherReward,
+    AssetFigures, RebateOverview, RefundFigures, RuleCreate, RuleListQuery, RuleView, Stale, VoucherReward,
 )
 
+STATUS_ATTEMPTS = 5  # reads and writes of a status change that met another change
 
-def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None) -> RuleView:
+
+def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None, actor: str | None = None) -> RuleView:
     if isinstance(request.reward, VoucherReward):
         try:
             coupons.get_template(request.reward.voucher_template_id)
@@ -30,7 +34,7 @@ def create_rule(request: RuleCreate, now: datetime, idem: Idempotency | None) ->
                                    [{"field": "reward.voucher_template_id", "message": "no such template"}]) from exc
     rule = RuleView.model_validate({**request.model_dump(), "id": new_id(), "status": "draft", "budget_used": 0,
                                     "created_at": now, "updated_at": now})
-    rules_store.create_rule(rule, idem)
+    rules_store.create_rule(rule, idem, Change(actor, "create", "rule", rule.id, None, rule.model_dump(mode="json"), now))
     return rule
 
 
@@ -46,24 +50,41 @@ def list_rules(query: RuleListQuery) -> Page[RuleView]:
     return Page[RuleView](items=items, next_cursor=cursor)
 
 
-def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
-    if action == "publish":
-        return retry.on_stale(lambda: _publish(rule_id, now))
-    return rules_store.change_rule_status(rule_id, action, now)
+def change_rule_status(rule_id: str, action: str, now: datetime, actor: str | None = None) -> RuleView:
+    """Publish, pause or end, if the stored status allows it at the moment of the write; the
+    change and its audit entry (the rule before and after) commit together. Publishing also
+    refuses a rule that by itself returns more than the return cap (`max_return_bp`), checked
+    against the settings as they are when the rule goes live (the write pins their version). A
+    threshold rule's fixed amount or voucher depends on the payment: allowed, and settlement
+    trims it."""
+    for _ in range(STATUS_ATTEMPTS):
+        before = get_rule(rule_id)
+        target = lifecycle.transition(before.status, action, "rebate rule")
+        update: dict[str, object] = {"status": target, "updated_at": now}
+        if action == "publish" and before.published_at is None:
+            update["published_at"] = now
+        after = before.model_copy(update=update)
+        audit = Change(actor, action, "rule", rule_id, before.model_dump(mode="json"), after.model_dump(mode="json"), now)
+        try:
+            if action == "publish":
+                _publish(before, now, audit)
+            else:
+                rules_store.change_rule_status(rule_id, action, now, before.status, audit)
+        except (lifecycle.Moved, Stale):
+            continue
+        return after
+    raise Throttled("This rule is being changed by others at this moment; retry shortly.")
 
 
-def _publish(rule_id: str, now: datetime) -> RuleView:
-    """Publish unless the rule by itself returns more than the return cap (`max_return_bp`),
-    checked against the settings as they are when the rule goes live (the write pins their
-    version). A threshold rule's fixed amount or voucher depends on the payment: allowed, and
-    settlement trims it."""
+def _publish(rule: RuleView, now: datetime, audit: Change) -> None:
     settings = programme_store.fresh(now)
-    own = return_cap.own_ratio_bp(get_rule(rule_id))
+    own = return_cap.own_ratio_bp(rule)
     if own is not None and own > settings.max_return_bp:
         raise InvalidState(f"This rule returns up to {own} bp ({own / 100:g}%) of a payment, above the return cap "
                            f"max_return_bp of {settings.max_return_bp} bp ({settings.max_return_bp / 100:g}%): "
                            "lower its ratio or raise the cap in the programme settings.")
-    return rules_store.publish_rule(rule_id, now, {programme_store.SETTINGS: programme_store.unchanged_check(settings)})
+    rules_store.publish_rule(rule.id, now, rule.status, audit,
+                             {programme_store.SETTINGS: programme_store.unchanged_check(settings)})
 
 
 # --- the programme's figures ------------------------------------------------------------------

@@ -13,9 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import dynamo, idempotency, lifecycle_store
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.models import Change
 from chalicelib.clock import iso
 from chalicelib.idempotency import Idempotency
-from chalicelib.lifecycle import refusal
+from chalicelib.lifecycle import Moved, refusal
 from chalicelib.rebates import keys
 from chalicelib.rebates.models import Rebate, Rule, RuleView, Stale
 
@@ -63,8 +65,9 @@ def _with_totals(items: list[dict[str, Any]]) -> list[RuleView]:
     return [RuleView.model_validate({**item, **totals[item["id"]]}) for item in items]
 
 
-def create_rule(rule: RuleView, idem: Idempotency | None) -> None:
-    idempotency.transact({RULE: dynamo.tx_put(_rule_item(rule), keys.NEW)}, idem, rule.model_dump(mode="json"))
+def create_rule(rule: RuleView, idem: Idempotency | None, audit: Change | None = None) -> None:
+    idempotency.transact({RULE: dynamo.tx_put(_rule_item(rule), keys.NEW), **audit_store.items(audit)},
+                         idem, rule.model_dump(mode="json"))
 
 
 def get_rule(rule_id: str) -> RuleView | None:
@@ -84,31 +87,34 @@ def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list
     return _with_totals(items), next_cursor
 
 
-def change_rule_status(rule_id: str, action: str, now: datetime) -> RuleView:
-    """Apply a state-machine action if, at the moment of the write, the rebate rule allows it."""
-    item = lifecycle_store.apply(keys.rule(rule_id), action, now, noun="rebate rule", listed=keys.LIVE_RULES,
-                                 listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute=LIVE_SK)
-    return _with_totals([item])[0]
+def change_rule_status(rule_id: str, action: str, now: datetime, seen: str, audit: Change) -> None:
+    """Apply a state-machine action if, at the moment of the write, the rebate rule is still in
+    status `seen` and allows it, with its audit entry (lifecycle_store.apply_audited)."""
+    lifecycle_store.apply_audited(keys.rule(rule_id), action, now, seen, audit, noun="rebate rule",
+                                  listed=keys.LIVE_RULES, listed_partition=keys.LIVE_RULES_PARTITION,
+                                  listed_sk_attribute=LIVE_SK)
 
 
-def publish_rule(rule_id: str, now: datetime, also: dict[str, dict[str, Any]]) -> RuleView:
-    """Publish a rule if, at the moment of the write, its status allows it and every named
-    item of `also` (the settings' ConditionCheck) still holds; the first publication's time is
-    kept (`published_at`: rules share the return cap in that order). Raises NotFound or
-    InvalidState for the rule, `Stale` when only `also` failed."""
+def publish_rule(rule_id: str, now: datetime, seen: str, audit: Change, also: dict[str, dict[str, Any]]) -> None:
+    """Publish a rule if, at the moment of the write, its status is still `seen` (the status it
+    was read with) and allows it, and every named item of `also` (the settings' ConditionCheck)
+    still holds, with its audit entry; the first publication's time is kept (`published_at`:
+    rules share the return cap in that order). Raises NotFound or InvalidState for the rule,
+    lifecycle.Moved when its status moved since it was read, `Stale` when only `also` failed."""
     expression, condition, names, vals = lifecycle_store.status_write(
         "publish", now, listed=keys.LIVE_RULES, listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute=LIVE_SK)
+    condition, vals = lifecycle_store.seen_status(condition, vals, seen)
     try:
         dynamo.transact({RULE: dynamo.tx_update(keys.rule(rule_id), expression + ", published_at = if_not_exists("
                                                 "published_at, :now)", condition=condition, names=names, vals=vals),
-                         **also})
+                         **audit_store.items(audit), **also})
     except dynamo.ConditionFailed as exc:
         if RULE in exc.failed:
-            raise refusal(exc.failed[RULE], "publish", "rebate rule") from exc
+            old = exc.failed[RULE]
+            if old is not None and old.get("status") != seen:
+                raise Moved() from exc
+            raise refusal(old, "publish", "rebate rule") from exc
         raise Stale() from exc
-    rule = get_rule(rule_id)
-    assert rule is not None  # just published
-    return rule
 
 
 def live_rules_at(moment: datetime) -> list[Rule]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.audit.models import Change
 from chalicelib.errors import InsufficientBalance, InvalidState, NotFound
 from chalicelib.ids import new_id
 from chalicelib.idempotency import Idempotency
@@ -14,6 +15,8 @@ from chalicelib.rebates import accounts_store, ledger, retry, withdrawals_store
 from chalicelib.rebates.models import (
     AccountChange, LedgerEntry, Refused, Withdrawal, WithdrawalCreate, WithdrawalListQuery,
 )
+
+DECISIONS = {"approved": "approve", "rejected": "reject"}  # a decision's status -> its audit action
 
 
 def request_withdrawal(user_id: str, request: WithdrawalCreate, now: datetime, idem: Idempotency | None) -> Withdrawal:
@@ -56,9 +59,12 @@ def _withdrawal(withdrawal_id: str) -> Withdrawal:
 
 def _decide(withdrawal: Withdrawal, status: str, operator: str, change: AccountChange, entries: list[LedgerEntry],
             now: datetime) -> Withdrawal:
-    """Store the decision; a withdrawal no longer pending (or gone) is explained."""
+    """Store the decision with its audit entry; a withdrawal no longer pending (or gone) is explained."""
+    decided = withdrawal.model_copy(update={"status": status, "decided_at": now, "decided_by": operator})
+    audit = Change(operator, DECISIONS[status], "withdrawal", withdrawal.id, withdrawal.model_dump(mode="json"),
+                   decided.model_dump(mode="json"), now)
     try:
-        return withdrawals_store.decide_withdrawal(withdrawal, status, operator, change, entries, now)
+        return withdrawals_store.decide_withdrawal(withdrawal, status, operator, change, entries, now, audit)
     except Refused as exc:
         old = exc.failed[withdrawals_store.WITHDRAWAL]
         if old is None:

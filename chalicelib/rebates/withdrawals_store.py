@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import dynamo, idempotency
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.models import Change
 from chalicelib.clock import iso
 from chalicelib.idempotency import Idempotency
 from chalicelib.rebates import accounts_store, keys
@@ -66,10 +68,10 @@ def user_withdrawals(user_id: str, limit: int, cursor: str | None) -> tuple[list
 
 
 def decide_withdrawal(withdrawal: Withdrawal, status: str, operator: str, change: AccountChange,
-                      entries: list[LedgerEntry], now: datetime) -> Withdrawal:
-    """One transaction: pending -> `status` exactly once, and the account change with its
-    entries. Refused (`withdrawal`) when it is not pending (or absent); Stale when only the
-    account moved meanwhile."""
+                      entries: list[LedgerEntry], now: datetime, audit: Change | None = None) -> Withdrawal:
+    """One transaction: pending -> `status` exactly once, the account change with its entries
+    and the audit entry of the decision. Refused (`withdrawal`) when it is not pending (or
+    absent); Stale when only the account moved meanwhile."""
     decided = withdrawal.model_copy(update={"status": status, "decided_at": now, "decided_by": operator})
     listing = keys.withdrawal_listing(status, iso(withdrawal.created_at), withdrawal.id)
     items = {
@@ -82,6 +84,7 @@ def decide_withdrawal(withdrawal: Withdrawal, status: str, operator: str, change
                                gpk=listing[keys.WITHDRAWALS.pk], gsk=listing[keys.WITHDRAWALS.sk]),
         ),
         **accounts_store.account_items(change, entries, now),
+        **audit_store.items(audit),
     }
     try:
         dynamo.transact(items)

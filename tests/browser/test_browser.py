@@ -90,7 +90,7 @@ def test_an_operator_publishes_a_template_that_a_shopper_claims_and_gets_in_a_qu
 def test_the_console_refuses_a_token_without_the_operator_role_in_the_apis_words(stack, session):
     page = session.page("/console", stack.api_url)
     sign_in(page, token("just-a-shopper"))
-    expect(page.locator("#signin-status")).to_have_text("This needs the operator role.")
+    expect(page.locator("#signin-status")).to_have_text("This needs one of the roles: operator, marketing, auditor.")
     expect(page.locator("#app")).to_be_hidden()
     session.shot(page, "refused")
 

@@ -144,3 +144,14 @@ def test_the_shipped_tables_and_queues_are_the_ones_the_local_stack_creates(ship
                     dlq = template["Resources"][props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]]
                     assert redrive["deadLetterTargetArn"].endswith(":" + dlq["Properties"]["QueueName"])
                     assert int(redrive["maxReceiveCount"]) == props["RedrivePolicy"]["maxReceiveCount"]
+
+
+def test_no_function_may_change_or_delete_an_audit_entry():
+    resources = merged()
+    for role in ("DefaultRole", "HandlePaymentsRole", "ExpireCouponsRole"):
+        [deny] = [s for s in statements(resources, role) if s["Effect"] == "Deny"]
+        allowed = {a for s in statements(resources, role) if s["Effect"] == "Allow" for a in s["Action"]}
+        assert {"dynamodb:UpdateItem"} <= set(deny["Action"])
+        assert set(deny["Action"]) == allowed & {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+        assert deny["Condition"] == {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["AUDIT#*"]}}
+        assert deny["Resource"] == [{"Fn::GetAtt": ["MallTable", "Arn"]}]
