@@ -1,6 +1,6 @@
 """Every button of the console and the mall page that creates or spends acts once: a fast double
 click, a click while its request is still in flight, or a retry after a lost answer gives ONE
-effect through the API (one withdrawal, one claim, one lock, one grant, one batch of codes, one
+effect through the API (one withdrawal, one claim, one reservation, one grant, one batch of codes, one
 decision), because the page keeps one Idempotency-Key per intended action and disables the
 button meanwhile. And after a payment the mall page shows what it changed without a reload.
 
@@ -9,6 +9,7 @@ Same browser and stack as tests/browser/test_browser.py (Playwright driving /usr
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from contextlib import contextmanager
@@ -222,7 +223,7 @@ def test_a_code_is_redeemed_once_for_a_double_click_and_a_click_in_flight(stack,
     assert len(coupons_of(stack, shopper, template["id"])) == 2
 
 
-def test_check_out_locks_the_voucher_once_for_a_double_click_and_a_click_in_flight(stack, desktop):
+def test_check_out_reserves_the_order_once_for_a_double_click_and_a_click_in_flight(stack, desktop):
     shopper = f"buyer-{uuid.uuid4().hex[:6]}"
     template = published_template(stack, per_user_limit=2)
     http = http_session()
@@ -234,23 +235,94 @@ def test_check_out_locks_the_voucher_once_for_a_double_click_and_a_click_in_flig
     posts = Posts(mall)
     quote = mall.locator("#quote")
 
-    # A double click on Check out places one order: one lock
+    # A double click on Check out places one order: one reservation, its voucher locked
     mall.get_by_role("button", name="Add Tea set").click()
     expect(quote).to_contain_text(f"Best voucher from your wallet: “{template['name']}”")
     quote.get_by_role("button", name="Check out").dblclick()
     expect(mall.locator("#order")).to_contain_text("is waiting for its payment of ¥118.00")
-    assert len(posts.to(mall, "/lock")) == 1
+    assert len(posts.to(mall, "/checkout/reservations")) == 1
     assert len(coupons_of(stack, shopper, template["id"], "locked")) == 1
 
-    # A click while the lock is in flight locks nothing more (the second voucher stays unused)
+    # A click while the reservation is in flight reserves nothing more (the second voucher stays unused)
     mall.get_by_role("button", name="Add Tea set").click()
     expect(quote).to_contain_text(f"Best voucher from your wallet: “{template['name']}”")
-    again_while_in_flight(mall, quote.get_by_role("button", name="Check out"), "**/me/coupons/*/lock")
+    again_while_in_flight(mall, quote.get_by_role("button", name="Check out"), "**/checkout/reservations")
     expect(mall.locator("#order")).to_contain_text("is waiting for its payment of ¥118.00")
-    assert len(posts.to(mall, "/lock")) == 2
+    assert len(posts.to(mall, "/checkout/reservations")) == 2
     locked = coupons_of(stack, shopper, template["id"], "locked")
     assert len(locked) == 2 and len({c["order_id"] for c in locked}) == 2
     desktop.shot(mall, "checked-out")
+
+
+def test_a_shopper_reserves_an_order_paying_with_balance_and_points_and_releases_it(stack, session):
+    shopper = f"spender-{session.viewport}-{uuid.uuid4().hex[:6]}"
+    http, ops, mine = http_session(), headers_for("ops-money", operator=True), headers_for(shopper)
+    now = datetime.now(timezone.utc)
+    rule = http.post(api_url(stack, "admin/rebate-rules"), headers=ops, timeout=30, json={
+        "name": f"points back {shopper}", "kind": "fixed_ratio", "ratio_bp": 1000, "reward": "points",
+        "starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(days=1)).isoformat()})
+    assert rule.status_code == 201, rule.text
+    assert http.post(api_url(stack, f"admin/rebate-rules/{rule.json()['id']}/publish"), headers=ops, timeout=30).ok
+    # Given a shopper who earned balance and points from a payment of ¥200.00
+    settled_rebate(stack, f"5% back {shopper}", 20000, user=shopper)
+    wait_until_api(lambda: http.get(api_url(stack, "me/account"), headers=mine, timeout=30).json()["points"] > 0)
+    account = http.get(api_url(stack, "me/account"), headers=mine, timeout=30).json()
+    assert account["balance"] > 0 and account["points"] > 0
+
+    # When they tick their balance and points for a cart
+    mall = session.page("/mall", stack.api_url)
+    sign_in(mall, token(shopper))
+    quote = mall.locator("#quote")
+    mall.get_by_role("button", name="Add Tea set").click()  # ¥128.00
+    expect(quote.get_by_role("button", name="Check out")).to_be_enabled()
+    quote.get_by_label(f"My balance ({yuan(account['balance'])} free)").check()
+    expect(quote).to_contain_text("Paid by my balance")
+    quote.get_by_label(f"My points ({account['points']:,} free)").check()
+    expect(quote).to_contain_text("points")
+    items = [{"sku": "TEA-SET", "category": "home", "unit_price": 12800, "quantity": 1}]
+    priced = http.post(api_url(stack, "checkout/quote"), headers=mine, timeout=30, json={
+        "items": items, "use_balance": account["balance"], "use_points": account["points"]}).json()
+    assert priced["balance_used"] > 0 and priced["points_used"] > 0
+    # Then the page shows the API's own figures: what each pays and what is left
+    expect(quote.locator(".total")).to_contain_text(yuan(priced["total"]))
+    expect(quote).to_contain_text(f"Paid by {priced['points_used']:,} points")
+    session.shot(mall, "pay-with-balance-and-points")
+
+    # When they check out, the order is reserved: the balance and points are held for it
+    quote.get_by_role("button", name="Check out").click()
+    order = mall.locator("#order")
+    expect(order).to_contain_text(f"{priced['points_used']:,} points")
+    expect(order).to_contain_text(f"{yuan(priced['balance_used'])} of your balance")
+    order_id = order.get_attribute("data-order")
+    reservation = http.get(api_url(stack, f"checkout/reservations/{order_id}"), headers=mine, timeout=30).json()
+    assert reservation["status"] == "reserved"
+    assert (reservation["balance_used"], reservation["points_used"]) == (priced["balance_used"], priced["points_used"])
+    held = http.get(api_url(stack, "me/account"), headers=mine, timeout=30).json()
+    assert (held["held"], held["points_held"]) == (priced["balance_used"], priced["points_used"])
+    assert held["balance"] == account["balance"] - priced["balance_used"]
+    expect(mall.locator("#rebates .figure", has_text=re.compile("^Held for orders"))).to_contain_text(
+        yuan(priced["balance_used"]))
+    expect(mall.locator("#rebates .figure", has_text="Points held for orders")).to_contain_text(
+        f"{priced['points_used']:,}")
+    session.shot(mall, "order-reserved")
+
+    # And Release gives everything back
+    order.get_by_role("button", name="Release").click()
+    expect(order).to_contain_text(f"Order {order_id} is released")
+    released = http.get(api_url(stack, f"checkout/reservations/{order_id}"), headers=mine, timeout=30).json()
+    assert released["status"] == "released"
+    after = http.get(api_url(stack, "me/account"), headers=mine, timeout=30).json()
+    assert (after["balance"], after["points"], after["held"], after["points_held"]) == (
+        account["balance"], account["points"], 0, 0)
+    expect(mall.locator("#rebates .figure", has_text="Held for orders")).to_have_count(0)
+    expect(mall.locator("#rebates .figure", has_text="Balance").first).to_contain_text(yuan(account["balance"]))
+
+
+def wait_until_api(condition) -> None:
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
 
 
 # --- the console -----------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 // The shoppers' mall page: sign in with a token, then vouchers to claim, the wallet, a cart
 // priced by the checkout quote, and the rebates earned by paying (with withdrawals).
 //
-// A payment arrives from elsewhere (the payment provider's webhook): after an order is placed the
-// page asks every few seconds until its voucher is no longer locked (or a few minutes passed), and
-// whenever the page comes back into view, so the wallet and the balance never stay stale.
+// A payment arrives from elsewhere (the payment provider's webhook): after an order is reserved
+// the page asks every few seconds until its reservation is paid (or released, or a few minutes
+// passed), and whenever the page comes back into view, so the wallet and the balance never stay stale.
 import { Api } from "./api.js";
 import { cart } from "./cart.js";
 import { rebates } from "./rebates.js";
@@ -16,7 +16,7 @@ const POLL_FOR_MS = 3 * 60 * 1000;
 
 const api = new Api("mall.shopper.token");
 const myWallet = wallet(api);
-const myCart = cart(api, watchForPayment);
+const myCart = cart(api, watchForPayment, () => refreshAfterPayment(false));
 const myRebates = rebates(api);
 const claimable = vouchers(api, () => {
   myWallet.load();
@@ -34,12 +34,12 @@ function refreshAfterPayment(andCart = true) {
   if (andCart) myCart.refresh();
 }
 
+// "paid" once the payment was settled; "released" when the shopper or the lapse job released it.
 async function paymentArrived(order) {
-  if (!order.coupon_id) return false;
   try {
-    const coupon = await api.get(`me/coupons/${order.coupon_id}`);
-    if (coupon.status === "locked") return false;
-    myCart.paid(order, coupon);
+    const reservation = await api.get(`checkout/reservations/${order.order_id}`);
+    if (reservation.status === "reserved") return false;
+    if (reservation.status === "paid") myCart.paid(reservation);
     return true;
   } catch {
     return false; // asked again at the next tick
@@ -48,7 +48,7 @@ async function paymentArrived(order) {
 
 function watchForPayment(order) {
   clearInterval(watching);
-  refreshAfterPayment(false); // the voucher is now locked
+  refreshAfterPayment(false); // the voucher is now locked, the balance and points held
   let until = Date.now() + POLL_FOR_MS;
   let arrived = false;
   watching = setInterval(async () => {
@@ -59,7 +59,7 @@ function watchForPayment(order) {
     if (document.hidden) return;
     const justArrived = !arrived && (await paymentArrived(order));
     if (justArrived) {
-      // The voucher is used first; the rebate is credited a moment later: a few more looks.
+      // The reservation is spent first; the rebate is credited a moment later: a few more looks.
       arrived = true;
       until = Date.now() + 3 * POLL_MS;
     }

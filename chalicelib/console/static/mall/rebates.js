@@ -8,6 +8,7 @@ const ENTRY_NAMES = {
   rebate: "rebate", clawback: "refund clawback", instalment: "instalment released",
   withdrawal: "withdrawal asked", withdrawal_paid: "withdrawal paid out", withdrawal_rejected: "withdrawal returned",
   voucher_not_granted: "voucher earned but not granted",
+  reserve: "held for an order", unreserve: "order released", spend: "paid for an order", refund: "given back by a refund",
 };
 // Why a voucher reward could not be granted (the grant's refusal code).
 const REASONS = {
@@ -40,6 +41,8 @@ export function rebates(api) {
       figure("Balance", formatFen(account.balance)),
       figure("Being withdrawn", formatFen(account.frozen)),
       figure("Points", formatCount(account.points)),
+      account.held ? figure("Held for orders", formatFen(account.held)) : null,
+      account.points_held ? figure("Points held for orders", formatCount(account.points_held)) : null,
       account.debt ? figure("Owed from refunds", formatFen(account.debt)) : null,
       account.points_debt ? figure("Points owed", formatCount(account.points_debt)) : null,
       next ? figure("Next instalment", `${formatAsset(next.amount, next.asset)} on ${formatTime(next.due_at)}`) : null,
