@@ -87,10 +87,11 @@ def test_an_operator_publishes_a_template_that_a_shopper_claims_and_gets_in_a_qu
     session.shot(ops, "statistics")
 
 
-def test_the_console_refuses_a_token_without_the_operator_role_in_the_apis_words(stack, session):
+def test_the_console_refuses_a_token_without_an_admin_role_in_the_apis_words(stack, session):
     page = session.page("/console", stack.api_url)
     sign_in(page, token("just-a-shopper"))
-    expect(page.locator("#signin-status")).to_have_text("This needs one of the roles: operator, marketing, auditor.")
+    expect(page.locator("#signin-status")).to_have_text(
+        "This needs one of the roles: operator, marketing, finance, auditor.")
     expect(page.locator("#app")).to_be_hidden()
     session.shot(page, "refused")
 
@@ -297,3 +298,51 @@ def test_an_operator_creates_an_exclusive_rebate_rule_from_the_console(stack, se
     items = http_session().get(f"{stack.api_url}/admin/rebate-rules", params={"limit": 100},
                                headers=headers_for("ops-exclusive", operator=True), timeout=30).json()["items"]
     assert [rule["exclusive"] for rule in items if rule["name"] == name] == [True]
+
+
+def test_each_role_sees_the_sections_it_may_read(stack, desktop):
+    for roles, shown, hidden in [
+        (("finance",), ["Withdrawals", "Audit"], ["Templates", "Rebate rules", "Statistics"]),
+        (("marketing",), ["Templates", "Rebate rules", "Statistics", "Audit"], ["Withdrawals"]),
+        (("auditor",), ["Templates", "Withdrawals", "Audit"], []),
+    ]:
+        page = desktop.page("/console", stack.api_url)
+        sign_in(page, token(f"staff-{roles[0]}", roles))
+        expect(page.locator("#who-name")).to_contain_text(roles[0])
+        tabs = page.locator("#tabs")
+        for title in shown:
+            expect(tabs.get_by_role("link", name=title, exact=True)).to_be_visible()
+        for title in hidden:
+            expect(tabs.get_by_role("link", name=title, exact=True)).to_be_hidden()
+        page.close()
+
+
+def test_the_audit_view_lists_a_change_with_its_actor_and_what_it_moved(stack, session):
+    actor = f"ops-audit-{session.viewport}-{uuid.uuid4().hex[:6]}"
+    http, ops = http_session(), headers_for(actor, operator=True)
+    name = f"Audited {uuid.uuid4().hex[:8]}"
+    created = http.post(f"{stack.api_url}/admin/templates", json=template_body(name=name), headers=ops, timeout=30)
+    assert created.status_code == 201, created.text
+    template_id = created.json()["id"]
+    assert http.post(f"{stack.api_url}/admin/templates/{template_id}/publish", headers=ops, timeout=30).ok
+
+    page = session.page("/console#audit", stack.api_url)
+    sign_in(page, token("auditor-1", ("auditor",)))
+    view = page.locator("#view-audit")
+    view.get_by_label("Who").fill(actor)
+    view.get_by_role("button", name="Show").click()
+    rows = view.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("publish")
+    expect(cell(rows.nth(0), "Changes")).to_contain_text("status: draft → published")
+    expect(rows.nth(1)).to_contain_text("create")
+    expect(cell(rows.nth(1), "Changes")).to_contain_text(name)
+    expect(cell(rows.nth(1), "Who")).to_have_text(actor)
+
+    # One thing's history: the template by its id
+    view.get_by_label("Who").fill("")
+    view.get_by_label("Changed").select_option("template")
+    view.get_by_label("Id").fill(template_id)
+    view.get_by_role("button", name="Show").click()
+    expect(rows).to_have_count(2)
+    session.shot(page, "audit")

@@ -16,7 +16,7 @@ function claimsOf(token) {
 }
 
 // `check()` makes one API call that the token must pass (it throws ApiError otherwise);
-// `onSignedIn()` starts the page.
+// `onSignedIn(claims)` starts the page (the token's claims: `sub`, `roles`).
 export function startSession({ api, check, onSignedIn }) {
   const form = document.getElementById("signin-form");
   const status = document.getElementById("signin-status");
@@ -54,7 +54,7 @@ export function startSession({ api, check, onSignedIn }) {
     who.textContent = `${claims.sub}${roles}${until}`;
     say(status, "");
     show(true);
-    onSignedIn();
+    onSignedIn(claims);
   }
 
   api.onUnauthenticated = (error) => leave(error.message, "error");
