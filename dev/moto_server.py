@@ -33,6 +33,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from moto.core.common_models import BaseModel
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -109,6 +110,34 @@ def _with_body(environ: dict[str, Any], body: bytes) -> dict[str, Any]:
     return {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
 
 
+# Services whose model objects moto should not keep a reference to (see stop_tracking).
+_UNTRACKED_MODULES = ("moto.dynamodb.", "moto.sqs.")
+
+
+def _new_model(cls: type, *args: Any, **kwargs: Any) -> Any:
+    if cls.__module__.startswith(_UNTRACKED_MODULES):
+        return super(BaseModel, cls).__new__(cls)
+    return _TRACKED_NEW(cls, *args, **kwargs)
+
+
+_TRACKED_NEW = BaseModel.__new__
+
+
+def stop_tracking() -> None:
+    """Keep moto from holding every DynamoDB and SQS object it ever made.
+
+    moto's `BaseModel.__new__` appends each new model object to its class's `instances_tracked`
+    list, for its dashboard (`/moto-api/data.json`), and drops the lists only on reset. DynamoDB's
+    `transact_write_items` deep-copies each table a transaction touches, once per transaction
+    item, as its rollback copy: every transaction so left a copy of every item of the table in
+    that list. Measured (in-process, 600 two-item transactions, the table growing to 600 items):
+    126,049 `Item` objects kept and the process grown from 89 MB to 411 MB; with this, 90 MB
+    throughout. SQS messages were likewise kept after deletion. Nothing here reads the
+    dashboard, and S3 (which reads its own lists on reset) keeps its tracking. Idempotent.
+    """
+    BaseModel.__new__ = staticmethod(_new_model)  # type: ignore[method-assign,assignment]
+
+
 class SerializedMotoServer:
     """A moto server on a background thread; port 0 picks a free port (see `url`)."""
 
@@ -119,6 +148,7 @@ class SerializedMotoServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> SerializedMotoServer:
+        stop_tracking()
         app = SerializingMiddleware(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(
             self._host, self._port, app, threaded=True, request_handler=MotoRequestHandler

@@ -109,3 +109,26 @@ def test_reset_drops_everything(served_env, server):
     sqs.create_queue(QueueName="doomed")
     server.reset()
     assert sqs.list_queues().get("QueueUrls", []) == []
+
+
+def test_the_server_keeps_no_copy_of_items_or_messages_it_no_longer_holds(served_env):
+    """moto tracks every model object it makes (for its dashboard) unless told not to; each
+    transaction deep-copies its tables for rollback, so tracked copies grew the server by
+    hundreds of MB a day (dev/moto_server.stop_tracking)."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.sqs.models import Message
+
+    dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
+    dynamodb.create_table(
+        TableName="kept", AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    for i in range(20):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "kept", "Item": {"PK": {"S": f"item{i}"}}}},
+            {"Update": {"TableName": "kept", "Key": {"PK": {"S": "counter"}}, "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+    queue = sqs.create_queue(QueueName="kept")["QueueUrl"]
+    for i in range(5):
+        sqs.send_message(QueueUrl=queue, MessageBody=str(i))
+    assert dynamodb.scan(TableName="kept", Select="COUNT")["Count"] == 21
+    assert Item.instances_tracked == [] and Message.instances_tracked == []
