@@ -53,11 +53,14 @@ class MotoProcess:
 
 
 @contextmanager
-def local_aws() -> Iterator[MotoProcess]:
-    """A fresh moto server with the service's tables and queues; the environment points at it."""
+def local_aws(dynamodb_endpoint: str | None = None) -> Iterator[MotoProcess]:
+    """A fresh moto server with the service's tables and queues; the environment points at it
+    (DynamoDB at `dynamodb_endpoint` instead, when given: DynamoDB Local)."""
     moto = MotoProcess()
     saved = dict(os.environ)
     os.environ.update({**BENCH_ENV, "AWS_ENDPOINT_URL": moto.url})
+    if dynamodb_endpoint:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
     from chalicelib import dynamo
     from chalicelib.settings import get_settings
     from dev.bootstrap import bootstrap
