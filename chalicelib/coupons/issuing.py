@@ -152,26 +152,57 @@ def _take_stock(template: Template, issue: Callable[[int], Issued]) -> Issued:
     """Run `issue(shard)`, the one transaction that takes a unit of stock, on a shard with stock.
 
     An unsharded template has one place for its stock (shard 0, the template item). A sharded
-    one: read every shard (one eventually consistent BatchGetItem) and try a shard drawn in
-    proportion to the units it showed left; a shard whose condition refuses the claim is proved
-    empty, and the next draw is among the rest after one consistent re-read. SoldOut only when
-    every shard is proved empty, by a read (a shard's count only grows, so even a stale "empty"
-    is true) or by a refused claim: never while a shard has stock. Every unit is still taken by
-    a conditional write; the reads only choose where to try.
+    one: the shards' counts (one eventually consistent BatchGetItem, or this process's copy of
+    it from the last second: `_shard_counts`) and a shard drawn in proportion to the units each
+    showed left; a shard whose condition refuses the claim is proved empty, and the next draw is
+    among the rest after one consistent re-read. SoldOut only when every shard is proved empty,
+    by a read (a shard's count only grows, so even a stale "empty", read a second ago, is true)
+    or by a refused claim: never while a shard has stock. Every unit is still taken by a
+    conditional write; the counts only choose where to try, so a stale "has stock" costs one
+    refused write.
     """
     if template.stock_shards == 1:
         return issue(0)
-    remaining = issuing_store.shard_remaining(template, consistent=False)
+    key = _claimable_key(template.id)
+    remaining = _kept_shard_counts(key)
+    if remaining is None:
+        remaining = _keep_shard_counts(key, issuing_store.shard_remaining(template, consistent=False))
     known_empty: set[int] = set()
+    reread = False
     while (shard := rules.pick_shard(remaining, known_empty, random.random())) is not None:
         try:
-            return issue(shard)
+            issued = issue(shard)
         except ShardEmpty:
             count("StockShardMissed")
-            if not known_empty:
-                remaining = issuing_store.shard_remaining(template, consistent=True)
+            if not reread:
+                remaining = _keep_shard_counts(key, issuing_store.shard_remaining(template, consistent=True))
+                reread = True
             known_empty.add(shard)
+            continue
+        remaining[shard] -= 1  # this process's copy follows its own claims
+        return issued
     raise SoldOut()
+
+
+# Shard counts a read found, reused by this process's claims for a second (as the template is,
+# above): a 16-shard flash sale's claim then reads 16 shard items about once a second per
+# function instance, not once per claim (8 read units a claim; bench/results.md).
+SHARD_COUNTS_SECONDS = 1.0
+_shard_counts: dict[tuple[str, str], tuple[float, dict[int, int]]] = {}
+
+
+def _kept_shard_counts(key: tuple[str, str]) -> dict[int, int] | None:
+    kept = _shard_counts.get(key)
+    if kept is None or time.monotonic() - kept[0] >= SHARD_COUNTS_SECONDS:
+        return None
+    return kept[1]
+
+
+def _keep_shard_counts(key: tuple[str, str], remaining: dict[int, int]) -> dict[int, int]:
+    if len(_shard_counts) >= 1000:  # a bound: the templates being claimed right now are few
+        _shard_counts.clear()
+    _shard_counts[key] = (time.monotonic(), remaining)
+    return remaining
 
 
 def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | None) -> Coupon:

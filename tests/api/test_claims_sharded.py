@@ -196,3 +196,51 @@ def test_listings_count_sharded_stock_and_hide_a_sold_out_campaign(api):
     assert [(t["name"], t["remaining"]) for t in body["items"]] == [("open", 5)]
     _, admin = api.get("/admin/templates", operator=True)
     assert {t["name"]: (t["claimed"], t["remaining"]) for t in admin["items"]} == {"open": (1, 5), "gone": (2, 0)}
+
+
+@contextmanager
+def shard_reads():
+    """Count the BatchGetItem requests the app sends (the shard counts a claim reads)."""
+    sent: list[bool] = []
+
+    def record(params, **_):
+        sent.append(True)
+
+    events = dynamo.client().meta.events
+    events.register("before-parameter-build.dynamodb.BatchGetItem", record)
+    try:
+        yield sent
+    finally:
+        events.unregister("before-parameter-build.dynamodb.BatchGetItem", record)
+
+
+def test_claims_within_a_second_read_the_shard_counts_once(api, monkeypatch):
+    from chalicelib.coupons import issuing
+
+    monkeypatch.setattr(issuing, "SHARD_COUNTS_SECONDS", 60.0)  # however slow this machine is
+    template = api.published_template(total_stock=40, stock_shards=16, per_user_limit=10)
+    with shard_reads() as reads:
+        for i in range(5):
+            assert claim(api, template["id"], user=f"u{i}")[0] == 201
+    assert len(reads) == 1
+    assert counters(api, template["id"]) == (5, 35)
+
+
+def test_a_kept_count_that_missed_a_sell_out_costs_a_refused_write_never_an_oversell(api, monkeypatch):
+    """Given this process's copy of the counts says every shard has stock, when other buyers
+    (here: another process's writes) take every unit, then the next claim is refused SOLD_OUT
+    after its writes are refused, and no shard sells past its allocation."""
+    from chalicelib.coupons import issuing
+
+    monkeypatch.setattr(issuing, "SHARD_COUNTS_SECONDS", 60.0)
+    template = api.published_template(total_stock=4, stock_shards=4)
+    assert claim(api, template["id"], user="first")[0] == 201  # the counts are kept: 3 shards show stock
+    for shard in shard_items(template["id"], 4):
+        dynamo.client().update_item(
+            TableName=dynamo.table_name(), Key=dynamo.to_item(keys.stock_shard(template["id"], shard["shard"])),
+            UpdateExpression="SET claimed = allocation")
+    with shard_reads() as reads:
+        status, body = claim(api, template["id"], user="late")
+    assert (status, body["error"]["code"]) == (409, "SOLD_OUT")
+    assert len(reads) == 1  # one consistent re-read after the first refused write
+    assert [s["claimed"] for s in shard_items(template["id"], 4)] == [1, 1, 1, 1]
