@@ -30,14 +30,14 @@ def get_hold(user_id: str, card_id: str, order_id: str) -> Hold | None:
 
 
 def hold_items(user_id: str, card_id: str, order_id: str, amount: int, now: datetime,
-               expires_at: datetime) -> tuple[Hold, dict[str, dict[str, Any]]]:
+               expires_at: datetime, reservation: bool = False) -> tuple[Hold, dict[str, dict[str, Any]]]:
     """The hold and the transaction items (`card`, `hold`, `entry`) that move `amount` of a
     card's balance into it for one order, with its history entry. `balance >= :amount` is the
     condition that keeps the balance from going negative, however many holds race. Refused:
     `card` (not a usable card with that balance), `hold` (this order holds the card already, or
     paid with it)."""
     held = Hold(card_id=card_id, order_id=order_id, amount=amount, status="held", expires_at=expires_at,
-                created_at=now)
+                created_at=now, reserved=reservation)
     items = {
         "card": dynamo.tx_update(
             keys.coupon(user_id, card_id), "SET balance = balance - :amount, held = held + :amount",
@@ -78,16 +78,24 @@ def renew_hold_item(user_id: str, card_id: str, order_id: str, amount: int, expi
                            held="held", amount=amount))
 
 
-def release_items(user_id: str, held: Hold, now: datetime, only_lapsed: bool = False) -> dict[str, dict[str, Any]]:
+def release_items(user_id: str, held: Hold, now: datetime, only_lapsed: bool = False,
+                  reservation: bool = False) -> dict[str, dict[str, Any]]:
     """The transaction items (`hold`, `card`, `entry`) returning a hold's amount to the card's
-    balance; refused (`hold`) unless the hold is still `held` as read."""
-    condition = "#status = :held AND amount = :amount" + (" AND expires_at <= :now" if only_lapsed else "")
+    balance; refused (`hold`) unless the hold is still `held` as read. A hold an order
+    reservation wrote (`reserved`) is released only by that reservation (`reservation`) or once
+    lapsed (`only_lapsed`)."""
+    condition = "#status = :held AND amount = :amount"
+    if only_lapsed:
+        condition += " AND expires_at <= :now"
+    elif not reservation:
+        condition += " AND (attribute_not_exists(reserved) OR reserved = :false)"
     return {
         "hold": dynamo.tx_update(keys.card_hold(user_id, held.card_id, held.order_id),
                                  f"SET #status = :released, released_at = :now REMOVE {keys.LOCKS.remove}",
                                  condition=condition, names={"#status": "status"},
                                  vals=dynamo.values(held="held", released="released", amount=held.amount,
-                                                    now=iso(now))),
+                                                    now=iso(now),
+                                                    **({} if only_lapsed or reservation else {"false": False}))),
         "card": dynamo.tx_update(keys.coupon(user_id, held.card_id),
                                  "SET balance = balance + :amount, held = held - :amount",
                                  condition=ITEM_EXISTS, vals=dynamo.values(amount=held.amount)),

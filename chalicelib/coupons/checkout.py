@@ -76,7 +76,11 @@ def lock_coupon(user_id: str, coupon_id: str, request: LockRequest, now: datetim
         old = exc.old("coupon")
         if old is None:
             raise NotFound("No coupon with this id in your wallet.") from exc
-        raise rules.lock_refusal(wallet_store.coupon_from(old), request.order_id, now) from exc
+        coupon = wallet_store.coupon_from(old)
+        if coupon.status == "locked" and old.get(wallet_store.RESERVED_BY) == request.order_id \
+                and not rules.lock_lapsed(coupon, now):
+            raise _reserved(request.order_id) from exc
+        raise rules.lock_refusal(coupon, request.order_id, now) from exc
     return rules.shown(locked, now)
 
 
@@ -89,10 +93,17 @@ def _unlock(user_id: str, coupon_id: str, order_id: str) -> Coupon:
         if old is None:
             raise NotFound("No coupon with this id in your wallet.") from exc
         coupon = wallet_store.coupon_from(old)
+        if coupon.status == "locked" and old.get(wallet_store.RESERVED_BY) == order_id:
+            raise _reserved(order_id) from exc
         refusal = rules.unlock_refusal(coupon, order_id)
         if refusal is not None:
             raise refusal from exc
         return coupon
+
+
+def _reserved(order_id: str) -> InvalidState:
+    return InvalidState(f"Order {order_id}'s reservation holds this; release the reservation instead "
+                        f"(POST /checkout/reservations/{order_id}/release).")
 
 
 def unlock_coupon(user_id: str, coupon_id: str, order_id: str, now: datetime) -> Coupon:
@@ -109,6 +120,8 @@ def unlock_coupon(user_id: str, coupon_id: str, order_id: str, now: datetime) ->
             raise InvalidState("This order holds nothing on this card.")
         if held.status in ("spent", "refunded"):
             raise InvalidState("This order has already paid with this card.")
+        if held.status == "held" and held.reserved:
+            raise _reserved(order_id)
         if held.status == "released" or cards_store.release(user_id, held, now):
             return wallet.get_coupon(user_id, coupon_id, now)
     raise Throttled("This card is changing under many requests; retry shortly.")

@@ -274,6 +274,7 @@ class Hold(BaseModel):
     expires_at: datetime
     created_at: datetime
     payment_id: str | None = None
+    reserved: bool = False  # written by an order reservation: only its release frees it
 
 
 class CardEntry(BaseModel):

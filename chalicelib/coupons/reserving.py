@@ -50,7 +50,8 @@ def reserve_items(user_id: str, order_id: str, coupon_id: str | None, cards: lis
     """Lock the discount coupon and hold each card's amount for the order, until `expires_at`."""
     items = {COUPON: wallet_store.lock_tx(user_id, coupon_id, order_id, now, expires_at)} if coupon_id else {}
     for i, (card_id, amount) in enumerate(cards):
-        items.update(_card(i, cards_store.hold_items(user_id, card_id, order_id, amount, now, expires_at)[1]))
+        items.update(_card(i, cards_store.hold_items(user_id, card_id, order_id, amount, now, expires_at,
+                                                     reservation=True)[1]))
     return items
 
 
@@ -77,7 +78,7 @@ def release_items(user_id: str, order_id: str, coupon_id: str | None, cards: lis
     for i, (card_id, amount) in enumerate(cards):
         held = cards_store.get_hold(user_id, card_id, order_id)
         if held is not None and held.status == "held" and held.amount == amount:
-            items.update(_card(i, cards_store.release_items(user_id, held, now)))
+            items.update(_card(i, cards_store.release_items(user_id, held, now, reservation=True)))
     return items
 
 

@@ -52,11 +52,19 @@ def relist_reminder(coupon_id: str) -> tuple[str, dict[str, Any]]:
             {"remind_pk": keys.reminder_partition(keys.expiry_shard(coupon_id))})
 
 
+# A lock written by an order reservation names its order here: it belongs to the reservation,
+# and the per-coupon routes can neither renew nor give it back (only the reservation's release,
+# its payment, or a sweep of a lapsed lock); chalicelib/coupons/reserving.py.
+RESERVED_BY = "reserved_by"
+_NOT_RESERVED = f"(attribute_not_exists({RESERVED_BY}) OR {RESERVED_BY} <> :order)"
+
+
 def unlocked(coupon_id: str) -> tuple[str, dict[str, Any]]:
     """The update (and its values) giving a locked coupon back: `unused`, listed for expiry
     again, its lock and lock listing gone. The caller's condition says whose lock may go."""
     listing, listing_vals = relist(coupon_id)
-    return (f"SET #status = :unused, {listing} REMOVE order_id, lock_expires_at, locked_at, {keys.LOCKS.remove}",
+    return (f"SET #status = :unused, {listing} REMOVE order_id, lock_expires_at, locked_at, {RESERVED_BY}, "
+            f"{keys.LOCKS.remove}",
             {"unused": "unused", **listing_vals})
 
 
@@ -137,12 +145,18 @@ _LOCKABLE = ("#kind <> :card AND valid_from <= :now AND valid_until > :now AND (
              "OR (#status = :locked AND (order_id = :order OR lock_expires_at <= :now)))")
 
 
-def _lock_args(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at: datetime) -> dict[str, Any]:
+def _lock_args(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at: datetime,
+               reservation: bool) -> dict[str, Any]:
+    """A reservation's lock is marked `reserved_by` its order; a per-coupon lock is not, and may
+    not take over (renew) the lock a reservation of the same order holds."""
     listed, listed_vals = lock_listing(expires_at, coupon_id)
+    mark, unmark = (f", {RESERVED_BY} = :order", "") if reservation else ("", f", {RESERVED_BY}")
+    condition = f"{ITEM_EXISTS} AND {_LOCKABLE}" + ("" if reservation else
+                                                    f" AND (#status <> :locked OR lock_expires_at <= :now OR {_NOT_RESERVED})")
     return {"key": keys.coupon(user_id, coupon_id),
             "expression": f"SET #status = :locked, order_id = :order, lock_expires_at = :expires, locked_at = :now, "
-                          f"{listed} {UNLIST}",
-            "condition": f"{ITEM_EXISTS} AND {_LOCKABLE}", "names": {"#status": "status", "#kind": "kind"},
+                          f"{listed}{mark} {UNLIST}{unmark}",
+            "condition": condition, "names": {"#status": "status", "#kind": "kind"},
             "vals": dynamo.values(locked="locked", unused="unused", card="stored_value", order=order_id,
                                   expires=iso(expires_at), now=iso(now), **listed_vals)}
 
@@ -151,7 +165,7 @@ def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at:
     """Reserve a coupon for one order: one conditional UpdateItem decides among racing orders.
     The lock is listed by when it lapses, for the lock release sweep. Refused: `coupon`."""
     try:
-        item = dynamo.update(**_lock_args(user_id, coupon_id, order_id, now, expires_at))
+        item = dynamo.update(**_lock_args(user_id, coupon_id, order_id, now, expires_at, reservation=False))
     except dynamo.ConditionFailed as exc:
         raise Refused({"coupon": exc.old}) from exc
     return coupon_from(item)
@@ -160,7 +174,7 @@ def lock(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at:
 def lock_tx(user_id: str, coupon_id: str, order_id: str, now: datetime, expires_at: datetime) -> dict[str, Any]:
     """`lock` as a transaction item (an order reservation's), with the same condition; locking
     again for the same order moves the lock's expiry (a renewal)."""
-    return dynamo.tx_update(**_lock_args(user_id, coupon_id, order_id, now, expires_at))
+    return dynamo.tx_update(**_lock_args(user_id, coupon_id, order_id, now, expires_at, reservation=True))
 
 
 def unlock_tx(user_id: str, coupon_id: str, order_id: str) -> dict[str, Any]:
@@ -173,11 +187,13 @@ def unlock_tx(user_id: str, coupon_id: str, order_id: str) -> dict[str, Any]:
 
 def unlock(user_id: str, coupon_id: str, order_id: str) -> Coupon:
     """Give back the lock `order_id` holds. The coupon is listed in the expiry index again, so a
-    sweep expires it if its validity is over. Refused (`coupon`) when that order holds no lock."""
+    sweep expires it if its validity is over. Refused (`coupon`) when that order holds no lock,
+    or its reservation does (RESERVED_BY)."""
     expression, expression_vals = unlocked(coupon_id)
     try:
         item = dynamo.update(
-            keys.coupon(user_id, coupon_id), expression, condition="#status = :locked AND order_id = :order",
+            keys.coupon(user_id, coupon_id), expression,
+            condition=f"#status = :locked AND order_id = :order AND {_NOT_RESERVED}",
             names={"#status": "status"}, vals=dynamo.values(locked="locked", order=order_id, **expression_vals),
         )
     except dynamo.ConditionFailed as exc:

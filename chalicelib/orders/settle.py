@@ -66,7 +66,9 @@ def _spend(record: ReservationRecord, payment_ref: str, now: datetime) -> str | 
                 old = exc.failed[holds.ACCOUNT] or {}
                 balance = balance if int(old.get("balance", 0)) >= balance else 0
                 points = points if int(old.get("points", 0)) >= points else 0
-            skip.update(_part(name) for name in exc.failed if name != holds.ACCOUNT)
+            # A hold whose status moved (released by the lock sweep, say) is read again and spent
+            # as it now is; a card or coupon refused for itself is left out.
+            skip.update(_part(name) for name in exc.failed if name != holds.ACCOUNT and not name.startswith("hold"))
             continue
         return outcome
     return None

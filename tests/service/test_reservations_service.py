@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from chalicelib import dynamo
+from chalicelib.coupons import cards_store, checkout, reserving
 from chalicelib.coupons import keys as coupon_keys
+from chalicelib.coupons.models import LockRequest
+from chalicelib.errors import InvalidState
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
 from chalicelib.orders import reservations
@@ -120,3 +125,53 @@ def test_another_body_after_the_reservation_lapsed_releases_it_and_reserves_anew
     assert (shown.status, shown.balance_used) == ("reserved", 2000)
     assert held_account()["held"] == 2000
     assert ledger_sums("alice")["held"] == 2000
+
+
+# --- what a reservation holds belongs to it -------------------------------------------------------
+
+def test_the_per_coupon_routes_cannot_give_back_what_a_reservation_holds(aws):
+    """Given order-pay_1 reserved with a voucher and a card, when the shopper asks the per-coupon
+    routes to unlock each for that order, then both are refused (409, naming the reservation's
+    release), nothing moves, and the payment spends both."""
+    coupon, gift = world()
+    for coupon_id in (gift.id, coupon.id):
+        with pytest.raises(InvalidState, match="release the reservation"):
+            checkout.unlock_coupon("alice", coupon_id, "order-pay_1", NOW)
+    with pytest.raises(InvalidState, match="release the reservation"):
+        checkout.lock_coupon("alice", coupon.id, LockRequest(order_id="order-pay_1", items=[item(10_000)]), NOW)
+    assert stored(coupon_keys.coupon("alice", coupon.id))["status"] == "locked"
+    assert stored(coupon_keys.card_hold("alice", gift.id, "order-pay_1"))["status"] == "held"
+    settlement.process(payment_event("pay_1", PAID), NOW)
+    outcome = settlement_store.get_payment("generic:pay_1").reservation_outcome
+    assert "cards 1 of 1" in outcome and "coupon used" in outcome
+    assert stored(coupon_keys.coupon("alice", gift.id))["balance"] == 0
+
+
+def test_released_by_the_reservation_the_coupons_are_free_for_any_order_again(aws):
+    coupon, gift = world()
+    reservations.release("alice", "order-pay_1", NOW)
+    locked = checkout.lock_coupon("alice", coupon.id, LockRequest(order_id="order-2", items=[item(10_000)]), NOW)
+    assert locked.status == "locked"
+    assert checkout.unlock_coupon("alice", coupon.id, "order-2", NOW).status == "unused"
+
+
+def test_a_card_hold_released_between_the_payments_read_and_write_is_spent_from_the_card(aws, monkeypatch):
+    """The lock sweep releases a lapsed reservation's card hold right after the payment read it:
+    the payment reads the hold again and spends the card's balance, as for any released hold."""
+    gift = card(value=2000)
+    assert reserve(coupon_ids=[gift.id]).total == 8000
+    later = NOW + LOCK + timedelta(seconds=1)
+    real, fired = reserving.spend_items, []
+
+    def spend_items(*args, **kwargs):
+        items = real(*args, **kwargs)
+        if not fired:
+            fired.append(True)
+            held = cards_store.get_hold("alice", gift.id, "order-pay_1")
+            assert cards_store.release("alice", held, later, only_lapsed=True)
+        return items
+
+    monkeypatch.setattr(reserving, "spend_items", spend_items)
+    settlement.process(payment_event("pay_1", 8000), later)
+    assert "cards 1 of 1" in settlement_store.get_payment("generic:pay_1").reservation_outcome
+    assert (stored(coupon_keys.coupon("alice", gift.id))["balance"], fired) == (0, [True])
