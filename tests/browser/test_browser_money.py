@@ -557,7 +557,7 @@ def test_a_payout_is_recorded_once_with_its_reference_and_a_failed_one_returns_t
             if d.type == "prompt" else d.accept())
     sign_in(page, token("ops-money", ("operator",)))
     posts = Posts(page)
-    page.get_by_label("Status").select_option("approved")
+    page.locator("#view-withdrawals").get_by_label("Status").select_option("approved")
 
     def row(amount: str) -> Locator:
         return page.locator("#withdrawal-list tbody tr", has_text=shopper).filter(has_text=amount)
@@ -617,5 +617,5 @@ def test_the_mall_takes_a_payee_and_shows_the_reason_and_payout_reference(stack,
     mall.reload()
     row = mall.locator("#rebates #my-withdrawals tbody tr").first
     expect(cell(row, "Status")).to_have_text("paid")
-    expect(cell(row, "Payout reference")).to_have_text("ALI-77")
+    expect(cell(row, "Details")).to_have_text("payout reference ALI-77")
     desktop.shot(mall, "withdrawal-paid-with-payee")

@@ -60,10 +60,9 @@ export function rebates(api) {
       { label: "Amount", num: true, cell: (w) => formatFen(w.amount) },
       { label: "Asked", cell: (w) => formatTime(w.created_at) },
       { label: "Status", cell: (w) => badge(w.status) },
-      { label: "Decided", cell: (w) => (w.decided_at ? formatTime(w.decided_at) : "") },
       { label: "Pay to", cell: (w) => (w.payee ? `${w.payee.channel} ${w.payee.account} ${w.payee.name}` : "") },
-      { label: "Reason", cell: (w) => w.reason ?? "" },
-      { label: "Payout reference", cell: (w) => w.payout_ref ?? "" },
+      // why it was rejected or its payout failed, or the reference of the payout
+      { label: "Details", cell: (w) => w.reason ?? (w.payout_ref ? `payout reference ${w.payout_ref}` : "") },
     ], page.items, "No withdrawals yet."));
   }
 
