@@ -59,6 +59,9 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/withdrawals"): _reads(FINANCE),
     ("POST", "/admin/withdrawals/{withdrawal_id}/approve"): _changes(FINANCE),
     ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): _changes(FINANCE),
+    ("POST", "/admin/withdrawals/{withdrawal_id}/paid"): _changes(FINANCE),
+    ("POST", "/admin/withdrawals/{withdrawal_id}/failed"): _changes(FINANCE),
+    ("GET", "/admin/withdrawals.csv"): _reads(FINANCE),
     # settings: every admin role reads them, only the operator changes them
     ("GET", "/admin/settings"): EVERY_ROLE,
     ("PUT", "/admin/settings"): _changes(),

@@ -78,6 +78,8 @@ class Api:
         payload = raw if raw is not None else (json.dumps(body) if body is not None else b"")
         response = getattr(self.client.http, method.lower())(path, headers=sent, body=payload)
         text = response.body.decode() if isinstance(response.body, bytes) else response.body
+        if not response.headers.get("Content-Type", "application/json").startswith("application/json"):
+            return response.status_code, text  # a view answering in another format (text/csv)
         return response.status_code, (json.loads(text) if text else None)
 
     def get(self, path: str, **kw: Any) -> tuple[int, Any]:

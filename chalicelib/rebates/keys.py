@@ -17,6 +17,7 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
 | ledger entry                | ACCT#<uid>           | LEDGER#<entry_id>                        |
 | instalment                  | ACCT#<uid>           | INST#<due_at>#<payment_ref>#<rid>#<nn>   |
 | withdrawal                  | WD#<wid>             | WD                                       |
+| withdrawals of one day      | ACCT#<uid>           | WDDAY#<yyyy-mm-dd> (Beijing day)         |
 
 Index entries:
 - rule: GSI1 REBATE_RULES / <created_at>#<rid>; GSI2 REBATE_RULES#live / <ends_at or ~>#<rid> (*)
@@ -176,3 +177,8 @@ def user_withdrawals_partition(user_id: str) -> str:
 
 def user_withdrawal_listing(user_id: str, created_at: str, withdrawal_id: str) -> dict[str, str]:
     return USER_WITHDRAWALS.listing(user_withdrawals_partition(user_id), f"{created_at}#{withdrawal_id}")
+
+
+def withdrawal_day(user_id: str, day: str) -> dict[str, str]:
+    """What one shopper's withdrawals not rejected or failed hold against one Beijing day's maximum."""
+    return {"PK": f"ACCT#{user_id}", "SK": f"WDDAY#{day}"}

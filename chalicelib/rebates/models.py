@@ -10,6 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_
 
 from chalicelib.models import MAX_FEN, PageQuery, ResourceId, Strict, UtcTime
 from chalicelib.rebates.policy import BP
+from chalicelib.rebates.withdrawal_models import (  # re-exported: routes read them as models.Withdrawal...
+    Withdrawal as Withdrawal,
+    WithdrawalCreate as WithdrawalCreate,
+    WithdrawalCsvQuery as WithdrawalCsvQuery,
+    WithdrawalFailed as WithdrawalFailed,
+    WithdrawalListQuery as WithdrawalListQuery,
+    WithdrawalPaid as WithdrawalPaid,
+    WithdrawalRecord as WithdrawalRecord,
+    WithdrawalReject as WithdrawalReject,
+    WithdrawalStatus as WithdrawalStatus,
+)
 
 RuleKind = Literal["fixed_ratio", "tiered", "threshold", "full_return"]
 RuleStatus = Literal["draft", "published", "paused", "ended"]
@@ -17,8 +28,7 @@ Asset = Literal["balance", "frozen", "points", "debt", "points_debt", "held", "p
 # reserve / unreserve: free <-> held for an order; spend: what an order's payment took (from held,
 # or from free for a lapsed reservation); refund: what a refund of that payment gave back.
 EntryType = Literal["rebate", "clawback", "instalment", "withdrawal", "withdrawal_paid", "withdrawal_rejected",
-                    "voucher_not_granted", "reserve", "unreserve", "spend", "refund"]
-WithdrawalStatus = Literal["pending", "approved", "rejected"]
+                    "withdrawal_failed", "voucher_not_granted", "reserve", "unreserve", "spend", "refund"]
 MAX_INSTALLMENTS = 36  # one payment's instalments are written in one transaction (<= 100 items)
 MAX_LADDER_STEPS = 20
 # What each credited asset owes when a clawback found too little in it.
@@ -327,23 +337,3 @@ class RebateOverview(BaseModel):
                                               "rounded down (a point counts as one fen); null without net sales.")
     vouchers_not_granted: int = Field(description="Voucher rewards earned but not granted (see rewards_not_granted "
                                                   "of each rule).")
-
-
-class WithdrawalCreate(Strict):
-    amount: StrictInt = Field(ge=1, le=MAX_FEN)
-
-
-class Withdrawal(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
-    id: str
-    user_id: str
-    amount: int
-    status: WithdrawalStatus
-    created_at: datetime
-    decided_at: datetime | None = None
-    decided_by: str | None = None
-
-
-class WithdrawalListQuery(PageQuery):
-    status: WithdrawalStatus = "pending"

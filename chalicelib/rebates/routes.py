@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.lazy import lazy_module
 from chalicelib.web import OPERATOR, RequestContext, endpoint
@@ -85,7 +85,7 @@ def request_withdrawal(ctx: RequestContext, body: models.WithdrawalCreate) -> mo
 
 @endpoint(bp, "/me/withdrawals")
 def list_my_withdrawals(ctx: RequestContext, query: common.PageQuery) -> common.Page[models.Withdrawal]:
-    """The caller's withdrawals, newest first, with their status (pending, approved, rejected)."""
+    """The caller's withdrawals, newest first, with their status, reason and payout reference."""
     return withdrawals.list_my_withdrawals(ctx.user_id, query)
 
 
@@ -108,6 +108,29 @@ def approve_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) ->
 
 
 @endpoint(bp, "/admin/withdrawals/{withdrawal_id}/reject", methods=("POST",), auth=OPERATOR)
-def reject_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) -> models.Withdrawal:
-    """Return a pending withdrawal's amount to the balance (once)."""
-    return withdrawals.reject_withdrawal(withdrawal_id, ctx.user_id, ctx.now)
+def reject_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId,
+                      body: models.WithdrawalReject) -> models.Withdrawal:
+    """Return a pending withdrawal's amount to the balance (once); the shopper sees the reason."""
+    return withdrawals.reject_withdrawal(withdrawal_id, ctx.user_id, ctx.now, body.reason)
+
+
+@endpoint(bp, "/admin/withdrawals/{withdrawal_id}/paid", methods=("POST",), auth=OPERATOR, idempotent=True)
+def withdrawal_paid(ctx: RequestContext, withdrawal_id: common.ResourceId,
+                    body: models.WithdrawalPaid) -> models.Withdrawal:
+    """Record an approved withdrawal as paid out, with the payout reference (once)."""
+    return withdrawals.record_payout(withdrawal_id, body, ctx.user_id, ctx.now, ctx.idempotency)
+
+
+@endpoint(bp, "/admin/withdrawals/{withdrawal_id}/failed", methods=("POST",), auth=OPERATOR, idempotent=True)
+def withdrawal_failed(ctx: RequestContext, withdrawal_id: common.ResourceId,
+                      body: models.WithdrawalFailed) -> models.Withdrawal:
+    """Record an approved withdrawal's payout as failed: the amount returns to the balance (once)."""
+    return withdrawals.record_payout(withdrawal_id, body, ctx.user_id, ctx.now, ctx.idempotency)
+
+
+@endpoint(bp, "/admin/withdrawals.csv", auth=OPERATOR, produces=("text/csv",))
+def export_withdrawals(ctx: RequestContext, query: models.WithdrawalCsvQuery) -> Response:
+    """Finance's payout list: every withdrawal of the status (default approved), payee in full."""
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8",
+                                           "Content-Disposition": f'attachment; filename="withdrawals-{query.status}.csv"'}
+    return Response(body=withdrawals.payout_csv(query.status), status_code=200, headers=headers)

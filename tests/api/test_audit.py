@@ -112,6 +112,16 @@ def _decide(action: str) -> Scenario:
     return run
 
 
+def _payout(action: str, body: dict[str, str]) -> Scenario:
+    def run(api):
+        withdrawal = _withdrawal(api)
+        assert api.post(f"/admin/withdrawals/{withdrawal['id']}/approve", user="setup", operator=True)[0] == 200
+        status, moved = api.post(f"/admin/withdrawals/{withdrawal['id']}/{action}", body, user="fay", roles=FINANCE)
+        assert status == 200, moved
+        return "fay", "withdrawal", withdrawal["id"], action, "approved"
+    return run
+
+
 def _settings(api):
     status, body = api.call("PUT", "/admin/settings", {"withdrawal_min": 100}, user="olga", roles=OPERATOR)
     assert status == 200, body
@@ -131,6 +141,8 @@ MUTATIONS: dict[tuple[str, str], Scenario] = {
     ("POST", "/admin/rebate-rules/{rule_id}/end"): _rule_status("end", "published"),
     ("POST", "/admin/withdrawals/{withdrawal_id}/approve"): _decide("approve"),
     ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): _decide("reject"),
+    ("POST", "/admin/withdrawals/{withdrawal_id}/paid"): _payout("paid", {"payout_ref": "BANK-0001"}),
+    ("POST", "/admin/withdrawals/{withdrawal_id}/failed"): _payout("failed", {"reason": "account closed"}),
     ("PUT", "/admin/settings"): _settings,
 }
 

@@ -533,3 +533,89 @@ def test_the_mall_shows_a_rebate_credited_elsewhere_when_it_comes_back_into_view
     mall.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
     expect(balance).to_contain_text(yuan(credited))
     expect(mall.locator("#ledger")).to_contain_text("rebate (balance)")
+
+
+def test_a_payout_is_recorded_once_with_its_reference_and_a_failed_one_returns_the_money(stack, desktop):
+    shopper = f"payee-{uuid.uuid4().hex[:6]}"
+    settled_rebate(stack, f"5% back {shopper}", 20000, user=shopper)
+    http, finance = http_session(), headers_for("fay-money", roles=("finance",))
+    payee = {"channel": "bank", "account": "6222021234567890123", "name": "张三"}
+    for amount in (111, 122):
+        made = http.post(api_url(stack, "me/withdrawals"), json={"amount": amount, "payee": payee}, timeout=30,
+                         headers=headers_for(shopper)).json()
+        assert http.post(api_url(stack, f"admin/withdrawals/{made['id']}/approve"), headers=finance,
+                         timeout=30).status_code == 200
+
+    def mine() -> dict[int, dict]:
+        items = http.get(api_url(stack, "me/withdrawals"), headers=headers_for(shopper), timeout=30).json()["items"]
+        return {w["amount"]: w for w in items}
+
+    balance_before = http.get(api_url(stack, "me/account"), headers=headers_for(shopper), timeout=30).json()["balance"]
+    page = desktop.page("/console#withdrawals", stack.api_url)
+    answers = {"reference": "BANK-REF-0001", "fail": "账户已销户"}
+    page.on("dialog", lambda d: d.accept(answers["reference"] if "reference" in d.message else answers["fail"])
+            if d.type == "prompt" else d.accept())
+    sign_in(page, token("ops-money", ("operator",)))
+    posts = Posts(page)
+    page.locator("#view-withdrawals").get_by_label("Status").select_option("approved")
+
+    def row(amount: str) -> Locator:
+        return page.locator("#withdrawal-list tbody tr", has_text=shopper).filter(has_text=amount)
+
+    # The payee shows masked
+    expect(cell(row("¥1.11"), "Payee")).to_have_text("bank ****0123 张*")
+    expect(page.locator("#withdrawal-list")).not_to_contain_text("6222021234567890123")
+
+    # A double click on Paid records the payout once, with the reference finance typed
+    row("¥1.11").get_by_role("button", name="Paid").dblclick()
+    expect(page.locator("#view-withdrawals .notice")).to_contain_text("is paid")
+    assert len(posts.to(page, "/paid")) == 1
+    assert (mine()[111]["status"], mine()[111]["payout_ref"]) == ("paid", "BANK-REF-0001")
+
+    # The payout list for finance has the payee in full
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Payout CSV (approved)").click()
+    listed = open(download.value.path(), encoding="utf-8").read()
+    assert "6222021234567890123" in listed and "张三" in listed and "1.22" in listed
+
+    # Failed, clicked again while in flight, returns the money once
+    pending = row("¥1.22")
+    with in_flight(page, "**/failed") as held:
+        pending.get_by_role("button", name="Failed").click()
+        wait_until(page, lambda: held)
+        expect(pending.get_by_role("button", name="Failed")).to_be_disabled()
+        pending.get_by_role("button", name="Failed").dispatch_event("click")
+    expect(page.locator("#view-withdrawals .notice")).to_contain_text("is failed")
+    assert len(posts.to(page, "/failed")) == 1
+    assert (mine()[122]["status"], mine()[122]["reason"]) == ("failed", "账户已销户")
+    balance = http.get(api_url(stack, "me/account"), headers=headers_for(shopper), timeout=30).json()["balance"]
+    assert balance == balance_before + 122
+    desktop.shot(page, "payouts-recorded")
+
+
+def test_the_mall_takes_a_payee_and_shows_the_reason_and_payout_reference(stack, desktop):
+    shopper = f"mall-payee-{uuid.uuid4().hex[:6]}"
+    settled_rebate(stack, f"5% back {shopper}", 20000, user=shopper)
+    http, finance = http_session(), headers_for("fay-money", roles=("finance",))
+    mall = desktop.page("/mall", stack.api_url)
+    sign_in(mall, token(shopper))
+    rebates = mall.locator("#rebates")
+    rebates.locator("#withdraw-amount").fill("1.00")
+    rebates.get_by_label("Payee channel").select_option("alipay")
+    rebates.get_by_label("Payee account").fill("13800138000")
+    rebates.get_by_label("Payee name").fill("李四")
+    rebates.get_by_role("button", name="Withdraw").click()
+    expect(rebates.locator("#rebate-status")).to_contain_text("Asked to withdraw ¥1.00")
+    row = rebates.locator("#my-withdrawals tbody tr").first
+    expect(cell(row, "Pay to")).to_have_text("alipay ****8000 李*")
+
+    [made] = http.get(api_url(stack, "me/withdrawals"), headers=headers_for(shopper), timeout=30).json()["items"]
+    assert http.post(api_url(stack, f"admin/withdrawals/{made['id']}/approve"), headers=finance,
+                     timeout=30).status_code == 200
+    assert http.post(api_url(stack, f"admin/withdrawals/{made['id']}/paid"), json={"payout_ref": "ALI-77"},
+                     headers=finance, timeout=30).status_code == 200
+    mall.reload()
+    row = mall.locator("#rebates #my-withdrawals tbody tr").first
+    expect(cell(row, "Status")).to_have_text("paid")
+    expect(cell(row, "Details")).to_have_text("payout reference ALI-77")
+    desktop.shot(mall, "withdrawal-paid-with-payee")

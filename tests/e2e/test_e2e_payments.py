@@ -59,3 +59,54 @@ def test_a_forged_webhook_is_refused_over_http(stack):
     raw, headers = signed_generic(generic_payment("evt_forged"), secret="not-the-secret")
     response = requests.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers, timeout=10)
     assert (response.status_code, response.json()["error"]["code"]) == (401, "UNAUTHENTICATED")
+
+
+def test_withdrawals_reach_the_payee_paid_with_a_reference_or_failed_with_the_money_back(stack):
+    """Issue 18's "done when", over HTTP: a finance token (not a marketing one) moves one withdrawal
+    pending -> approved -> paid with its payout reference, another -> approved -> failed, whose
+    money returns; the CSV had both payees in full, every list masks them; the audit names fay."""
+    now, api, shopper = datetime.now(timezone.utc), stack.api_url, "e2e-payee"
+    ops, finance = headers_for("ops", operator=True), headers_for("fay", roles=("finance",))
+    window = {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(hours=1)).isoformat()}
+    rule = requests.post(f"{api}/admin/rebate-rules", json=rule_body(ratio_bp=500, **window), headers=ops,
+                         timeout=10).json()
+    assert requests.post(f"{api}/admin/rebate-rules/{rule['id']}/publish", headers=ops, timeout=10).status_code == 200
+    raw, headers = signed_generic(generic_payment("evt_e2e_payee", "pay_e2e_payee", user=shopper, amount=20000,
+                                                  paid_at=now))
+    assert requests.post(f"{api}/webhooks/payments/generic", data=raw, headers=headers, timeout=10).status_code == 200
+
+    def balance():
+        return requests.get(f"{api}/me/account", headers=headers_for(shopper), timeout=10).json()["balance"]
+
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while balance() < 500 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    start = balance()
+    assert start >= 500
+    payee = {"channel": "alipay", "account": "13800138000", "name": "王小明"}
+    made = [requests.post(f"{api}/me/withdrawals", json={"amount": amount, "payee": payee},
+                          headers=headers_for(shopper), timeout=10).json() for amount in (300, 200)]
+    assert [w["payee"]["account"] for w in made] == ["****8000", "****8000"]
+    assert requests.post(f"{api}/admin/withdrawals/{made[0]['id']}/approve", timeout=10,
+                         headers=headers_for("mia", roles=("marketing",))).status_code == 403
+    for withdrawal in made:
+        assert requests.post(f"{api}/admin/withdrawals/{withdrawal['id']}/approve", headers=finance,
+                             timeout=10).status_code == 200
+    listed = requests.get(f"{api}/admin/withdrawals.csv?status=approved", headers=finance, timeout=10).text
+    assert all(w["id"] in listed for w in made) and "13800138000" in listed and "王小明" in listed
+
+    paid = requests.post(f"{api}/admin/withdrawals/{made[0]['id']}/paid", json={"payout_ref": "ALI-E2E-1"},
+                         headers=finance, timeout=10).json()
+    failed = requests.post(f"{api}/admin/withdrawals/{made[1]['id']}/failed", json={"reason": "账户异常"},
+                           headers=finance, timeout=10).json()
+    assert (paid["status"], paid["payout_ref"], failed["status"], failed["reason"]) == (
+        "paid", "ALI-E2E-1", "failed", "账户异常")
+    assert balance() == start - 300  # the failed 200 came back, the paid 300 left
+    mine = requests.get(f"{api}/me/withdrawals", headers=headers_for(shopper), timeout=10).json()["items"]
+    assert {(w["status"], w["payout_ref"], w["reason"]) for w in mine} == {
+        ("paid", "ALI-E2E-1", None), ("failed", None, "账户异常")}
+    for withdrawal in made:
+        entries = requests.get(f"{api}/admin/audit", params={"target_type": "withdrawal", "target_id": withdrawal["id"]},
+                               headers=headers_for("ada", roles=("auditor",)), timeout=10).json()["items"]
+        assert [(e["actor"], e["action"]) for e in entries][::-1][0] == ("fay", "approve")
+        assert "13800138000" not in str(entries)

@@ -14,6 +14,8 @@ PURE_MODULES = [
     "chalicelib.rebates.return_cap",
     "chalicelib.rebates.ledger",
     "chalicelib.rebates.retry",
+    "chalicelib.rebates.payouts",
+    "chalicelib.rebates.withdrawal_models",
     "chalicelib.orders.paying",
 ]
 STORAGE_AND_HTTP = ("boto3", "botocore", "chalice")

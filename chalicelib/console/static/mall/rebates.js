@@ -1,5 +1,6 @@
 // My rebates: the account (balance, frozen by withdrawals, points, debts, instalments to come),
-// a withdrawal form, my withdrawals with their status, and the ledger, newest first.
+// a withdrawal form (with an optional payee: channel, account, name), my withdrawals with their
+// status, reason and payout reference (the payee masked, as the API shows it), and the ledger.
 import { Intent } from "./api.js";
 import { badge, dataTable, figure, h, say } from "./dom.js";
 import { formatCount, formatFen, formatTime, parseYuan } from "./format.js";
@@ -7,6 +8,7 @@ import { formatCount, formatFen, formatTime, parseYuan } from "./format.js";
 const ENTRY_NAMES = {
   rebate: "rebate", clawback: "refund clawback", instalment: "instalment released",
   withdrawal: "withdrawal asked", withdrawal_paid: "withdrawal paid out", withdrawal_rejected: "withdrawal returned",
+  withdrawal_failed: "withdrawal payout failed, returned",
   voucher_not_granted: "voucher earned but not granted",
   reserve: "held for an order", unreserve: "order released", spend: "paid for an order", refund: "given back by a refund",
 };
@@ -30,6 +32,9 @@ export function rebates(api) {
   const ledger = document.getElementById("ledger");
   const more = document.getElementById("ledger-more");
   const submit = form.querySelector("button");
+  const channel = document.getElementById("payee-channel");
+  const account = document.getElementById("payee-account");
+  const name = document.getElementById("payee-name");
   const withdrawal = new Intent(); // one key per withdrawal the shopper means: a double click asks once
   let entries = [];
   let cursor = null;
@@ -55,7 +60,9 @@ export function rebates(api) {
       { label: "Amount", num: true, cell: (w) => formatFen(w.amount) },
       { label: "Asked", cell: (w) => formatTime(w.created_at) },
       { label: "Status", cell: (w) => badge(w.status) },
-      { label: "Decided", cell: (w) => (w.decided_at ? formatTime(w.decided_at) : "") },
+      { label: "Pay to", cell: (w) => (w.payee ? `${w.payee.channel} ${w.payee.account} ${w.payee.name}` : "") },
+      // why it was rejected or its payout failed, or the reference of the payout
+      { label: "Details", cell: (w) => w.reason ?? (w.payout_ref ? `payout reference ${w.payout_ref}` : "") },
     ], page.items, "No withdrawals yet."));
   }
 
@@ -91,13 +98,20 @@ export function rebates(api) {
       say(status, "Enter an amount in yuan, such as 12 or 12.50.", "error");
       return;
     }
+    const payee = { channel: channel.value, account: account.value.trim(), name: name.value.trim() };
+    if (payee.channel && (!payee.account || !payee.name)) {
+      say(status, "To pay to an account, give its number and the holder's real name.", "error");
+      return;
+    }
+    const body = payee.channel ? { amount: fen, payee } : { amount: fen };
     try {
-      const asked = await withdrawal.post(api, "me/withdrawals", { amount: fen }, submit);
+      const asked = await withdrawal.post(api, "me/withdrawals", body, submit);
       say(status, `Asked to withdraw ${formatFen(asked.amount)}: an operator will review it.`, "ok");
       amount.value = "";
       await refresh();
     } catch (error) {
-      const shown = error.code === "INSUFFICIENT_BALANCE" ? `Your balance cannot cover ${formatFen(fen)}.` : error.message;
+      const shown = error.code === "INSUFFICIENT_BALANCE" ? `Your balance cannot cover ${formatFen(fen)}.`
+        : error.code === "VALIDATION_ERROR" && payee.channel ? `Check the payee: ${error.message}` : error.message;
       say(status, shown, "error");
     }
   });
