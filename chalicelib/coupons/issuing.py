@@ -42,6 +42,7 @@ class ClaimableTemplate(BaseModel):
     per_user_limit: int
     claimed_by_me: int
     remaining: int
+    points_price: int | None = None  # also redeemable for this many points
 
 
 def list_claimable(user_id: str, query: PageQuery, now: datetime) -> Page[ClaimableTemplate]:
@@ -172,6 +173,11 @@ def _take_stock(template: Template, issue: Callable[[int], Issued]) -> Issued:
                 remaining = issuing_store.shard_remaining(template, consistent=True)
             known_empty.add(shard)
     raise SoldOut()
+
+
+# The claim's stock choice and refusals, for an exchange's transaction (coupons/exchanging.py).
+take_stock = _take_stock
+issue_refusal = _issue_refusal
 
 
 def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | None) -> Coupon:

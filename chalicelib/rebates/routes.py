@@ -12,13 +12,16 @@ from chalicelib.web import OPERATOR, RequestContext, endpoint
 
 if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
     from chalicelib import models as common
-    from chalicelib.rebates import accounts, models, rules, withdrawals
+    from chalicelib.coupons import models as coupon_models
+    from chalicelib.rebates import accounts, exchange, models, rules, withdrawals
 else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
     common = lazy_module("chalicelib.models")
     models = lazy_module("chalicelib.rebates.models")
     rules = lazy_module("chalicelib.rebates.rules")
     accounts = lazy_module("chalicelib.rebates.accounts")
     withdrawals = lazy_module("chalicelib.rebates.withdrawals")
+    exchange = lazy_module("chalicelib.rebates.exchange")
+    coupon_models = lazy_module("chalicelib.coupons.models")
 
 bp = Blueprint(__name__)
 
@@ -111,3 +114,9 @@ def approve_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) ->
 def reject_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) -> models.Withdrawal:
     """Return a pending withdrawal's amount to the balance (once)."""
     return withdrawals.reject_withdrawal(withdrawal_id, ctx.user_id, ctx.now)
+
+
+@endpoint(bp, "/templates/{template_id}/redeem-points", methods=("POST",), status=201, idempotent=True)
+def redeem_points(ctx: RequestContext, template_id: common.ResourceId) -> coupon_models.Coupon:
+    """Take one coupon of a template with a `points_price` for that many points (积分兑换), in one step."""
+    return exchange.redeem_points(template_id, ctx.user_id, ctx.now, ctx.idempotency)
