@@ -201,3 +201,30 @@ def test_a_pending_voucher_refunded_below_its_threshold_is_never_granted():
     rebate = settlement_store.get_rebate("generic:pay_1", rule.id)
     assert (rebate.voucher_state, rebate.coupon_id, rebate.counted) == ("cancelled", None, False)
     assert coupon_wallet.list_coupons("alice", CouponListQuery(), NOW).items == []
+
+
+def test_a_refund_landing_between_the_voucher_grant_and_its_record_is_decided_again(monkeypatch):
+    """The release grants the voucher, then a refund takes the payment below the threshold before
+    the release records it: the record's pin on the refunded total refuses it, and the release
+    decides again: cancelled, and the coupon it granted revoked."""
+    from chalicelib.rebates import pending
+
+    template_id = give("ops-seed", claim_ends_at=NOW + timedelta(days=30)).template_id
+    rule = live_rule(kind="threshold", ratio_bp=None, threshold={"min_paid": 8000},
+                     reward={"voucher_template_id": template_id}, pending_days=7)
+    pay(10000)
+    real_grant = pending.coupons.grant_one
+
+    def grant_then_refund(*args, **kwargs):
+        coupon = real_grant(*args, **kwargs)
+        if not settlement_store.get_payment("generic:pay_1").refunded:
+            refund("r1", 3000, at=WINDOW_END)
+        return coupon
+
+    monkeypatch.setattr(pending.coupons, "grant_one", grant_then_refund)
+    assert release(WINDOW_END).changed == 1
+    rebate = settlement_store.get_rebate("generic:pay_1", rule.id)
+    assert (rebate.voucher_state, rebate.pending_state, rebate.counted) == ("cancelled", "cancelled", False)
+    [coupon] = coupon_wallet.list_coupons("alice", CouponListQuery(status="revoked"), NOW).items
+    assert coupon.template_id == template_id
+    assert rules.get_rule(rule.id).rebated_payments == 0
