@@ -228,3 +228,35 @@ def test_a_refund_landing_between_the_voucher_grant_and_its_record_is_decided_ag
     [coupon] = coupon_wallet.list_coupons("alice", CouponListQuery(status="revoked"), NOW).items
     assert coupon.template_id == template_id
     assert rules.get_rule(rule.id).rebated_payments == 0
+
+
+class AfterItems:
+    """A budget that runs out once `n` items were handed to the job (checked between items)."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.done = n, 0
+
+    def exhausted(self) -> bool:
+        return self.done >= self.n
+
+
+def test_a_release_stopped_by_its_budget_resumes_and_reads_only_what_is_due(monkeypatch):
+    from chalicelib.rebates import pending
+
+    live_rule(ratio_bp=500, pending_days=7)
+    live_rule(ratio_bp=500, pending_days=30)  # not due yet: never read
+    for n in range(3):
+        pay(10000, payment_id=f"pay_{n}")
+    budget, real = AfterItems(2), pending._release
+
+    def counted(*args):
+        real(*args)
+        budget.done += 1
+
+    monkeypatch.setattr(pending, "_release", counted)
+    first = jobs.run("release-pending", WINDOW_END, budget)
+    assert (first.read, first.changed, first.finished) == (3, 2, False)
+    budget.n = 100
+    second = jobs.run("release-pending", WINDOW_END, budget)
+    assert (second.read, second.changed, second.finished) == (1, 1, True)
+    assert (account().balance, account().pending_balance) == (1500, 1500)
