@@ -42,6 +42,7 @@ class ClaimableTemplate(BaseModel):
     per_user_limit: int
     claimed_by_me: int
     remaining: int
+    points_price: int | None = None  # also redeemable for this many points
 
 
 def list_claimable(user_id: str, query: PageQuery, now: datetime) -> Page[ClaimableTemplate]:
@@ -203,6 +204,11 @@ def _keep_shard_counts(key: tuple[str, str], remaining: dict[int, int]) -> dict[
         _shard_counts.clear()
     _shard_counts[key] = (time.monotonic(), remaining)
     return remaining
+
+
+# The claim's stock choice and refusals, for an exchange's transaction (coupons/exchanging.py).
+take_stock = _take_stock
+issue_refusal = _issue_refusal
 
 
 def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | None) -> Coupon:

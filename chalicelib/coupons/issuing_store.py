@@ -136,6 +136,13 @@ def claim(template: Template, coupon: Coupon, user_id: str, now: datetime, idem:
     _transact(items, idem, coupon.model_dump(mode="json"))
 
 
+def claim_items(template: Template, coupon: Coupon, user_id: str, now: datetime,
+                shard: int = 0) -> dict[str, dict[str, Any]]:
+    """A claim's items, for another domain's transaction (coupons/exchanging.py): `stock`,
+    `user_claims`, `coupon`, `hour` (and `card_entry`), with the claim's conditions."""
+    return _issue_items(template, coupon, user_id, now, shard, _claim_condition(("open",), now))
+
+
 CODE_CHANNELS: tuple[ClaimChannel, ...] = ("open", "code")
 
 

@@ -91,6 +91,8 @@ class TemplateCreate(Strict):
     scope: Scope = Field(default_factory=lambda: Scope(all=True))
     claim_channel: ClaimChannel = "open"
     stock_shards: StrictInt = Field(1, ge=1, le=MAX_STOCK_SHARDS)
+    # 积分兑换: shoppers may take one for this many points (POST /templates/{id}/redeem-points).
+    points_price: StrictInt | None = Field(None, ge=1, le=MAX_FEN)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TemplateCreate":
@@ -128,6 +130,7 @@ class Template(BaseModel):
     claim_channel: ClaimChannel = "open"
     # How many items hold the stock: 1 keeps it on the template item; more spread a flash sale.
     stock_shards: int = 1
+    points_price: int | None = None  # None: not for points
     claimed: int = 0
     redeemed: int = 0
     created_at: datetime

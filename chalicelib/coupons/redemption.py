@@ -10,12 +10,13 @@ from datetime import datetime
 from chalicelib.coupons import cards_store, redemption_store, rules, wallet, wallet_store
 from chalicelib.coupons.cards import CONTENDED_RETRIES
 from chalicelib.coupons.issuing import grant_one
+from chalicelib.coupons.issuing_store import granted
 from chalicelib.coupons.models import Coupon
 from chalicelib.coupons.refused import Refused
 from chalicelib.coupons.templates import get_template
 from chalicelib.observability import count, logger
 
-__all__ = ["get_template", "grant_one", "redeem_order", "restore_order", "revoke_coupon"]
+__all__ = ["get_template", "grant_one", "granted", "redeem_order", "restore_order", "revoke_coupon"]
 
 
 def redeem_order(user_id: str, order_id: str, coupon_ids: list[str], payment_id: str, now: datetime) -> list[Coupon]:

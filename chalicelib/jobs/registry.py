@@ -69,6 +69,12 @@ def _release_instalments(now: datetime, budget: Budget, report: SweepReport) -> 
     return settlement.release_due(now, budget, report)
 
 
+def _release_pending(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
+    from chalicelib.rebates import pending
+
+    return pending.release_due(now, budget, report)
+
+
 JOBS: dict[str, Job] = {job.name: job for job in (
     Job("expire-coupons", "store unused coupons and cards past their validity as expired",
         "MALL_EXPIRY_RATE_MINUTES", 60, _expire_coupons),
@@ -80,6 +86,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
         "MALL_TEMPLATE_END_RATE_MINUTES", 60, _end_templates),
     Job("release-instalments", "credit the full-return (全返) instalments due",
         "MALL_INSTALMENT_RATE_MINUTES", 24 * 60, _release_instalments),
+    Job("release-pending", "make rebates whose return window (pending_days) is over spendable; grant pending vouchers",
+        "MALL_PENDING_RATE_MINUTES", 60, _release_pending),
 )}
 
 

@@ -53,6 +53,11 @@ def release_instalments(event: CloudWatchEvent) -> None:
     _fire("release-instalments", event)
 
 
+@bp.schedule(_every("release-pending"))
+def release_pending(event: CloudWatchEvent) -> None:
+    _fire("release-pending", event)
+
+
 def event_time(text: str | None) -> datetime | None:
     """EventBridge's `time` (UTC, `Z`), or None when absent or malformed."""
     try:

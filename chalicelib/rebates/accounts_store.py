@@ -17,7 +17,8 @@ from chalicelib.clock import iso
 from chalicelib.rebates import keys
 from chalicelib.rebates.models import AccountChange, Instalment, LedgerEntry
 
-ACCOUNT_FIELDS = ("balance", "frozen", "points", "debt", "points_debt", "held", "points_held")
+ACCOUNT_FIELDS = ("balance", "frozen", "points", "debt", "points_debt", "held", "points_held", "pending_balance",
+                  "pending_points")
 ACCOUNT = "account"  # the account's name among a transaction's items
 
 

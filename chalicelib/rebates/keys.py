@@ -22,11 +22,12 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
 Index entries:
 - rule: GSI1 REBATE_RULES / <created_at>#<rid>; GSI2 REBATE_RULES#live / <ends_at or ~>#<rid> (*)
 - instalment: GSI1 REBATE_INSTALMENTS#due / <due_at>#<uid>#<payment_ref>#<rid>#<nn> (**)
+- rebate of a rule with pending_days: GSI1 REBATE_PENDING#due / <pending_until>#<uid>#<payment_ref>#<rid> (**)
 - withdrawal: GSI1 WITHDRAWALS#<status> / <created_at>#<wid>; GSI2 WITHDRAWALS_OF#<uid> / <created_at>#<wid>
 
 (*) only while published: the rules a payment can earn under. A rule without `ends_at` lists
 under `~`, which sorts after every time, so `GSI2SK > <paid_at>` always finds it.
-(**) only while pending: the release job reads exactly what is due.
+(**) only while pending: the release jobs (release-instalments, release-pending) read exactly what is due.
 `payment_ref` is `<provider>:<provider's payment id>`. Entry and withdrawal ids are ULIDs,
 so `LEDGER#` sorts an account's ledger by time. A payment's changes of its rule's totals go
 to shard `crc32(payment_ref) % STATS_SHARDS`, each shard its own partition (no index entry);
@@ -55,6 +56,7 @@ NEW = f"attribute_not_exists({TABLE.pk})"  # the condition of a put that must no
 RULES_PARTITION = "REBATE_RULES"
 LIVE_RULES_PARTITION = "REBATE_RULES#live"
 DUE_PARTITION = "REBATE_INSTALMENTS#due"
+PENDING_DUE_PARTITION = "REBATE_PENDING#due"
 LEDGER_PREFIX = "LEDGER#"
 INSTALMENT_PREFIX = "INST#"
 REBATE_PREFIX = "REBATE#"
@@ -152,6 +154,11 @@ def instalment(user_id: str, due_at: str, payment_ref: str, rule_id: str, number
 
 def due_listing(user_id: str, due_at: str, payment_ref: str, rule_id: str, number: int) -> dict[str, str]:
     return DUE.listing(DUE_PARTITION, f"{due_at}#{user_id}#{payment_ref}#{rule_id}#{number:02d}")
+
+
+def pending_listing(pending_until: str, user_id: str, payment_ref: str, rule_id: str) -> dict[str, str]:
+    """A rebate still inside its return window, listed for release-pending (DUE, sparse)."""
+    return DUE.listing(PENDING_DUE_PARTITION, f"{pending_until}#{user_id}#{payment_ref}#{rule_id}")
 
 
 def due_bound(now: str) -> str:

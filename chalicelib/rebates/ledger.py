@@ -14,7 +14,7 @@ from typing import cast
 
 from chalicelib.ids import new_id
 from chalicelib.rebates import policy
-from chalicelib.rebates.models import DEBT_OF, AccountChange, Asset, EntryType, LedgerEntry
+from chalicelib.rebates.models import DEBT_OF, PENDING_OF, AccountChange, Asset, EntryType, LedgerEntry
 
 
 def entries_for(deltas: dict[str, int], type: EntryType, ref: str, rule_id: str | None,
@@ -54,3 +54,40 @@ def debit(user_id: str, asset: str, amount: int, account: dict[str, int], type: 
     deltas = {asset: -taken, debt: owed}
     change = AccountChange(user_id, {k: v for k, v in deltas.items() if v}, expect={asset: account[asset]})
     return change, entries_for(deltas, type, ref, rule_id, now)
+
+
+# --- pending rebates (rules with pending_days) ----------------------------------------------
+
+def pending_credit(user_id: str, asset: str, amount: int, ref: str, rule_id: str,
+                   now: datetime) -> tuple[AccountChange, list[LedgerEntry]]:
+    """A rebate waiting out its return window: `amount` onto `pending_<asset>` (entry `rebate`).
+    Nothing is pinned: it repays no debt (the release does, as any credit)."""
+    deltas = {PENDING_OF[asset]: amount}
+    return AccountChange(user_id, deltas), entries_for(deltas, "rebate", ref, rule_id, now)
+
+
+def release(user_id: str, asset: str, amount: int, account: dict[str, int], ref: str, rule_id: str,
+            now: datetime) -> tuple[AccountChange, list[LedgerEntry]]:
+    """The window is over: `amount` leaves `pending_<asset>` and is credited to `asset`, repaying
+    its debt first; entries of type `release` (the pending asset's, the debt's, the asset's)."""
+    pending = PENDING_OF[asset]
+    return credit(user_id, asset, amount, account, "release", ref, rule_id, now, also={pending: -amount},
+                  at_least={pending: amount})
+
+
+def take_pending(user_id: str, asset: str, amount: int, ref: str, rule_id: str,
+                 now: datetime) -> tuple[AccountChange, list[LedgerEntry]]:
+    """A refund inside the window takes `amount` back from `pending_<asset>` (entry `clawback`),
+    which holds at least what the rebate still has pending: never a debt."""
+    pending = PENDING_OF[asset]
+    deltas = {pending: -amount}
+    return (AccountChange(user_id, deltas, at_least={pending: amount}),
+            entries_for(deltas, "clawback", ref, rule_id, now))
+
+
+def merged(first: AccountChange | None, second: AccountChange | None) -> AccountChange | None:
+    """Two changes of one account (of distinct fields) as one, for one transaction item."""
+    if first is None or second is None:
+        return first or second
+    return AccountChange(first.user_id, {**first.deltas, **second.deltas}, {**first.expect, **second.expect},
+                         {**first.at_least, **second.at_least})

@@ -24,19 +24,29 @@ from chalicelib.rebates.withdrawal_models import (  # re-exported: routes read t
 
 RuleKind = Literal["fixed_ratio", "tiered", "threshold", "full_return"]
 RuleStatus = Literal["draft", "published", "paused", "ended"]
-Asset = Literal["balance", "frozen", "points", "debt", "points_debt", "held", "points_held"]
+Asset = Literal["balance", "frozen", "points", "debt", "points_debt", "held", "points_held", "pending_balance",
+                "pending_points"]
 # reserve / unreserve: free <-> held for an order; spend: what an order's payment took (from held,
 # or from free for a lapsed reservation); refund: what a refund of that payment gave back.
 EntryType = Literal["rebate", "clawback", "instalment", "withdrawal", "withdrawal_paid", "withdrawal_rejected",
-                    "withdrawal_failed", "voucher_not_granted", "reserve", "unreserve", "spend", "refund"]
+                    "withdrawal_failed", "voucher_not_granted", "reserve", "unreserve", "spend", "refund", "release",
+                    "exchange"]
 MAX_INSTALLMENTS = 36  # one payment's instalments are written in one transaction (<= 100 items)
 MAX_LADDER_STEPS = 20
 # What each credited asset owes when a clawback found too little in it.
 DEBT_OF = {"balance": "debt", "points": "points_debt"}
+# Where a rule with `pending_days` credits each asset until its window ends (rebates/pending.py).
+PENDING_OF = {"balance": "pending_balance", "points": "pending_points"}
+MAX_PENDING_DAYS = 90
 
 
 class Stale(Exception):
     """A value the write was computed from has changed meanwhile: read again, recompute."""
+
+
+class AlreadyDone(Exception):
+    """The once-only record of this effect exists, or the item it moves has moved already: it
+    happened before (or concurrently)."""
 
 
 class Refused(Exception):
@@ -101,6 +111,9 @@ class RuleCreate(Strict):
     # Exclusive: when it would return something on a payment, only the best single rule applies
     # (docs/rebates.md, "The return cap and exclusive rules").
     exclusive: StrictBool = False
+    # The return window: the reward waits as pending (not spendable, not withdrawable) this many
+    # days after payment (docs/rebates.md, "Pending rebates").
+    pending_days: StrictInt = Field(0, ge=0, le=MAX_PENDING_DAYS)
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleCreate:
@@ -149,6 +162,7 @@ class Rule(BaseModel):
     starts_at: datetime | None = None  # None: from publication
     ends_at: datetime | None = None    # None: until paused or ended
     exclusive: bool = False
+    pending_days: int = 0  # absent on rules created before it: nothing waits
     status: RuleStatus
     budget_used: int = 0
     created_at: datetime
@@ -240,7 +254,10 @@ class Rebate(BaseModel):
     plan: list[PlannedPart] = Field(default_factory=list)
     coupon_id: str | None = None
     # "refused" is how a voucher not granted was stored before `not_granted` and its reason.
-    voucher_state: Literal["granted", "revoked", "kept_in_use", "not_granted", "refused"] | None = None
+    # "pending": a pending rule's voucher, granted when its window ends; "cancelled": refunded below
+    # its threshold before then.
+    voucher_state: Literal["granted", "revoked", "kept_in_use", "not_granted", "refused", "pending",
+                           "cancelled"] | None = None
     not_granted_reason: str | None = None  # the grant's refusal: LIMIT_REACHED, SOLD_OUT, NOT_CLAIMABLE, NOT_FOUND
     min_paid: int | None = None
     counted: bool = False      # in its rule's totals: it earned something (RuleTotals)
@@ -248,6 +265,11 @@ class Rebate(BaseModel):
     programme_counted: bool = False  # its payment is in the programme's totals, so the rebate is too
     returned: int = 0  # fen of reward it counted against the payment's return cap
     limited_by: Literal["return_cap", "exclusive"] | None = None  # why it is below what the rule computed
+    # A rule with pending_days: what still waits in the account's pending_<asset> (a voucher: 0),
+    # until when, and where it stands (listed in the pending due index only while "pending").
+    pending: int = 0
+    pending_until: datetime | None = None
+    pending_state: Literal["pending", "released", "cancelled"] | None = None
     created_at: datetime
 
 
@@ -288,7 +310,9 @@ class Account(BaseModel):
     """`balance` can be spent or withdrawn now; `frozen` is held by pending withdrawals; `held`
     and `points_held` by open order reservations;
     `debt` / `points_debt` are clawbacks that found too little to take, repaid by the next
-    credits; `pending_instalments` the scheduled 全返 parts not yet released (next first)."""
+    credits; `pending_instalments` the scheduled 全返 parts not yet released (next first);
+    `pending_balance` / `pending_points` rebates of rules with `pending_days` still inside their
+    return window: earned, neither spendable nor withdrawable until released."""
 
     model_config = ConfigDict(defer_build=True)
 
@@ -299,6 +323,8 @@ class Account(BaseModel):
     points_debt: int = 0
     held: int = 0
     points_held: int = 0
+    pending_balance: int = 0
+    pending_points: int = 0
     pending_instalments: list[Instalment] = Field(default_factory=list)
 
 

@@ -77,14 +77,31 @@ def instalment_amounts(total: int, installments: int) -> list[int]:
     return [base] * (installments - 1) + [total - base * (installments - 1)]
 
 
-def schedule(total: int, installments: int, period_days: int, paid_at: datetime) -> list[Part]:
+def schedule(total: int, installments: int, period_days: int, paid_at: datetime, pending_days: int = 0) -> list[Part]:
     """The parts with their due times. Part k is due at paid_at + k * period_days: the first
     part waits one period too, so a refund inside the first period cancels everything and
-    leaves nothing to claw back. Parts of 0 fen (total smaller than the number of parts) are
-    not scheduled."""
+    leaves nothing to claw back. With a return window (`pending_days`), no part is due before
+    it ends: a part that would be is due at paid_at + pending_days (so the first parts may
+    fall due together). Parts of 0 fen (total smaller than the number of parts) are not
+    scheduled."""
     amounts = instalment_amounts(total, installments)
-    return [Part(k, paid_at + timedelta(days=k * period_days), amount)
+    window_end = paid_at + timedelta(days=max(pending_days, 0))
+    return [Part(k, max(paid_at + timedelta(days=k * period_days), window_end), amount)
             for k, amount in enumerate(amounts, start=1) if amount > 0]
+
+
+# --- pending rebates (the return window) ---------------------------------------------------
+
+def pending_until(paid_at: datetime, pending_days: int) -> datetime | None:
+    """When a reward of a rule with `pending_days` becomes spendable; None: at once."""
+    return paid_at + timedelta(days=pending_days) if pending_days > 0 else None
+
+
+def from_pending(reduction: int, pending: int) -> tuple[int, int]:
+    """(taken from pending, taken from the account): a refund takes back what is still pending
+    first, so a refund inside the window never reaches the account (and never makes a debt)."""
+    first = min(max(reduction, 0), max(pending, 0))
+    return first, max(reduction, 0) - first
 
 
 # --- refunds ------------------------------------------------------------------------------

@@ -12,13 +12,16 @@ from chalicelib.web import OPERATOR, RequestContext, endpoint
 
 if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
     from chalicelib import models as common
-    from chalicelib.rebates import accounts, models, rules, withdrawals
+    from chalicelib.coupons import models as coupon_models
+    from chalicelib.rebates import accounts, exchange, models, rules, withdrawals
 else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
     common = lazy_module("chalicelib.models")
     models = lazy_module("chalicelib.rebates.models")
     rules = lazy_module("chalicelib.rebates.rules")
     accounts = lazy_module("chalicelib.rebates.accounts")
     withdrawals = lazy_module("chalicelib.rebates.withdrawals")
+    exchange = lazy_module("chalicelib.rebates.exchange")
+    coupon_models = lazy_module("chalicelib.coupons.models")
 
 bp = Blueprint(__name__)
 
@@ -134,3 +137,9 @@ def export_withdrawals(ctx: RequestContext, query: models.WithdrawalCsvQuery) ->
     headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8",
                                            "Content-Disposition": f'attachment; filename="withdrawals-{query.status}.csv"'}
     return Response(body=withdrawals.payout_csv(query.status), status_code=200, headers=headers)
+
+
+@endpoint(bp, "/templates/{template_id}/redeem-points", methods=("POST",), status=201, idempotent=True)
+def redeem_points(ctx: RequestContext, template_id: common.ResourceId) -> coupon_models.Coupon:
+    """Take one coupon of a template with a `points_price` for that many points (积分兑换), in one step."""
+    return exchange.redeem_points(template_id, ctx.user_id, ctx.now, ctx.idempotency)

@@ -17,7 +17,8 @@ Payment (one `PaymentEvent` of type payment):
    trimmed to what the earlier rules left of `max_return_bp`, fixed with the payment at step 1;
    with an exclusive rule in play only the best single rule applies), the cap counters, the rule's totals
    (rebated payments, rebate cost, sales driven), and the credit to the account with its
-   ledger entries, or the scheduled 全返 instalments; a voucher reward is granted through
+   ledger entries (a rule with `pending_days`: onto pending, rebates/pending.py), or the
+   scheduled 全返 instalments; a voucher reward is granted through
    coupons.redemption.grant_one (idempotent on its grant_ref) first, and one it refuses is
    recorded as `not_granted` with the refusal's code, counted in the rule's
    `rewards_not_granted`, and told to the shopper by a ledger entry of 0;
@@ -53,7 +54,7 @@ from chalicelib.orders import settle as orders
 from chalicelib.payments.models import PaymentEvent
 from chalicelib.programme import store as programme_store
 from chalicelib.rebates import (
-    accounts_store, ledger, policy, retry, return_cap, rules_store, settlement_store, shares,
+    accounts_store, instalments_store, ledger, policy, retry, return_cap, rules_store, settlement_store, shares,
 )
 from chalicelib.rebates.models import (
     AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, VoucherReward,
@@ -195,15 +196,22 @@ def _grant(payment: Payment, rule: Rule, computed_fen: int, now: datetime, exclu
     programme = _programme(payment.programme_counted, **{f"granted_{rule.asset}": granted})
     if rule.kind == "full_return":
         assert rule.installments and rule.period_days
-        plan = policy.schedule(granted, rule.installments, rule.period_days, payment.paid_at)
+        plan = policy.schedule(granted, rule.installments, rule.period_days, payment.paid_at, rule.pending_days)
         rebate.plan = [PlannedPart(number=p.number, due_at=p.due_at, amount=p.amount) for p in plan]
         settlement_store.grant_rebate(rebate, caps, None, [], totals, programme, now, move)
+        count("RebateGranted", kind=rule.kind)
+        return
+    assert rule.asset is not None
+    until = policy.pending_until(payment.paid_at, rule.pending_days)
+    if until is not None:  # the return window: pending until released (rebates/pending.py)
+        rebate.pending, rebate.pending_until, rebate.pending_state = granted, until, "pending"
+        change, entries = ledger.pending_credit(payment.user_id, rule.asset, granted, payment.payment_ref, rule.id,
+                                                now)
     else:
-        assert rule.asset is not None
         account = accounts_store.get_account(payment.user_id)
         change, entries = ledger.credit(payment.user_id, rule.asset, granted, account, "rebate", payment.payment_ref,
                                         rule.id, now)
-        settlement_store.grant_rebate(rebate, caps, change, entries, totals, programme, now, move)
+    settlement_store.grant_rebate(rebate, caps, change, entries, totals, programme, now, move)
     count("RebateGranted", kind=rule.kind)
 
 
@@ -223,7 +231,11 @@ def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime
     face, seen = (shares.voucher_face(template_id), shares.returned(payment)) if reached and not excluded else (0, 0)
     if reached and (excluded or face > return_cap.room(payment.amount, shares.cap_terms(payment)[0], seen)):
         rebate.limited_by = "exclusive" if excluded else "return_cap"
-    if reached and rebate.limited_by is None:
+    if reached and rebate.limited_by is None and rule.pending_days > 0:  # granted when the window ends
+        rebate.voucher_state, rebate.returned, rebate.pending_state = "pending", face, "pending"
+        rebate.pending_until = policy.pending_until(payment.paid_at, rule.pending_days)
+        move = ReturnedMove(payment.payment_ref, seen, seen + face) if face else None
+    elif reached and rebate.limited_by is None:
         try:
             coupon = coupons.grant_one(template_id, payment.user_id, now, f"{payment.payment_ref}:{rule.id}")
             rebate.coupon_id, rebate.voucher_state, rebate.returned = coupon.id, "granted", face
@@ -310,24 +322,32 @@ def _take_back(payment: Payment, rule_id: str, now: datetime) -> None:
 def _reduce(payment: Payment, rebate: Rebate, reduction: int, refunds_counted: int, now: datetime) -> None:
     """One transaction: `reduction` taken from the rebate (unreleased instalments first,
     latest first, then the account) and the rule's totals brought to `refunds_counted`."""
-    planned = rebate.plan and reduction > 0
-    pending = [i for i in settlement_store.instalments_of(rebate) if i.status == "pending"] if planned else []
-    shrunk = policy.reduce_pending([i.amount for i in pending], reduction)
+    waiting = rebate.pending_state == "pending"  # inside its return window: from pending first, never a debt
+    from_pending, rest = policy.from_pending(reduction, rebate.pending if waiting else 0)
+    planned = rebate.plan and rest > 0
+    pending = [i for i in instalments_store.instalments_of(rebate) if i.status == "pending"] if planned else []
+    shrunk = policy.reduce_pending([i.amount for i in pending], rest)
     cancellations: list[tuple[InstalmentRecord, int]] = [
         (instalment, new) for instalment, new in zip(pending, shrunk) if new != instalment.amount]
-    cancelled = sum(i.amount - new for i, new in cancellations)
+    cancelled = from_pending + sum(i.amount - new for i, new in cancellations)
     clawed = reduction - cancelled
     change: AccountChange | None = None
     entries: list[LedgerEntry] = []
-    if clawed > 0:
+    if from_pending > 0:
         assert rebate.asset is not None  # a voucher's rebate has no reduction
+        change, entries = ledger.take_pending(payment.user_id, rebate.asset, from_pending, payment.payment_ref,
+                                              rebate.rule_id, now)
+    if clawed > 0:
+        assert rebate.asset is not None
         account = accounts_store.get_account(payment.user_id)
-        change, entries = ledger.debit(payment.user_id, rebate.asset, clawed, account, "clawback",
-                                       payment.payment_ref, rebate.rule_id, now)
+        debit, debit_entries = ledger.debit(payment.user_id, rebate.asset, clawed, account, "clawback",
+                                            payment.payment_ref, rebate.rule_id, now)
+        change, entries = ledger.merged(change, debit), entries + debit_entries
     totals = _refund_totals(payment, rebate, reduction, refunds_counted) if rebate.counted else None
     programme = _programme(rebate.programme_counted and reduction > 0, **{f"taken_{rebate.asset}": reduction})
     settlement_store.claw_back(rebate, rebate.clawed + clawed, rebate.cancelled + cancelled, refunds_counted,
-                         cancellations, change, entries, totals, programme, now)
+                               cancellations, change, entries, totals, programme, now,
+                               rebate.pending - from_pending if waiting else None)
     if reduction:
         count("RebateClawedBack")
 
@@ -364,14 +384,14 @@ def release_due(now: datetime, budget: Budget, report: SweepReport) -> SweepRepo
             return False
         return True
 
-    return settlement_store.walk_due(now, budget, report, handle)
+    return instalments_store.walk_due(now, budget, report, handle)
 
 
 def _release(seen: InstalmentRecord, now: datetime) -> None:
-    instalment = settlement_store.get_instalment(seen)
+    instalment = instalments_store.get_instalment(seen)
     if instalment is None or instalment.status != "pending":
         raise AlreadyDone()
     change, entries = ledger.credit(instalment.user_id, instalment.asset, instalment.amount,
                                     accounts_store.get_account(instalment.user_id), "instalment",
                                     instalment.payment_ref, instalment.rule_id, now)
-    settlement_store.release_instalment(instalment, change, entries, now)
+    instalments_store.release_instalment(instalment, change, entries, now)

@@ -24,15 +24,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from chalicelib import dynamo
 from chalicelib.clock import iso
-from chalicelib.jobs.budget import Budget
-from chalicelib.jobs.report import SweepReport
-from chalicelib.jobs.walk import walk
-from chalicelib.rebates import accounts_store, keys, rules_store
+from chalicelib.rebates import accounts_store, keys, pending_store, rules_store
+from chalicelib.rebates.instalments_store import instalment_key
 from chalicelib.rebates.returns_store import ReturnedMove, returned_update
+from chalicelib.rebates.models import AlreadyDone as AlreadyDone  # re-exported: the settlement's name for it
 from chalicelib.rebates.models import (
     AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Stale,
 )
@@ -42,10 +41,6 @@ PROGRAMME_FIELDS = ("payments", "sales", "refunded_payments", "refunded", "grant
                     "vouchers_granted", "taken_balance", "taken_points", "vouchers_revoked", "vouchers_not_granted")
 EVENT, PAYMENT, REFUND, REBATE, PROGRAMME = "event", "payment", "refund", "rebate", "programme"
 INSTALMENT = "instalment"  # one instalment; a run of them is `instalment0`, `instalment1`, ...
-
-
-class AlreadyDone(Exception):
-    """The once-only record of this effect exists: it happened before (or concurrently)."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +124,9 @@ def _programme_update(payment_ref: str, change: ProgrammeChange, now: datetime) 
     )}
 
 
+programme_update = _programme_update  # for the other stores' transactions (pending vouchers)
+
+
 def programme_totals() -> dict[str, int]:
     """The programme's totals, summed over their shards (read eventually consistently, as a
     rule's shards: a total may lag a write by a moment, never lose or double it)."""
@@ -196,7 +194,8 @@ def get_rebate(payment_ref: str, rule_id: str) -> Rebate | None:
 
 
 def _rebate_item(rebate: Rebate) -> dict[str, Any]:
-    return {**keys.rebate(rebate.payment_ref, rebate.rule_id), "entity": "rebate", **rebate.model_dump(mode="json")}
+    return {**keys.rebate(rebate.payment_ref, rebate.rule_id), **pending_store.listing(rebate), "entity": "rebate",
+            **rebate.model_dump(mode="json")}
 
 
 def _instalment_put(rebate: Rebate, asset: str, part: PlannedPart) -> dict[str, Any]:
@@ -204,7 +203,7 @@ def _instalment_put(rebate: Rebate, asset: str, part: PlannedPart) -> dict[str, 
                               payment_ref=rebate.payment_ref, rule_id=rebate.rule_id, number=part.number,
                               status="pending")
     due = iso(part.due_at)
-    item = {**_instalment_key(record), **keys.due_listing(rebate.user_id, due, rebate.payment_ref, rebate.rule_id,
+    item = {**instalment_key(record), **keys.due_listing(rebate.user_id, due, rebate.payment_ref, rebate.rule_id,
                                                            part.number),
             "entity": "instalment", **record.model_dump(mode="json")}
     return dynamo.tx_put(item, keys.NEW)
@@ -306,7 +305,7 @@ def record_refund(payment: Payment, refund_id: str, event_id: str, provider: str
 def claw_back(rebate: Rebate, clawed: int, cancelled: int, refunds_counted: int,
               cancellations: list[tuple[InstalmentRecord, int]], change: AccountChange | None,
               entries: list[LedgerEntry], totals: TotalsChange | None, programme: ProgrammeChange,
-              now: datetime) -> None:
+              now: datetime, pending_after: int | None = None) -> None:
     """One transaction: the rebate's clawed/cancelled/refunds_counted moved from the values
     they were computed from, pending instalments shrunk (each from the amount it was seen
     with), the account debited with its ledger entries, and the rule's `totals` and the
@@ -315,12 +314,14 @@ def claw_back(rebate: Rebate, clawed: int, cancelled: int, refunds_counted: int,
     refunds_pinned = "refunds_counted = :seen_refunds"
     if rebate.refunds_counted == 0:  # a rebate stored before its rule had totals has no attribute
         refunds_pinned = f"(attribute_not_exists(refunds_counted) OR {refunds_pinned})"
+    sets, remove, pinned, pending_vals = ("", "", "", {}) if pending_after is None else \
+        pending_store.clawback_terms(rebate, pending_after)  # still in its return window: pending first
     items = {REBATE: dynamo.tx_update(
         keys.rebate(rebate.payment_ref, rebate.rule_id),
-        "SET clawed = :clawed, cancelled = :cancelled, refunds_counted = :refunds",
-        condition=f"clawed = :seen_clawed AND cancelled = :seen_cancelled AND {refunds_pinned}",
+        f"SET clawed = :clawed, cancelled = :cancelled, refunds_counted = :refunds{sets}{remove}",
+        condition=f"clawed = :seen_clawed AND cancelled = :seen_cancelled AND {refunds_pinned}{pinned}",
         vals=dynamo.values(clawed=clawed, cancelled=cancelled, refunds=refunds_counted, seen_clawed=rebate.clawed,
-                           seen_cancelled=rebate.cancelled, seen_refunds=rebate.refunds_counted),
+                           seen_cancelled=rebate.cancelled, seen_refunds=rebate.refunds_counted, **pending_vals),
     )}
     if totals is not None:
         items.update(rules_store.totals_update(rebate, totals, now))
@@ -341,57 +342,8 @@ def _instalment_shrink(instalment: InstalmentRecord, new_amount: int, now: datet
     expression = ("SET amount = :new, updated_at = :now" if new_amount > 0 else
                   f"SET amount = :new, #status = :cancelled, updated_at = :now REMOVE {keys.DUE.remove}")
     return dynamo.tx_update(
-        _instalment_key(instalment), expression,
+        instalment_key(instalment), expression,
         condition="#status = :pending AND amount = :seen", names={"#status": "status"},
         vals=dynamo.values(new=new_amount, now=iso(now), pending="pending", seen=instalment.amount,
                            **({"cancelled": "cancelled"} if new_amount == 0 else {})),
     )
-
-
-# --- 全返 instalments ------------------------------------------------------------------------
-
-def _instalment_key(instalment: InstalmentRecord) -> dict[str, str]:
-    return keys.instalment(instalment.user_id, iso(instalment.due_at), instalment.payment_ref, instalment.rule_id,
-                           instalment.number)
-
-
-def instalments_of(rebate: Rebate) -> list[InstalmentRecord]:
-    """The rebate's instalments, in due order (eventually consistent: every write that uses
-    them pins the status and amount it saw)."""
-    wanted = [keys.instalment(rebate.user_id, iso(p.due_at), rebate.payment_ref, rebate.rule_id, p.number)
-              for p in rebate.plan]
-    found = {item[keys.TABLE.sk]: item for item in dynamo.batch_get(wanted)}
-    return [InstalmentRecord.model_validate(found[k[keys.TABLE.sk]]) for k in wanted if k[keys.TABLE.sk] in found]
-
-
-def get_instalment(instalment: InstalmentRecord) -> InstalmentRecord | None:
-    item = dynamo.get(_instalment_key(instalment), consistent=True)
-    return InstalmentRecord.model_validate(item) if item else None
-
-
-def walk_due(now: datetime, budget: Budget, report: SweepReport,
-             handle: Callable[[InstalmentRecord], bool]) -> SweepReport:
-    """Hand each pending instalment due at `now` or before, oldest first, to `handle` through
-    the shared budgeted walk (sparse index: pending only; a release leaves it)."""
-    return walk(report, budget, index=keys.DUE, partitions=[keys.DUE_PARTITION], upto=keys.due_bound(iso(now)),
-                handle=lambda item: handle(InstalmentRecord.model_validate(item)))
-
-
-def release_instalment(instalment: InstalmentRecord, change: AccountChange, entries: list[LedgerEntry],
-                       now: datetime) -> None:
-    """One transaction: a pending instalment (with the amount it was seen with) becomes
-    released, and the account is credited with its ledger entries."""
-    items = {INSTALMENT: dynamo.tx_update(
-        _instalment_key(instalment),
-        f"SET #status = :released, released_at = :now REMOVE {keys.DUE.remove}",
-        condition="#status = :pending AND amount = :seen AND due_at <= :now", names={"#status": "status"},
-        vals=dynamo.values(released="released", pending="pending", seen=instalment.amount, now=iso(now)),
-    ), **accounts_store.account_items(change, entries, now)}
-    try:
-        dynamo.transact(items)
-    except dynamo.ConditionFailed as exc:
-        if INSTALMENT in exc.failed:
-            old = exc.failed[INSTALMENT]
-            if old is None or old.get("status") != "pending":
-                raise AlreadyDone() from exc
-        raise Stale() from exc

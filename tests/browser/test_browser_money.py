@@ -29,7 +29,7 @@ from tests.browser.pages import (
 )
 from tests.helpers import headers_for, template_body, token
 from tests.helpers import session as http_session
-from tests.payment_helpers import generic_payment, signed_generic
+from tests.payment_helpers import generic_payment, rule_body, signed_generic
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -619,3 +619,50 @@ def test_the_mall_takes_a_payee_and_shows_the_reason_and_payout_reference(stack,
     expect(cell(row, "Status")).to_have_text("paid")
     expect(cell(row, "Details")).to_have_text("payout reference ALI-77")
     desktop.shot(mall, "withdrawal-paid-with-payee")
+
+
+def test_redeem_for_points_redeems_once_for_a_double_click_and_a_click_in_flight(stack, desktop):
+    """积分兑换 on the mall page: a template with a points price shows "Redeem for N points"; each
+    intended redemption is one POST (one Idempotency-Key), and points are taken once per coupon."""
+    shopper = f"points-buyer-{uuid.uuid4().hex[:6]}"
+    http, ops = http_session(), headers_for("ops-points", operator=True)
+    now = datetime.now(timezone.utc)
+    # Points only for payments of exactly this size or more (other tests pay less): 1,000 points.
+    body = rule_body(name=f"1000 points {shopper}", kind="threshold", ratio_bp=None, reward="points",
+                     threshold={"min_paid": 987_654, "amount": 1000}, starts_at=(now - timedelta(hours=1)).isoformat(),
+                     ends_at=(now + timedelta(days=1)).isoformat())
+    rule = http.post(api_url(stack, "admin/rebate-rules"), json=body, headers=ops, timeout=30).json()
+    assert http.post(api_url(stack, f"admin/rebate-rules/{rule['id']}/publish"), headers=ops, timeout=30).ok
+    tag = uuid.uuid4().hex[:8]
+    raw, headers = signed_generic(generic_payment(event_id=f"evt-{tag}", payment_id=f"pay-{tag}", user=shopper,
+                                                  amount=987_654, paid_at=now, order_id=f"order-{tag}"),
+                                  secret=stack.env["PAYMENT_WEBHOOK_SECRET"])
+    assert http.post(api_url(stack, "webhooks/payments/generic"), data=raw, headers=headers, timeout=30).ok
+
+    def points() -> int:
+        return http.get(api_url(stack, "me/account"), headers=headers_for(shopper), timeout=30).json()["points"]
+
+    wait_until_api(lambda: points() >= 1000)
+    before = points()
+    first = published_template(stack, per_user_limit=5, points_price=300)
+    second = published_template(stack, per_user_limit=5, points_price=300)
+    mall = desktop.page("/mall", stack.api_url)
+    sign_in(mall, token(shopper))
+    posts = Posts(mall)
+
+    tile = mall.locator(f'#claimable article[data-template="{first["id"]}"]')
+    tile.get_by_role("button", name="Redeem for 300 points").dblclick()
+    expect(mall.locator("#claim-status")).to_have_text(
+        f"Redeemed 300 points for “{first['name']}”: it is in your wallet.")
+    assert len(posts.to(mall, f"/templates/{first['id']}/redeem-points")) == 1
+    assert len(coupons_of(stack, shopper, first["id"])) == 1
+
+    tile = mall.locator(f'#claimable article[data-template="{second["id"]}"]')
+    again_while_in_flight(mall, tile.get_by_role("button", name="Redeem for 300 points"),
+                          f"**/templates/{second['id']}/redeem-points")
+    expect(mall.locator("#claim-status")).to_have_text(
+        f"Redeemed 300 points for “{second['name']}”: it is in your wallet.")
+    assert len(posts.to(mall, f"/templates/{second['id']}/redeem-points")) == 1
+    assert len(coupons_of(stack, shopper, second["id"])) == 1
+    assert points() == before - 600
+    desktop.shot(mall, "redeemed-for-points")

@@ -450,3 +450,45 @@ def test_make_job_releases_a_lapsed_order_reservation_of_the_running_stack(tmp_p
     finally:
         os.killpg(run.process.pid, signal.SIGTERM)
     run.assert_stopped_cleanly(set())
+
+
+@pytest.mark.e2e
+def test_make_job_releases_a_pending_rebate_of_the_running_stack_once(tmp_path_factory):
+    """Issue 17's "done when": a rule with pending_days 7 credits pending over HTTP; make job
+    release-pending as of 8 days later makes it spendable, and again changes nothing."""
+    from tests.helpers import headers_for
+    from tests.payment_helpers import generic_payment, rule_body, signed_generic
+
+    run = MakeRun(PROJECT_ROOT, tmp_path_factory.mktemp("run"))
+    try:
+        run.wait_until_serving()
+        api = json.loads(run.state_file.read_text())["api_url"]
+        ops, shopper = headers_for("ops-job", operator=True), headers_for("pending-shopper")
+        paid_at = datetime.now(timezone.utc)
+        window = {"starts_at": (paid_at - timedelta(hours=1)).isoformat(),
+                  "ends_at": (paid_at + timedelta(hours=1)).isoformat()}
+        rule = requests.post(f"{api}/admin/rebate-rules", json=rule_body(ratio_bp=500, pending_days=7, **window),
+                             headers=ops, timeout=30).json()
+        assert rule["pending_days"] == 7
+        assert requests.post(f"{api}/admin/rebate-rules/{rule['id']}/publish", headers=ops, timeout=30).ok
+        raw, headers = signed_generic(generic_payment("evt_pending_1", "pay_pending_1", user="pending-shopper",
+                                                      amount=12345, paid_at=paid_at))
+        assert requests.post(f"{api}/webhooks/payments/generic", data=raw, headers=headers, timeout=30).ok
+
+        def account():
+            shown = requests.get(f"{api}/me/account", headers=shopper, timeout=30).json()
+            return shown["balance"], shown["pending_balance"]
+
+        _wait_for(lambda: account() == (0, 617), "the payment's rebate did not arrive as pending")
+        now = (paid_at + timedelta(days=8)).replace(microsecond=0).isoformat()
+
+        first = _make_job(run.state_file, "NAME=release-pending", f"NOW={now}")
+        second = _make_job(run.state_file, "NAME=release-pending", f"NOW={now}")
+
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout.splitlines()[-1])["changed"] == 1
+        assert json.loads(second.stdout.splitlines()[-1])["changed"] == 0
+        assert account() == (617, 0)
+    finally:
+        os.killpg(run.process.pid, signal.SIGTERM)
+    run.assert_stopped_cleanly(set())

@@ -221,7 +221,8 @@ def test_job_rates_come_from_the_environment(monkeypatch):
     assert jobs.JOBS["release-instalments"].rate_minutes() == 720
 
 
-@pytest.mark.parametrize("name", ["release-locks", "remind-expiring", "end-templates", "release-instalments"])
+@pytest.mark.parametrize("name", ["release-locks", "remind-expiring", "end-templates", "release-instalments",
+                                  "release-pending"])
 def test_the_cli_runs_every_job_as_of_an_explicit_now(aws, capsys, name):
     assert cli.main([name, "--now", "2030-06-01T12:00:00Z"]) == 0
     printed = json.loads(capsys.readouterr().out.splitlines()[-1])

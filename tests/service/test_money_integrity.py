@@ -1,12 +1,15 @@
 """Money integrity (hypothesis, moto in-process): after any mix of payments that earn rebates,
 reservations, releases, payments of reservations, refunds and withdrawals, per user
 
-    balance + held + frozen - debt == earned - spent - withdrawn   (fen)
-    points + points_held - points_debt == earned - spent           (points)
+    balance + held + frozen + pending_balance - debt == earned - spent - withdrawn   (fen)
+    points + points_held + pending_points - points_debt == earned - spent           (points)
 
 where `earned` is what rebates granted less what refunds clawed back plus what refunds gave back
 of reservations, `spent` what payments took from reservations, `withdrawn` what was approved;
-nothing is ever negative, and the ledger explains every asset. (The debts are the clawbacks that
+nothing is ever negative, and the ledger explains every asset. Rules with a return window
+(`pending_days`) make part of what is earned pending: earned, not yet spendable, so it is on the
+left with what the account holds; `mature` runs release-pending as of the window's end, after
+which refunds claw back from the balance instead of from pending. (The debts are the clawbacks that
 found too little: 0 unless a refund follows spending.) The expectation is computed from the
 records each effect is written with (rebates, reservations, withdrawals), not from the account.
 """
@@ -38,6 +41,7 @@ from tests.reservation_helpers import ledger_sums
 
 USERS = ("ann", "ben")
 LATER = NOW + timedelta(seconds=get_settings().lock_ttl_seconds)
+WINDOW_END = NOW + timedelta(days=7)
 
 operation = st.one_of(
     st.tuples(st.just("earn"), st.sampled_from(USERS), st.integers(1, 20_000)),
@@ -47,6 +51,7 @@ operation = st.one_of(
     st.tuples(st.just("refund"), st.integers(0, 9), st.integers(1, 20_000)),
     st.tuples(st.just("withdraw"), st.sampled_from(USERS), st.integers(1, 3_000), st.booleans()),
     st.tuples(st.just("lapse")),
+    st.tuples(st.just("mature")),
 )
 
 
@@ -113,6 +118,9 @@ class World:
     def lapse(self) -> None:
         jobs.run("release-locks", LATER, Unlimited())
 
+    def mature(self) -> None:
+        jobs.run("release-pending", WINDOW_END, Unlimited())
+
 
 def expected(world: World, user: str) -> tuple[int, int, int, int]:
     """(balance earned net, points earned net, balance spent, points spent) from the effects' records."""
@@ -143,6 +151,8 @@ def test_money_is_neither_made_nor_lost(ops):
         bootstrap(os.environ)
         live_rule(name="balance back", ratio_bp=1000)
         live_rule(name="points back", ratio_bp=2000, reward="points")
+        live_rule(name="balance after the window", ratio_bp=300, pending_days=7)
+        live_rule(name="points after the window", ratio_bp=700, reward="points", pending_days=7)
         world = World()
         for op in ops:
             world.run(op)
@@ -150,9 +160,9 @@ def test_money_is_neither_made_nor_lost(ops):
             account = accounts_store.get_account(user)
             assert min(account.values()) >= 0, account
             earned_balance, earned_points, spent_balance, spent_points = expected(world, user)
-            assert (account["balance"] + account["held"] + account["frozen"] - account["debt"]
-                    == earned_balance - spent_balance - world.withdrawn[user]), (user, account, ops)
-            assert (account["points"] + account["points_held"] - account["points_debt"]
+            assert (account["balance"] + account["held"] + account["frozen"] + account["pending_balance"]
+                    - account["debt"] == earned_balance - spent_balance - world.withdrawn[user]), (user, account, ops)
+            assert (account["points"] + account["points_held"] + account["pending_points"] - account["points_debt"]
                     == earned_points - spent_points), (user, account, ops)
             sums = ledger_sums(user)
             assert {k: sums.get(k, 0) for k in account} == account, (user, ops)

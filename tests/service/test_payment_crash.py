@@ -504,3 +504,145 @@ def test_a_refund_of_a_reservation_redelivered_after_a_crash_ends_as_one_fault_f
         reserved_refunded, deliver, crash_at):
     crash_then_redeliver(deliver, reserved_refunded, crash_at)
     assert_same_table_as(reserved_refunded)
+
+
+# --- a rule with a return window (pending_days): pending, a refund inside it, the release ---------
+
+PENDING_PAID_AT, PENDING_REFUNDED_AT = NOW, NOW + timedelta(days=2)
+RELEASED_AT = NOW + timedelta(days=7)
+
+
+def build_pending_world() -> None:
+    """Three rules with a 7-day window: 5% balance, 10% points, a voucher from ¥100 paid."""
+    template_id = give("ops-seed", claim_ends_at=NOW + timedelta(days=30)).template_id
+    ends = [(NOW + timedelta(days=30 + i)).isoformat() for i in range(3)]
+    live_rule(name="pending balance", ratio_bp=500, pending_days=7, ends_at=ends[0])
+    live_rule(name="pending points", ratio_bp=1000, reward="points", pending_days=7, ends_at=ends[1])
+    live_rule(name="pending voucher", kind="threshold", ratio_bp=None, threshold={"min_paid": 10000},
+              reward={"voucher_template_id": template_id}, pending_days=7, ends_at=ends[2])
+
+
+PENDING_PAYMENT_WRITES = [
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("coupons outcome noted", "Update PAY/PAY"),
+    ("balance onto pending", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+                             "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("points onto pending", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+                            "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("voucher pending: its face counted against the cap", "Transact[Put PAY/REBATE, Update PAY/PAY]"),
+    ("payment applied", "Update PAY/PAY"),
+]
+PENDING_REFUND_WRITES = [
+    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS]"),
+    ("balance taken back from pending", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, "
+                                        "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("points taken back from pending", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, "
+                                       "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+]
+PENDING_RELEASE_WRITES = [
+    ("balance released", "Transact[Update PAY/REBATE, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
+    ("points released", "Transact[Update PAY/REBATE, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
+    ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, "
+                        "Update STATS/HOUR]"),
+    ("voucher rebate settled, pinned on the refunded total",
+     "Transact[Update PAY/REBATE, ConditionCheck PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS]"),
+]
+
+
+@pytest.fixture(scope="module")
+def pending_paid():
+    def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
+        build_pending_world()
+        return payment_event("pay_1", PAID), PENDING_PAID_AT
+
+    return fault_free(prepare)
+
+
+@pytest.fixture(scope="module")
+def pending_refunded():
+    """Paid 20,000, then 4,000 refunded inside the window: 1,000 -> 800 pending, 2,000 -> 1,600 points."""
+    def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
+        build_pending_world()
+        deliver(payment_event("pay_1", PAID), PENDING_PAID_AT)
+        return refund_event("r1", "pay_1", amount=4000, at=PENDING_REFUNDED_AT), PENDING_REFUNDED_AT
+
+    return fault_free(prepare)
+
+
+def release_job() -> None:
+    jobs.run("release-pending", RELEASED_AT, Unlimited())
+
+
+@pytest.fixture(scope="module")
+def pending_released():
+    """The refunded payment's window over: release-pending as of 7 days after payment."""
+    from chalice.test import Client
+
+    from app import app
+
+    with mock_aws(), pytest.MonkeyPatch.context() as monkeypatch:
+        reset_clients()
+        bootstrap(os.environ)
+        with Client(app, stage_name="test") as client:
+            deliver = delivery(client, monkeypatch)
+            build_pending_world()
+            deliver(payment_event("pay_1", PAID), PENDING_PAID_AT)
+            deliver(refund_event("r1", "pay_1", amount=4000, at=PENDING_REFUNDED_AT), PENDING_REFUNDED_AT)
+            start = table_items()
+            with Writes() as writes:
+                release_job()
+            end = table_items()
+    reset_clients()
+    return Reference(payment_event("pay_1", PAID), RELEASED_AT, start, end, writes.seen)
+
+
+def test_a_fault_free_payment_of_pending_rules_settles_in_these_writes(pending_paid):
+    assert pending_paid.writes == [signature for _, signature in PENDING_PAYMENT_WRITES]
+    account = one(pending_paid.end, "ACCT#alice", "ACCOUNT")
+    assert [account.get(k, 0) for k in ("balance", "pending_balance", "points", "pending_points")] == [
+        0, 1000, 0, 2000]
+    rebates = [dynamo.from_item(i) for i in pending_paid.end if i["SK"]["S"].startswith("REBATE#")]
+    assert sorted(r.get("voucher_state") or "-" for r in rebates) == ["-", "-", "pending"]
+    assert all(r["pending_state"] == "pending" and not r.get("coupon_id") for r in rebates)
+
+
+@positions(PENDING_PAYMENT_WRITES)
+def test_a_payment_of_pending_rules_redelivered_after_a_crash_ends_as_one_fault_free_delivery(
+        pending_paid, deliver, crash_at):
+    crash_then_redeliver(deliver, pending_paid, crash_at)
+    assert_same_table_as(pending_paid)
+
+
+def test_a_fault_free_refund_inside_the_window_settles_in_these_writes(pending_refunded):
+    assert pending_refunded.writes == [signature for _, signature in PENDING_REFUND_WRITES]
+    account = one(pending_refunded.end, "ACCT#alice", "ACCOUNT")
+    assert [account.get(k, 0) for k in ("pending_balance", "pending_points", "debt", "points_debt")] == [
+        800, 1600, 0, 0]
+
+
+@positions(PENDING_REFUND_WRITES)
+def test_a_refund_inside_the_window_redelivered_after_a_crash_ends_as_one_fault_free_delivery(
+        pending_refunded, deliver, crash_at):
+    crash_then_redeliver(deliver, pending_refunded, crash_at)
+    assert_same_table_as(pending_refunded)
+
+
+def test_a_fault_free_release_settles_in_these_writes(pending_released):
+    assert pending_released.writes == [signature for _, signature in PENDING_RELEASE_WRITES]
+    account = one(pending_released.end, "ACCT#alice", "ACCOUNT")
+    assert [account.get(k, 0) for k in ("balance", "pending_balance", "points", "pending_points")] == [
+        800, 0, 1600, 0]
+    coupons = [dynamo.from_item(i) for i in pending_released.end
+               if i["PK"]["S"] == "USER#alice" and i["SK"]["S"].startswith("CPN#")]
+    assert [c["status"] for c in coupons] == ["unused"]
+
+
+@positions(PENDING_RELEASE_WRITES)
+def test_a_release_run_again_after_a_crash_ends_as_one_fault_free_run(pending_released, aws, crash_at):
+    """The job dies before its N-th write (the Lambda ends); the next scheduled run carries on."""
+    load(pending_released.start)
+    with Writes(crash_at) as writes, pytest.raises(LambdaDied):
+        release_job()
+    assert writes.crashed
+    release_job()
+    assert_same_table_as(pending_released)

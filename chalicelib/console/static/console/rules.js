@@ -51,6 +51,7 @@ export function rulesView(api) {
         { label: "Reward", cell: (r) => describeReward(r.reward) },
         { label: "Vouchers not granted", num: true, cell: (r) => (typeof r.reward === "string" ? "–"
           : formatCount(r.rewards_not_granted)) },
+        { label: "Pending", num: true, cell: (r) => (r.pending_days ? `${r.pending_days} days` : "none") },
         { label: "Status", cell: (r) => badge(r.status) },
         { label: "Budget used", num: true, cell: (r) => (r.caps.budget
           ? `${formatReward(r.budget_used, r.reward)} of ${formatReward(r.caps.budget, r.reward)}` : "no budget cap") },
@@ -131,6 +132,7 @@ function bodyOf(read) {
     starts_at: read.time("starts_at"),
     ends_at: read.time("ends_at"),
     exclusive: read.form.elements.exclusive.checked || undefined,  // left out: the API's default, false
+    pending_days: read.integer("pending_days"),  // empty: the API's default, 0 (spendable at once)
   };
   if (rewardKind !== "voucher") {
     body.caps = {
@@ -178,7 +180,9 @@ function createForm(voucherSelect) {
       field("starts_at", "Starts (optional: empty is from publication)", h("input", { type: "datetime-local" })),
       field("ends_at", "Ends (optional: empty is until ended)", h("input", { type: "datetime-local" })),
       field("exclusive", "Exclusive: when it earns something, only the best single rule applies",
-        h("input", { type: "checkbox" }))),
+        h("input", { type: "checkbox" })),
+      field("pending_days", "Pending days (0-90, the return window: the reward waits, then is released)",
+        input({ inputmode: "numeric", value: "0" }))),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create draft rule")));
   form.addEventListener("change", () => syncForm(form));
   syncForm(form);

@@ -126,6 +126,7 @@ function bodyOf(read) {
     total_stock: read.integer("total_stock"),
     per_user_limit: read.integer("per_user_limit"),
     stock_shards: read.integer("stock_shards"),
+    points_price: read.integer("points_price"),  // empty: not for points (the API's default)
     claim_channel: read.text("claim_channel"),
     claim_starts_at: read.time("claim_starts_at"),
     claim_ends_at: read.time("claim_ends_at"),
@@ -154,6 +155,8 @@ function createForm() {
       field("per_user_limit", "Per-user limit", input({ inputmode: "numeric", value: "1" })),
       field("stock_shards", "Stock shards", input({ inputmode: "numeric", value: "1" }),
         "1 for most campaigns; a flash sale spreads its stock over up to 50 items"),
+      field("points_price", "Points price (optional, 积分兑换)", input({ inputmode: "numeric" }),
+        "Shoppers may also take one for this many points; empty: not for points"),
       field("claim_channel", "How shoppers get it", select("claim_channel",
         { open: "Open: listed in the mall", code: "Codes only", grant: "Grants only" })),
       field("claim_starts_at", "Claims open", h("input", { type: "datetime-local", value: localDateTime(now) })),

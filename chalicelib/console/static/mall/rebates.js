@@ -11,6 +11,7 @@ const ENTRY_NAMES = {
   withdrawal_failed: "withdrawal payout failed, returned",
   voucher_not_granted: "voucher earned but not granted",
   reserve: "held for an order", unreserve: "order released", spend: "paid for an order", refund: "given back by a refund",
+  release: "pending rebate released", exchange: "points redeemed for a voucher",
 };
 // Why a voucher reward could not be granted (the grant's refusal code).
 const REASONS = {
@@ -20,7 +21,8 @@ const REASONS = {
 
 // Points are counted, every other asset is money in fen.
 function formatAsset(amount, asset) {
-  return asset === "points" || asset === "points_debt" ? `${formatCount(amount)} points` : formatFen(amount);
+  return asset === "points" || asset === "points_debt" || asset === "pending_points"
+    ? `${formatCount(amount)} points` : formatFen(amount);
 }
 
 export function rebates(api) {
@@ -46,6 +48,8 @@ export function rebates(api) {
       figure("Balance", formatFen(account.balance)),
       figure("Being withdrawn", formatFen(account.frozen)),
       figure("Points", formatCount(account.points)),
+      account.pending_balance ? figure("Pending (return window)", formatFen(account.pending_balance)) : null,
+      account.pending_points ? figure("Points pending (return window)", formatCount(account.pending_points)) : null,
       account.held ? figure("Held for orders", formatFen(account.held)) : null,
       account.points_held ? figure("Points held for orders", formatCount(account.points_held)) : null,
       account.debt ? figure("Owed from refunds", formatFen(account.debt)) : null,

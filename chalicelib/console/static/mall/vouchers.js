@@ -11,6 +11,7 @@ export function vouchers(api, onClaimed) {
   const codeForm = document.getElementById("code-form");
   const codeButton = codeForm.querySelector("button");
   const claims = new Map(); // template id -> its claim's Intent (the tiles are redrawn, the intents stay)
+  const redemptions = new Map(); // template id -> its redeem-for-points Intent (one key per intended action)
   const codeClaim = new Intent();
 
   async function load() {
@@ -27,11 +28,35 @@ export function vouchers(api, onClaimed) {
     const mine = template.claimed_by_me ? ` · you have ${template.claimed_by_me} of ${template.per_user_limit}` : "";
     const button = h("button", { type: "button", class: "primary", onclick: () => claim(template, button) }, "Claim");
     claims.get(template.id)?.bind(button); // a claim still in flight keeps its redrawn button disabled
+    const buttons = [button];
+    if (template.points_price) {  // 积分兑换: the same coupon, paid with points
+      const redeemButton = h("button", { type: "button", class: "redeem-points",
+        onclick: () => redeem(template, redeemButton) }, `Redeem for ${formatCount(template.points_price)} points`);
+      redemptions.get(template.id)?.bind(redeemButton);
+      buttons.push(redeemButton);
+    }
     return h("article", { class: "tile", "data-template": template.id },
       h("h3", {}, template.name),
       h("p", { class: "offer" }, describeOffer(template)),
       h("p", { class: "sub" }, `For ${describeScope(template.scope)}; ${describeValidity(template.validity)}.`),
-      h("div", { class: "tile-foot" }, h("span", { class: "sub" }, `${formatCount(template.remaining)} left${mine}`), button));
+      h("div", { class: "tile-foot" }, h("span", { class: "sub" }, `${formatCount(template.remaining)} left${mine}`),
+        ...buttons));
+  }
+
+  async function redeem(template, button) {
+    if (!redemptions.has(template.id)) redemptions.set(template.id, new Intent());
+    try {
+      const coupon = await redemptions.get(template.id).post(api, `templates/${template.id}/redeem-points`, undefined,
+        button);
+      say(status, `Redeemed ${formatCount(template.points_price)} points for “${coupon.name}”: it is in your wallet.`,
+        "ok");
+      await load();
+      onClaimed();
+    } catch (error) {
+      const short = error.code === "INSUFFICIENT_POINTS";
+      say(status, short ? `You need ${formatCount(template.points_price)} free points to redeem this.` : error.message,
+        "error");
+    }
   }
 
   async function claim(template, button) {
