@@ -59,6 +59,9 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/withdrawals"): _reads(FINANCE),
     ("POST", "/admin/withdrawals/{withdrawal_id}/approve"): _changes(FINANCE),
     ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): _changes(FINANCE),
+    # support: finance reads and adjusts accounts
+    ("GET", "/admin/accounts/{user_id}"): _reads(FINANCE),
+    ("POST", "/admin/accounts/{user_id}/adjustments"): _changes(FINANCE),
     # settings: every admin role reads them, only the operator changes them
     ("GET", "/admin/settings"): EVERY_ROLE,
     ("PUT", "/admin/settings"): _changes(),

@@ -12,13 +12,15 @@ from chalicelib.web import OPERATOR, RequestContext, endpoint
 
 if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
     from chalicelib import models as common
-    from chalicelib.rebates import accounts, models, rules, withdrawals
+    from chalicelib.rebates import accounts, models, rules, support, support_models, withdrawals
 else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
     common = lazy_module("chalicelib.models")
     models = lazy_module("chalicelib.rebates.models")
     rules = lazy_module("chalicelib.rebates.rules")
     accounts = lazy_module("chalicelib.rebates.accounts")
     withdrawals = lazy_module("chalicelib.rebates.withdrawals")
+    support = lazy_module("chalicelib.rebates.support")
+    support_models = lazy_module("chalicelib.rebates.support_models")
 
 bp = Blueprint(__name__)
 
@@ -111,3 +113,22 @@ def approve_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) ->
 def reject_withdrawal(ctx: RequestContext, withdrawal_id: common.ResourceId) -> models.Withdrawal:
     """Return a pending withdrawal's amount to the balance (once)."""
     return withdrawals.reject_withdrawal(withdrawal_id, ctx.user_id, ctx.now)
+
+
+def _account_exists(user_id: str) -> None:
+    support.require_account(user_id)
+
+
+@endpoint(bp, "/admin/accounts/{user_id}", auth=OPERATOR, exists=_account_exists)
+def get_account_admin(ctx: RequestContext, user_id: common.UserId,
+                      query: support_models.AccountQuery) -> support_models.AccountView:
+    """A shopper's account, a page of its ledger and a page of its withdrawals (support)."""
+    return support.account_view(user_id, query)
+
+
+@endpoint(bp, "/admin/accounts/{user_id}/adjustments", methods=("POST",), auth=OPERATOR, status=201,
+          idempotent=True, exists=_account_exists)
+def adjust_account(ctx: RequestContext, user_id: common.UserId,
+                   body: support_models.AdjustmentCreate) -> support_models.Adjustment:
+    """Add a signed amount to the balance or free points, with a reason: never below 0 (409), audited."""
+    return support.adjust(user_id, body, ctx.user_id, ctx.now, ctx.idempotency)

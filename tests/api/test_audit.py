@@ -118,6 +118,14 @@ def _settings(api):
     return "olga", "settings", "settings", "update", None
 
 
+def _adjust(api):
+    _withdrawal(api)  # wendy's account: 1000 earned, 600 frozen
+    status, body = api.post("/admin/accounts/wendy/adjustments", {"asset": "balance", "amount": -40, "reason": "typo"},
+                            user="fay", roles=FINANCE)
+    assert status == 201, body
+    return "fay", "account", "wendy", "adjust", "account"
+
+
 MUTATIONS: dict[tuple[str, str], Scenario] = {
     ("POST", "/admin/templates"): _create_template,
     ("POST", "/admin/templates/{template_id}/publish"): _template_status("publish", "draft"),
@@ -132,6 +140,7 @@ MUTATIONS: dict[tuple[str, str], Scenario] = {
     ("POST", "/admin/withdrawals/{withdrawal_id}/approve"): _decide("approve"),
     ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): _decide("reject"),
     ("PUT", "/admin/settings"): _settings,
+    ("POST", "/admin/accounts/{user_id}/adjustments"): _adjust,
 }
 
 
@@ -154,6 +163,8 @@ def test_each_change_under_admin_writes_one_entry_with_actor_before_and_after(ap
     if target_type == "settings":
         assert (entry["before"]["withdrawal_min"], entry["after"]["withdrawal_min"]) == (0, 100)
         assert entry["after"]["updated_by"] == actor
+    elif target_type == "account":  # an account has no status: its figures before and after
+        assert (entry["before"]["balance"], entry["after"]["balance"]) == (400, 360), entry
     elif before_status is None:
         assert entry["before"] is None
     else:
