@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint
 
 from chalicelib.lazy import lazy_module
-from chalicelib.web import OPERATOR, RequestContext, endpoint
+from chalicelib.web import OPERATOR, PUBLIC, RequestContext, endpoint
 
 if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
     from chalicelib import models as common
-    from chalicelib.rebates import accounts, models, rules, support, support_models, withdrawals
+    from chalicelib.rebates import accounts, models, offers, offers_models, rules, support, support_models, withdrawals
 else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
     common = lazy_module("chalicelib.models")
     models = lazy_module("chalicelib.rebates.models")
@@ -20,6 +20,8 @@ else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy
     accounts = lazy_module("chalicelib.rebates.accounts")
     withdrawals = lazy_module("chalicelib.rebates.withdrawals")
     support = lazy_module("chalicelib.rebates.support")
+    offers = lazy_module("chalicelib.rebates.offers")
+    offers_models = lazy_module("chalicelib.rebates.offers_models")
     support_models = lazy_module("chalicelib.rebates.support_models")
 
 bp = Blueprint(__name__)
@@ -132,3 +134,9 @@ def adjust_account(ctx: RequestContext, user_id: common.UserId,
                    body: support_models.AdjustmentCreate) -> support_models.Adjustment:
     """Add a signed amount to the balance or free points, with a reason: never below 0 (409), audited."""
     return support.adjust(user_id, body, ctx.user_id, ctx.now, ctx.idempotency)
+
+
+@endpoint(bp, "/rebate-offers", auth=PUBLIC, cache_seconds=30)
+def list_offers(ctx: RequestContext) -> offers_models.RebateOffers:
+    """The live rebate rules as terms a shopper can read, in the order they share the return cap."""
+    return offers.offers(ctx.now)
