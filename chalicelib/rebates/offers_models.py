@@ -62,3 +62,62 @@ class RebateOffers(BaseModel):
 
     max_return_bp: int = Field(description="All rules together return at most this share of a payment (basis points).")
     items: list[RebateOffer]
+
+
+# --- what one order earned (GET /me/orders/{order_id}/rebates) --------------------------------
+
+class EarnedInstalment(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    number: int
+    due_at: datetime
+    amount: int
+    status: Literal["pending", "released", "cancelled"]
+
+
+class EarnedRebate(BaseModel):
+    """What one rule gave on one payment of the order."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    rule_id: str
+    rule_name: str
+    asset: Literal["balance", "points", "voucher"] | str
+    computed: int = Field(description="What the rule computes before any cap (fen, or points).")
+    amount: int = Field(description="What was granted.")
+    limited_by: str | None = Field(None, description="Why amount < computed: return_cap, exclusive, or caps "
+                                                     "(the rule's per-order or daily cap, or its budget).")
+    clawed_back: int = Field(0, description="What refunds took back: from the account or cancelled instalments.")
+    kept: int = Field(0, description="amount - clawed_back.")
+    pending: int = Field(0, description="全返: instalments not yet released.")
+    instalments: list[EarnedInstalment] = Field(default_factory=list)
+    coupon_id: str | None = None            # a voucher reward: the coupon granted
+    voucher_state: str | None = None        # granted, revoked, kept_in_use, not_granted
+    not_granted_reason: str | None = None   # why a voucher could not be granted (SOLD_OUT, LIMIT_REACHED, ...)
+
+
+class OrderPaymentRebates(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    payment_ref: str
+    amount: int
+    refunded: int
+    paid_at: datetime
+    settled: bool = Field(description="False while the payment's rebates are still being applied.")
+    rebates: list[EarnedRebate]
+
+
+class RebateTotals(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    balance: int = 0   # fen kept (instalments included, released or not)
+    points: int = 0
+    vouchers: int = 0  # granted and not revoked
+
+
+class OrderRebates(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    order_id: str
+    totals: RebateTotals
+    payments: list[OrderPaymentRebates]

@@ -12,7 +12,10 @@ from chalicelib.web import OPERATOR, PUBLIC, RequestContext, endpoint
 
 if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
     from chalicelib import models as common
-    from chalicelib.rebates import accounts, models, offers, offers_models, rules, support, support_models, withdrawals
+    from chalicelib.coupons import models as coupon_models
+    from chalicelib.rebates import (
+        accounts, models, offers, offers_models, order_rebates, rules, support, support_models, withdrawals,
+    )
 else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
     common = lazy_module("chalicelib.models")
     models = lazy_module("chalicelib.rebates.models")
@@ -22,6 +25,8 @@ else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy
     support = lazy_module("chalicelib.rebates.support")
     offers = lazy_module("chalicelib.rebates.offers")
     offers_models = lazy_module("chalicelib.rebates.offers_models")
+    order_rebates = lazy_module("chalicelib.rebates.order_rebates")
+    coupon_models = lazy_module("chalicelib.coupons.models")
     support_models = lazy_module("chalicelib.rebates.support_models")
 
 bp = Blueprint(__name__)
@@ -140,3 +145,9 @@ def adjust_account(ctx: RequestContext, user_id: common.UserId,
 def list_offers(ctx: RequestContext) -> offers_models.RebateOffers:
     """The live rebate rules as terms a shopper can read, in the order they share the return cap."""
     return offers.offers(ctx.now)
+
+
+@endpoint(bp, "/me/orders/{order_id}/rebates")
+def get_order_rebates(ctx: RequestContext, order_id: coupon_models.OrderId) -> offers_models.OrderRebates:
+    """What the caller's order earned, per payment and rule: granted, limited, clawed back, instalments."""
+    return order_rebates.order_rebates(ctx.user_id, order_id)
