@@ -360,3 +360,9 @@ class CodeListQuery(PageQuery):
 
 class CodeCsvQuery(CodeListQuery):
     limit: int = Field(5_000, ge=1, le=5_000)
+
+
+class StockAdd(Strict):
+    """`POST /admin/templates/{id}/stock`: units of stock to add."""
+
+    add: StrictInt = Field(ge=1, le=1_000_000)

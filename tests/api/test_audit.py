@@ -126,6 +126,22 @@ def _adjust(api):
     return "fay", "account", "wendy", "adjust", "account"
 
 
+def _revoke(api):
+    template = _template(api, publish=True)
+    status, coupon = api.post(f"/templates/{template['id']}/claim", user="wendy")
+    assert status == 201, coupon
+    status, body = api.post(f"/admin/coupons/wendy/{coupon['id']}/revoke", user="mia", roles=MARKETING)
+    assert status == 200, body
+    return "mia", "coupon", coupon["id"], "revoke", "unused"
+
+
+def _add_stock(api):
+    template = _template(api, publish=True)
+    status, body = api.post(f"/admin/templates/{template['id']}/stock", {"add": 7}, user="mia", roles=MARKETING)
+    assert status == 200, body
+    return "mia", "template", template["id"], "add_stock", "stock"
+
+
 MUTATIONS: dict[tuple[str, str], Scenario] = {
     ("POST", "/admin/templates"): _create_template,
     ("POST", "/admin/templates/{template_id}/publish"): _template_status("publish", "draft"),
@@ -141,6 +157,8 @@ MUTATIONS: dict[tuple[str, str], Scenario] = {
     ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): _decide("reject"),
     ("PUT", "/admin/settings"): _settings,
     ("POST", "/admin/accounts/{user_id}/adjustments"): _adjust,
+    ("POST", "/admin/coupons/{user_id}/{coupon_id}/revoke"): _revoke,
+    ("POST", "/admin/templates/{template_id}/stock"): _add_stock,
 }
 
 
@@ -163,6 +181,8 @@ def test_each_change_under_admin_writes_one_entry_with_actor_before_and_after(ap
     if target_type == "settings":
         assert (entry["before"]["withdrawal_min"], entry["after"]["withdrawal_min"]) == (0, 100)
         assert entry["after"]["updated_by"] == actor
+    elif before_status == "stock":  # the status stays: the stock grows
+        assert entry["after"]["total_stock"] == entry["before"]["total_stock"] + 7, entry
     elif target_type == "account":  # an account has no status: its figures before and after
         assert (entry["before"]["balance"], entry["after"]["balance"]) == (400, 360), entry
     elif before_status is None:
