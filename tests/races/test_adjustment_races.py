@@ -32,8 +32,9 @@ def test_adjustments_racing_withdrawals_and_reservations_never_drive_the_balance
     frozen = sum(70 for status, _ in results[11:19] if status == 201)
     held = sum(body["balance_used"] for status, body in results[19:] if status == 201)
     assert {status for status, _ in results[:19]} <= {201, 409, 429}, results  # 429: lost every optimistic retry
-    assert {body["error"]["code"] for status, body in results[:19] if status == 409} <= {"INSUFFICIENT_BALANCE"}
-    assert all(status == 201 for status, _ in results[19:]), results[19:]  # a reservation trims to what is free
+    assert {body["error"]["code"] for status, body in results if status == 409} <= {"INSUFFICIENT_BALANCE"}
+    # a reservation trims to what is free as it read it; 409 when a racing write took that meanwhile
+    assert {status for status, _ in results[19:]} <= {201, 409, 429}, results[19:]
     account = accounts_store.get_account("alice")
     assert account["balance"] >= 0
     assert (account["balance"], account["frozen"], account["held"]) == (1000 - taken + given - frozen - held,
