@@ -536,3 +536,30 @@ def test_the_mall_shows_a_rebate_credited_elsewhere_when_it_comes_back_into_view
     mall.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
     expect(balance).to_contain_text(yuan(credited))
     expect(mall.locator("#ledger")).to_contain_text("rebate (balance)")
+
+
+def test_support_looks_an_account_up_and_adjusts_it_once_for_a_double_click(stack, desktop):
+    shopper = f"adjusted-{uuid.uuid4().hex[:6]}"
+    settled_rebate(stack, f"5% back {shopper}", 20000, user=shopper)
+    http = http_session()
+
+    def balance() -> int:
+        return http.get(api_url(stack, "me/account"), headers=headers_for(shopper), timeout=30).json()["balance"]
+
+    wait_until_api(lambda: balance() > 0)
+    before = balance()
+    page = console(desktop, stack, "accounts")
+    posts = Posts(page)
+    view = page.locator("#view-accounts")
+    view.get_by_label("User id").fill(shopper)
+    view.get_by_role("button", name="Look up").click()
+    expect(page.locator("#account-shown .figures")).to_contain_text(yuan(before))
+
+    view.get_by_label("Amount").fill("-1.00")
+    view.get_by_label("Reason").fill("duplicate credit")
+    view.get_by_role("button", name="Adjust").dblclick()
+    expect(page.locator("#view-accounts .notice")).to_contain_text(f"Adjusted {shopper}'s balance by -¥1.00")
+    assert len(posts.to(page, "/adjustments")) == 1
+    assert balance() == before - 100
+    expect(page.locator("#account-shown tbody tr", has_text="adjustment")).to_contain_text("duplicate credit by ops-money")
+    desktop.shot(page, "account-adjusted")

@@ -1,4 +1,5 @@
 // The operators' console: sign in with a token, then one view per section, chosen by the #hash.
+import { accountsView } from "./accounts.js";
 import { Api } from "./api.js";
 import { codesView } from "./codes.js";
 import { h } from "./dom.js";
@@ -10,7 +11,7 @@ import { templatesView } from "./templates.js";
 import { withdrawalsView } from "./withdrawals.js";
 
 const api = new Api("mall.console.token");
-const views = [templatesView, codesView, grantsView, rulesView, withdrawalsView, statsView].map((view) => view(api));
+const views = [templatesView, codesView, grantsView, rulesView, withdrawalsView, accountsView, statsView].map((view) => view(api));
 const tabs = views.map((view) => h("a", { href: `#${view.id}`, "data-view": view.id }, view.title));
 let signedIn = false;
 
