@@ -286,6 +286,9 @@ def test_a_shopper_reserves_an_order_paying_with_balance_and_points_and_releases
     # Then the page shows the API's own figures: what each pays and what is left
     expect(quote.locator(".total")).to_contain_text(yuan(priced["total"]))
     expect(quote).to_contain_text(f"Paid by {priced['points_used']:,} points")
+    # the live offers, in words (GET /rebate-offers), and what they would give back on that total
+    expect(mall.locator("#rebate-offers li", has_text=f"points back {shopper}")).to_contain_text(
+        "10.00% back in points")
     # and what the live offers would give back on that total (issue 18: expected_rebate)
     assert priced["expected_rebate"]["points"] > 0
     expect(quote.locator(".expected-rebate")).to_contain_text(f"{priced['expected_rebate']['points']:,} points")
