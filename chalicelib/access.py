@@ -47,6 +47,8 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/templates/{template_id}/codes"): _changes(MARKETING),
     ("GET", "/admin/templates/{template_id}/codes"): _reads(MARKETING),
     ("GET", "/admin/templates/{template_id}/codes.csv"): _reads(MARKETING),
+    ("POST", "/admin/templates/{template_id}/stock"): _changes(MARKETING),
+    ("POST", "/admin/coupons/{user_id}/{coupon_id}/revoke"): _changes(MARKETING),
     # rebate rules: marketing; the programme's figures: every admin role reads them
     ("POST", "/admin/rebate-rules"): _changes(MARKETING),
     ("GET", "/admin/rebate-rules"): _reads(MARKETING),
@@ -62,6 +64,9 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/withdrawals/{withdrawal_id}/paid"): _changes(FINANCE),
     ("POST", "/admin/withdrawals/{withdrawal_id}/failed"): _changes(FINANCE),
     ("GET", "/admin/withdrawals.csv"): _reads(FINANCE),
+    # support: finance reads and adjusts accounts
+    ("GET", "/admin/accounts/{user_id}"): _reads(FINANCE),
+    ("POST", "/admin/accounts/{user_id}/adjustments"): _changes(FINANCE),
     # settings: every admin role reads them, only the operator changes them
     ("GET", "/admin/settings"): EVERY_ROLE,
     ("PUT", "/admin/settings"): _changes(),

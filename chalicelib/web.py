@@ -71,6 +71,8 @@ class Endpoint:
     failure: tuple[str, dict[str, Any]] | None
     view: Callable[..., Any]
     refuse: Callable[[int, str], Response] | None = None
+    exists: Callable[..., None] | None = None
+    cache_seconds: int | None = None
 
     @cached_property
     def hints(self) -> dict[str, Any]:
@@ -132,6 +134,7 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
              produces: tuple[str, ...] = ("application/json",),
              failure: tuple[str, dict[str, Any]] | None = None,
              refuse: Callable[[int, str], Response] | None = None,
+             exists: Callable[..., None] | None = None, cache_seconds: int | None = None,
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `fn(ctx, **validated)` as a route; see the module docstring.
 
@@ -140,8 +143,11 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
     of its refusals when they are not API.md's error shape. Such a view gives `refuse`
     (status, message) -> Response too, and then every refusal on its path is answered by it:
     its own, this module's, and the ones Chalice makes before the view runs (405, 415).
-    Registration reads no type hints (see `Endpoint`): it costs a route table entry, not a
-    validator.
+    `exists(**path_values)` raises NotFound when well-formed path values name nothing (a user
+    id is any token's `sub`): it runs before the body is read, so such a path is 404 whatever
+    the body. `cache_seconds`: a success may be cached that long by anyone (a public
+    read). Registration reads no type hints (see `Endpoint`): it costs a route table entry,
+    not a validator.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -149,7 +155,8 @@ def endpoint(blueprint: Any, path: str, *, methods: tuple[str, ...] = ("GET",), 
             path=path, methods=tuple(methods), auth=auth, status=status,
             summary=(fn.__doc__ or fn.__name__.replace("_", " ")).strip().splitlines()[0],
             idempotent=idempotent, content_types=tuple(content_types or ["application/json"]),
-            produces=produces, failure=failure, view=fn, refuse=refuse,
+            produces=produces, failure=failure, view=fn, refuse=refuse, exists=exists,
+            cache_seconds=cache_seconds,
         )
 
         def handle(**path_params: str) -> Response:
@@ -178,6 +185,8 @@ def _serve(endpoint: Endpoint, request: Request, path_params: dict[str, str]) ->
     kwargs: dict[str, Any] = {
         name: _path_value(adapter, path_params[name], name) for name, adapter in endpoint.path_adapters.items()
     }
+    if endpoint.exists is not None:
+        endpoint.exists(**kwargs)
     if endpoint.body is not None:
         kwargs["body"] = parse_body(endpoint.body, raw_body(request))
     if endpoint.query_adapter is not None:
@@ -205,7 +214,11 @@ def _serve(endpoint: Endpoint, request: Request, path_params: dict[str, str]) ->
         return Response(body="", status_code=204)
     if isinstance(result, Response):  # a view answering in another format (text/csv)
         return result
-    return _json(endpoint.status, result.model_dump(mode="json") if isinstance(result, pydantic.BaseModel) else result)
+    response = _json(endpoint.status,
+                     result.model_dump(mode="json") if isinstance(result, pydantic.BaseModel) else result)
+    if endpoint.cache_seconds is not None:
+        response.headers["Cache-Control"] = f"public, max-age={endpoint.cache_seconds}"
+    return response
 
 
 def parse_body(model: type[BaseModel], raw: bytes | None) -> BaseModel:

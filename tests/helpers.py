@@ -25,11 +25,13 @@ def reset_clients() -> None:
     reads the environment and the table afresh."""
     from chalicelib import dynamo
     from chalicelib.programme import store as programme_store
+    from chalicelib.rebates import rules_store
     from chalicelib.settings import get_settings
 
     dynamo.client.cache_clear()
     get_settings.cache_clear()
     programme_store.clear_cache()
+    rules_store.clear_cache()
 
 
 def token(user: str = "alice", roles: tuple[str, ...] = (), ttl: int = 3600, secret: str | None = None) -> str:

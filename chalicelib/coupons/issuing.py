@@ -96,6 +96,7 @@ def claim(template_id: str, user_id: str, now: datetime, idem: Idempotency | Non
     except DomainError as exc:
         if isinstance(exc, (NotClaimable, SoldOut)):  # about the template: the next claim reads it afresh
             _claimable.pop(_claimable_key(template_id), None)
+            _shard_counts.pop(_claimable_key(template_id), None)
         count("ClaimRejected", reason=type(exc).__name__)
         raise
     count("ClaimSucceeded")

@@ -163,6 +163,7 @@ class Coupon(BaseModel):
     # The order a coupon is locked for (until lock_expires_at) or was used by, and its payment.
     order_id: str | None = None
     lock_expires_at: datetime | None = None
+    reserved_by: str | None = None  # the order whose reservation took the lock (wallet_store.RESERVED_BY)
     payment_id: str | None = None
     used_at: datetime | None = None
 
@@ -364,3 +365,9 @@ class CodeListQuery(PageQuery):
 
 class CodeCsvQuery(CodeListQuery):
     limit: int = Field(5_000, ge=1, le=5_000)
+
+
+class StockAdd(Strict):
+    """`POST /admin/templates/{id}/stock`: units of stock to add."""
+
+    add: StrictInt = Field(ge=1, le=1_000_000)

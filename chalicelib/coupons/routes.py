@@ -12,7 +12,7 @@ from chalicelib.web import OPERATOR, RequestContext, endpoint
 
 if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
     from chalicelib import models as common
-    from chalicelib.coupons import checkout, codes, issuing, minting, models, templates, wallet
+    from chalicelib.coupons import checkout, codes, issuing, minting, models, support, templates, wallet
 else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
     common = lazy_module("chalicelib.models")
     models = lazy_module("chalicelib.coupons.models")
@@ -22,6 +22,7 @@ else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy
     checkout = lazy_module("chalicelib.coupons.checkout")
     minting = lazy_module("chalicelib.coupons.minting")
     codes = lazy_module("chalicelib.coupons.codes")
+    support = lazy_module("chalicelib.coupons.support")
 
 bp = Blueprint(__name__)
 
@@ -138,3 +139,15 @@ def export_codes(ctx: RequestContext, template_id: common.ResourceId, query: mod
 @endpoint(bp, "/codes/{code}/claim", methods=("POST",), status=201, idempotent=True)
 def claim_code(ctx: RequestContext, code: models.CodeText) -> models.Coupon:
     return issuing.claim_code(code, ctx.user_id, ctx.now, ctx.idempotency)
+
+
+@endpoint(bp, "/admin/coupons/{user_id}/{coupon_id}/revoke", methods=("POST",), auth=OPERATOR)
+def revoke_coupon(ctx: RequestContext, user_id: common.UserId, coupon_id: common.ResourceId) -> models.Coupon:
+    """Revoke one shopper's unused or locked coupon (not one an order reservation holds); audited."""
+    return support.revoke(user_id, coupon_id, ctx.user_id, ctx.now)
+
+
+@endpoint(bp, "/admin/templates/{template_id}/stock", methods=("POST",), auth=OPERATOR)
+def add_stock(ctx: RequestContext, template_id: common.ResourceId, body: models.StockAdd) -> models.Template:
+    """Add stock to a draft or published template (spread over its stock shards); audited."""
+    return support.add_stock(template_id, body.add, ctx.user_id, ctx.now)

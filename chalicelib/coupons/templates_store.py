@@ -173,3 +173,25 @@ def claims_by_hour(template: Template, first_hour: str, last_hour: str) -> dict[
             if not start:
                 break
     return counts
+
+
+def add_stock(template: Template, add: int, audit: dict[str, dict[str, Any]]) -> None:
+    """One transaction: `total_stock` + `add` on the template while it is draft or published,
+    and for a sharded template each shard's `allocation` + its share of `add`
+    (rules.shard_allocations: spread as creation spreads stock, the first shards one more), with
+    the `audit` items. A claim's condition reads `claimed < allocation` (or `total_stock`) at its
+    own write, so raising them never lets a racing claim oversell. Refused (`template`) when the
+    template is absent or in another status."""
+    items = {"template": dynamo.tx_update(
+        keys.template(template.id), "SET total_stock = total_stock + :add",
+        condition=f"{ITEM_EXISTS} AND #status IN (:draft, :published)", names={"#status": "status"},
+        vals=dynamo.values(add=add, draft="draft", published="published"))}
+    if template.stock_shards > 1:
+        items.update(dynamo.numbered("shard", (
+            dynamo.tx_update(keys.stock_shard(template.id, shard), "SET allocation = allocation + :add",
+                             condition=ITEM_EXISTS, vals=dynamo.values(add=part))
+            for shard, part in enumerate(rules.shard_allocations(add, template.stock_shards)) if part)))
+    try:
+        dynamo.transact({**items, **audit})
+    except dynamo.ConditionFailed as exc:
+        raise Refused({"template": exc.failed.get("template")}) from exc

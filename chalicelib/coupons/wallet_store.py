@@ -207,7 +207,8 @@ def revoke(user_id: str, coupon_id: str, now: datetime) -> Coupon:
     try:
         item = dynamo.update(
             keys.coupon(user_id, coupon_id),
-            f"SET #status = :revoked, revoked_at = :now REMOVE order_id, lock_expires_at, locked_at, {UNLIST_ALL}",
+            f"SET #status = :revoked, revoked_at = :now REMOVE order_id, lock_expires_at, locked_at, {RESERVED_BY}, "
+        f"{UNLIST_ALL}",
             condition=(f"{ITEM_EXISTS} AND #status IN (:unused, :locked, :expired) "
                        "AND (#kind <> :card OR (balance = #value AND held = :zero))"),
             names={"#status": "status", "#kind": "kind", "#value": "value"},
@@ -284,3 +285,31 @@ def unmark_reminded(key: dict[str, str], coupon_id: str, now: datetime) -> None:
                       vals=dynamo.values(now=iso(now), **reminder_vals))
     except dynamo.ConditionFailed:
         pass
+
+
+def revoke_audited(user_id: str, coupon: Coupon, now: datetime, audit: dict[str, dict[str, Any]]) -> Coupon:
+    """Support's revocation: unused -> revoked, or locked -> revoked only while the lock is the one
+    `coupon` shows (same order, same expiry: a reservation taking or renewing it moves the
+    expiry), with the `audit` items in the same transaction; a card only while untouched.
+    Refused (`coupon`) otherwise."""
+    names = {"#status": "status", "#kind": "kind", "#value": "value"}
+    vals: dict[str, Any] = {"revoked": "revoked", "unused": "unused", "card": "stored_value", "zero": 0,
+                            "now": iso(now)}
+    condition = f"{ITEM_EXISTS} AND (#kind <> :card OR (balance = #value AND held = :zero)) AND "
+    if coupon.status == "locked" and coupon.order_id and coupon.lock_expires_at:
+        condition += ("#status = :locked AND order_id = :order AND lock_expires_at = :expires "
+                      f"AND ({_NOT_RESERVED} OR lock_expires_at <= :now)")
+        vals.update(locked="locked", order=coupon.order_id, expires=iso(coupon.lock_expires_at))
+    else:
+        condition += "#status = :unused"
+    update = dynamo.tx_update(
+        keys.coupon(user_id, coupon.id),
+        f"SET #status = :revoked, revoked_at = :now REMOVE order_id, lock_expires_at, locked_at, {RESERVED_BY}, "
+        f"{UNLIST_ALL}",
+        condition=condition, names=names, vals=dynamo.values(**vals))
+    try:
+        dynamo.transact({"coupon": update, **audit})
+    except dynamo.ConditionFailed as exc:
+        raise Refused({"coupon": exc.failed.get("coupon")}) from exc
+    return coupon.model_copy(update={"status": "revoked", "order_id": None, "lock_expires_at": None,
+                                     "reserved_by": None})

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from chalicelib.coupons.models import OrderId, Quote, QuoteRequest
 from chalicelib.models import MAX_FEN
 from chalicelib.orders.paying import Asset, Reason
+from chalicelib.rebates.offers_models import ExpectedRebate
 
 __all__ = ["OrderId"]  # re-exported: the routes' path type of an order id
 
@@ -43,6 +44,8 @@ class OrderQuote(Quote):
     points_amount: int = 0  # fen paid by the points
     balance_used: int = 0   # fen paid by the balance
     trimmed: list[Trimmed] = Field(default_factory=list)
+    # What the live rules would return on `total` (rebates/expected.py): the real rebate can be lower.
+    expected_rebate: ExpectedRebate = Field(default_factory=ExpectedRebate)
 
 
 # --- order reservations (API.md, "Paying with rebates ... and order reservations") -------------

@@ -13,7 +13,7 @@ from chalicelib.orders import paying
 from chalicelib.orders.models import OrderQuote, OrderQuoteRequest, Trimmed
 from chalicelib.programme import store as programme
 from chalicelib.programme.models import ProgrammeSettings
-from chalicelib.rebates import accounts_store
+from chalicelib.rebates import accounts_store, offers
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ def price_order(user_id: str, items: list[LineItem], coupon_ids: list[str] | Non
     With `coupon_ids`, exactly those (409 NOT_USABLE naming each one that cannot be used);
     without, the best usable choice from the wallet. Balance and points are trimmed to what
     the settings allow, what was asked and what the account has free (paying.Trim says why).
+    The quote's `expected_rebate` is what the live rules would return on its `total`
+    (rebates/offers.py: the rules are cached as the settings are, so it costs no read when fresh).
     """
     lines = pricing.lines_of(items)
     free = {"free_points": account.get("points", 0), "free_balance": account.get("balance", 0)}
@@ -45,8 +47,10 @@ def price_order(user_id: str, items: list[LineItem], coupon_ids: list[str] | Non
         discount_coupon, chosen_cards = reserving.chosen_coupons(user_id, coupon_ids, lines, now)
         bill = paying.bill(lines, discount_coupon, chosen_cards, settings,
                            use_points=use_points, use_balance=use_balance, **free)
+    shown = quote_of(bill)
+    shown.expected_rebate = offers.expected_on(shown.total, now)
     return PricedOrder(
-        quote=quote_of(bill),
+        quote=shown,
         discount_coupon=next((c for c, _ in bill.applied if c.kind in pricing.DISCOUNT_KINDS), None),
         cards=[(c, amount) for c, amount in bill.applied if c.kind == "stored_value" and amount > 0],
         points_used=bill.points_used, points_amount=bill.points_amount, balance_used=bill.balance_used,

@@ -12,10 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib import dynamo
+from chalicelib import dynamo, idempotency
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.models import Change
 from chalicelib.clock import iso
+from chalicelib.idempotency import Idempotency
 from chalicelib.rebates import keys
-from chalicelib.rebates.models import AccountChange, Instalment, LedgerEntry
+from chalicelib.rebates.models import AccountChange, Instalment, LedgerEntry, Refused
 
 ACCOUNT_FIELDS = ("balance", "frozen", "points", "debt", "points_debt", "held", "points_held", "pending_balance",
                   "pending_points")
@@ -74,3 +77,22 @@ def ledger_page(user_id: str, limit: int, cursor: str | None) -> tuple[list[Ledg
         sort_condition=f"begins_with({keys.TABLE.sk}, :prefix)", vals=dynamo.values(prefix=keys.LEDGER_PREFIX),
     )
     return [LedgerEntry.model_validate(i) for i in items], next_cursor
+
+
+def account_exists(user_id: str) -> bool:
+    """Whether anything ever moved on the user's account (its item exists)."""
+    return dynamo.get(keys.account(user_id), consistent=True) is not None
+
+
+def adjust(change: AccountChange, entry: LedgerEntry, audit: Change, idem: Idempotency | None, response: Any,
+           now: datetime) -> None:
+    """One transaction: the account change pinned on what it was computed from, its ledger entry,
+    the audit entry [, the Idempotency-Key record]. Refused (`account`, with its old image) when
+    the account moved meanwhile or the asset would go below 0."""
+    items = {**account_items(change, [entry], now), **audit_store.items(audit)}
+    try:
+        idempotency.transact(items, idem, response)
+    except dynamo.ConditionFailed as exc:
+        if ACCOUNT in exc.failed:
+            raise Refused(exc.failed) from exc
+        raise

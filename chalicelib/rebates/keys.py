@@ -24,6 +24,9 @@ Index entries:
 - instalment: GSI1 REBATE_INSTALMENTS#due / <due_at>#<uid>#<payment_ref>#<rid>#<nn> (**)
 - rebate of a rule with pending_days: GSI1 REBATE_PENDING#due / <pending_until>#<uid>#<payment_ref>#<rid> (**)
 - withdrawal: GSI1 WITHDRAWALS#<status> / <created_at>#<wid>; GSI2 WITHDRAWALS_OF#<uid> / <created_at>#<wid>
+- payment: GSI1 ORDER_PAYMENTS#<uid>#<order_id> / <payment_ref> (a shopper's order -> its payments,
+  for GET /me/orders/{order_id}/rebates; written with the payment, so payments recorded before
+  it are not listed)
 
 (*) only while published: the rules a payment can earn under. A rule without `ends_at` lists
 under `~`, which sorts after every time, so `GSI2SK > <paid_at>` always finds it.
@@ -52,6 +55,7 @@ LIVE_RULES = GSI2         # published rules, by end of window
 DUE = GSI1                # pending instalments, by due time
 WITHDRAWALS = GSI1        # withdrawals by status, oldest first
 USER_WITHDRAWALS = GSI2   # one shopper's withdrawals
+ORDER_PAYMENTS = GSI1     # the payments of one shopper's order
 NEW = f"attribute_not_exists({TABLE.pk})"  # the condition of a put that must not overwrite
 RULES_PARTITION = "REBATE_RULES"
 LIVE_RULES_PARTITION = "REBATE_RULES#live"
@@ -189,3 +193,11 @@ def user_withdrawal_listing(user_id: str, created_at: str, withdrawal_id: str) -
 def withdrawal_day(user_id: str, day: str) -> dict[str, str]:
     """What one shopper's withdrawals not rejected or failed hold against one Beijing day's maximum."""
     return {"PK": f"ACCT#{user_id}", "SK": f"WDDAY#{day}"}
+
+
+def order_payments_partition(user_id: str, order_id: str) -> str:
+    return f"ORDER_PAYMENTS#{user_id}#{order_id}"
+
+
+def order_payment_listing(user_id: str, order_id: str, payment_ref: str) -> dict[str, str]:
+    return ORDER_PAYMENTS.listing(order_payments_partition(user_id, order_id), payment_ref)

@@ -91,3 +91,16 @@ def merged(first: AccountChange | None, second: AccountChange | None) -> Account
         return first or second
     return AccountChange(first.user_id, {**first.deltas, **second.deltas}, {**first.expect, **second.expect},
                          {**first.at_least, **second.at_least})
+
+
+def adjustment(user_id: str, asset: str, amount: int, account: dict[str, int], reason: str, actor: str,
+               ref: str, now: datetime) -> tuple[AccountChange, LedgerEntry]:
+    """Support's signed change of one asset (`balance` or `points`) by `amount`, and its entry.
+    It moves that asset alone (a credit does not repay debt: support decides what it gives), and
+    is pinned on every field of the account it was computed from, so the audit entry's before
+    and after are exact; a debit needs the asset to stay >= 0 (the caller refuses it first)."""
+    change = AccountChange(user_id, {asset: amount}, expect=dict(account),
+                           at_least={asset: -amount} if amount < 0 else {})
+    entry = LedgerEntry(id=new_id(), type="adjustment", amount=amount, asset=cast(Asset, asset), ref=ref,
+                        reason=reason, actor=actor, created_at=now)
+    return change, entry

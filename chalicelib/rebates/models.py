@@ -27,10 +27,11 @@ RuleStatus = Literal["draft", "published", "paused", "ended"]
 Asset = Literal["balance", "frozen", "points", "debt", "points_debt", "held", "points_held", "pending_balance",
                 "pending_points"]
 # reserve / unreserve: free <-> held for an order; spend: what an order's payment took (from held,
-# or from free for a lapsed reservation); refund: what a refund of that payment gave back.
+# or from free for a lapsed reservation); refund: what a refund of that payment gave back;
+# adjustment: a signed change made by support (finance), with its reason and actor.
 EntryType = Literal["rebate", "clawback", "instalment", "withdrawal", "withdrawal_paid", "withdrawal_rejected",
                     "withdrawal_failed", "voucher_not_granted", "reserve", "unreserve", "spend", "refund", "release",
-                    "exchange"]
+                    "exchange", "adjustment"]
 MAX_INSTALLMENTS = 36  # one payment's instalments are written in one transaction (<= 100 items)
 MAX_LADDER_STEPS = 20
 # What each credited asset owes when a clawback found too little in it.
@@ -285,6 +286,8 @@ class LedgerEntry(BaseModel):
     ref: str
     rule_id: str | None = None
     reason: str | None = None  # voucher_not_granted: why (LIMIT_REACHED, SOLD_OUT, NOT_CLAIMABLE, NOT_FOUND)
+    # adjustment: the support person's reason (above) and who made it (their token's sub)
+    actor: str | None = None
     created_at: datetime
 
 

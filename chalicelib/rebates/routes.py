@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint, Response
 
 from chalicelib.lazy import lazy_module
-from chalicelib.web import OPERATOR, RequestContext, endpoint
+from chalicelib.web import OPERATOR, PUBLIC, RequestContext, endpoint
 
 if TYPE_CHECKING:  # what a type checker reads; at run time the same names, bound lazily below
     from chalicelib import models as common
     from chalicelib.coupons import models as coupon_models
-    from chalicelib.rebates import accounts, exchange, models, rules, withdrawals
+    from chalicelib.rebates import (
+        accounts, exchange, models, offers, offers_models, order_rebates, rules, support, support_models, withdrawals,
+    )
 else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
     common = lazy_module("chalicelib.models")
     models = lazy_module("chalicelib.rebates.models")
@@ -21,7 +23,12 @@ else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy
     accounts = lazy_module("chalicelib.rebates.accounts")
     withdrawals = lazy_module("chalicelib.rebates.withdrawals")
     exchange = lazy_module("chalicelib.rebates.exchange")
+    support = lazy_module("chalicelib.rebates.support")
+    offers = lazy_module("chalicelib.rebates.offers")
+    offers_models = lazy_module("chalicelib.rebates.offers_models")
+    order_rebates = lazy_module("chalicelib.rebates.order_rebates")
     coupon_models = lazy_module("chalicelib.coupons.models")
+    support_models = lazy_module("chalicelib.rebates.support_models")
 
 bp = Blueprint(__name__)
 
@@ -143,3 +150,34 @@ def export_withdrawals(ctx: RequestContext, query: models.WithdrawalCsvQuery) ->
 def redeem_points(ctx: RequestContext, template_id: common.ResourceId) -> coupon_models.Coupon:
     """Take one coupon of a template with a `points_price` for that many points (积分兑换), in one step."""
     return exchange.redeem_points(template_id, ctx.user_id, ctx.now, ctx.idempotency)
+
+
+def _account_exists(user_id: str) -> None:
+    support.require_account(user_id)
+
+
+@endpoint(bp, "/admin/accounts/{user_id}", auth=OPERATOR, exists=_account_exists)
+def get_account_admin(ctx: RequestContext, user_id: common.UserId,
+                      query: support_models.AccountQuery) -> support_models.AccountView:
+    """A shopper's account, a page of its ledger and a page of its withdrawals (support)."""
+    return support.account_view(user_id, query)
+
+
+@endpoint(bp, "/admin/accounts/{user_id}/adjustments", methods=("POST",), auth=OPERATOR, status=201,
+          idempotent=True, exists=_account_exists)
+def adjust_account(ctx: RequestContext, user_id: common.UserId,
+                   body: support_models.AdjustmentCreate) -> support_models.Adjustment:
+    """Add a signed amount to the balance or free points, with a reason: never below 0 (409), audited."""
+    return support.adjust(user_id, body, ctx.user_id, ctx.now, ctx.idempotency)
+
+
+@endpoint(bp, "/rebate-offers", auth=PUBLIC, cache_seconds=30)
+def list_offers(ctx: RequestContext) -> offers_models.RebateOffers:
+    """The live rebate rules as terms a shopper can read, in the order they share the return cap."""
+    return offers.offers(ctx.now)
+
+
+@endpoint(bp, "/me/orders/{order_id}/rebates")
+def get_order_rebates(ctx: RequestContext, order_id: coupon_models.OrderId) -> offers_models.OrderRebates:
+    """What the caller's order earned, per payment and rule: granted, limited, clawed back, instalments."""
+    return order_rebates.order_rebates(ctx.user_id, order_id)

@@ -9,7 +9,7 @@ anyway). Reading a rule sums the item and its shards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import dynamo, idempotency, lifecycle_store
@@ -90,6 +90,7 @@ def list_rules(status: str | None, limit: int, cursor: str | None) -> tuple[list
 def change_rule_status(rule_id: str, action: str, now: datetime, seen: str, audit: Change) -> None:
     """Apply a state-machine action if, at the moment of the write, the rebate rule is still in
     status `seen` and allows it, with its audit entry (lifecycle_store.apply_audited)."""
+    _live_cache.clear()  # this process's next quote reads the change (others within the cache's age)
     lifecycle_store.apply_audited(keys.rule(rule_id), action, now, seen, audit, noun="rebate rule",
                                   listed=keys.LIVE_RULES, listed_partition=keys.LIVE_RULES_PARTITION,
                                   listed_sk_attribute=LIVE_SK)
@@ -104,6 +105,7 @@ def publish_rule(rule_id: str, now: datetime, seen: str, audit: Change, also: di
     expression, condition, names, vals = lifecycle_store.status_write(
         "publish", now, listed=keys.LIVE_RULES, listed_partition=keys.LIVE_RULES_PARTITION, listed_sk_attribute=LIVE_SK)
     condition, vals = lifecycle_store.seen_status(condition, vals, seen)
+    _live_cache.clear()
     try:
         dynamo.transact({RULE: dynamo.tx_update(keys.rule(rule_id), expression + ", published_at = if_not_exists("
                                                 "published_at, :now)", condition=condition, names=names, vals=vals),
@@ -147,3 +149,20 @@ def totals_update(rebate: Rebate, totals: TotalsChange, now: datetime) -> dict[s
         "SET entity = :entity, rule_id = :rule_id, updated_at = :now" + add(totals.deltas()),
         vals=dynamo.values(entity="rebate_rule_totals", rule_id=rebate.rule_id, now=iso(now), **totals.deltas()),
     )}
+
+
+_live_cache: dict[str, tuple[datetime, list[Rule]]] = {}
+
+
+def live_rules_cached(now: datetime, max_age: timedelta) -> tuple[datetime, list[Rule]]:
+    """(when they were read, the rules live then) as of at most `max_age` before `now`, per table;
+    a status change made by this process empties the cache. Quotes and offers read this;
+    settlement reads `live_rules_at(paid_at)` itself."""
+    cached = _live_cache.get(dynamo.table_name())
+    if cached is None or not timedelta(0) <= now - cached[0] < max_age:
+        cached = _live_cache[dynamo.table_name()] = (now, live_rules_at(now))
+    return cached
+
+
+def clear_cache() -> None:
+    _live_cache.clear()

@@ -144,7 +144,8 @@ def record_payment(payment: Payment, programme: ProgrammeChange) -> bool:
     stored before (and then nothing is counted)."""
     event_item = {**keys.event(payment.provider, payment.event_id), "entity": "payment_event",
                   "payment_ref": payment.payment_ref, "type": "payment", "received_at": iso(payment.created_at)}
-    payment_item = {**keys.payment(payment.payment_ref), "entity": "payment", **payment.model_dump(mode="json")}
+    payment_item = {**keys.payment(payment.payment_ref), "entity": "payment", **payment.model_dump(mode="json"),
+                    **keys.order_payment_listing(payment.user_id, payment.order_id, payment.payment_ref)}
     try:
         dynamo.transact({EVENT: dynamo.tx_put(event_item, keys.NEW),
                          PAYMENT: dynamo.tx_put(payment_item, keys.NEW),

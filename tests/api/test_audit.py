@@ -128,6 +128,30 @@ def _settings(api):
     return "olga", "settings", "settings", "update", None
 
 
+def _adjust(api):
+    _withdrawal(api)  # wendy's account: 1000 earned, 600 frozen
+    status, body = api.post("/admin/accounts/wendy/adjustments", {"asset": "balance", "amount": -40, "reason": "typo"},
+                            user="fay", roles=FINANCE)
+    assert status == 201, body
+    return "fay", "account", "wendy", "adjust", "account"
+
+
+def _revoke(api):
+    template = _template(api, publish=True)
+    status, coupon = api.post(f"/templates/{template['id']}/claim", user="wendy")
+    assert status == 201, coupon
+    status, body = api.post(f"/admin/coupons/wendy/{coupon['id']}/revoke", user="mia", roles=MARKETING)
+    assert status == 200, body
+    return "mia", "coupon", coupon["id"], "revoke", "unused"
+
+
+def _add_stock(api):
+    template = _template(api, publish=True)
+    status, body = api.post(f"/admin/templates/{template['id']}/stock", {"add": 7}, user="mia", roles=MARKETING)
+    assert status == 200, body
+    return "mia", "template", template["id"], "add_stock", "stock"
+
+
 MUTATIONS: dict[tuple[str, str], Scenario] = {
     ("POST", "/admin/templates"): _create_template,
     ("POST", "/admin/templates/{template_id}/publish"): _template_status("publish", "draft"),
@@ -144,6 +168,9 @@ MUTATIONS: dict[tuple[str, str], Scenario] = {
     ("POST", "/admin/withdrawals/{withdrawal_id}/paid"): _payout("paid", {"payout_ref": "BANK-0001"}),
     ("POST", "/admin/withdrawals/{withdrawal_id}/failed"): _payout("failed", {"reason": "account closed"}),
     ("PUT", "/admin/settings"): _settings,
+    ("POST", "/admin/accounts/{user_id}/adjustments"): _adjust,
+    ("POST", "/admin/coupons/{user_id}/{coupon_id}/revoke"): _revoke,
+    ("POST", "/admin/templates/{template_id}/stock"): _add_stock,
 }
 
 
@@ -166,6 +193,10 @@ def test_each_change_under_admin_writes_one_entry_with_actor_before_and_after(ap
     if target_type == "settings":
         assert (entry["before"]["withdrawal_min"], entry["after"]["withdrawal_min"]) == (0, 100)
         assert entry["after"]["updated_by"] == actor
+    elif before_status == "stock":  # the status stays: the stock grows
+        assert entry["after"]["total_stock"] == entry["before"]["total_stock"] + 7, entry
+    elif target_type == "account":  # an account has no status: its figures before and after
+        assert (entry["before"]["balance"], entry["after"]["balance"]) == (400, 360), entry
     elif before_status is None:
         assert entry["before"] is None
     else:

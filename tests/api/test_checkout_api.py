@@ -53,7 +53,8 @@ def test_quote_without_coupons_chooses_the_best_from_the_wallet(api):
 def test_quote_with_an_empty_wallet_charges_the_subtotal(api):
     status, body = quote(api, [item(999, 3)])
     assert (status, body) == (200, {"subtotal": 2997, "discount": 0, "stored_value": 0, "total": 2997, "applied": [],
-                                    "points_used": 0, "points_amount": 0, "balance_used": 0, "trimmed": []})
+                                    "points_used": 0, "points_amount": 0, "balance_used": 0, "trimmed": [],
+                                    "expected_rebate": {"balance": 0, "points": 0, "vouchers": 0}})
 
 
 def test_quote_with_chosen_coupons_applies_exactly_those(api):

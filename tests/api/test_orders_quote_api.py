@@ -51,7 +51,7 @@ def test_a_quote_that_names_neither_balance_nor_points_spends_neither(api):
     status, body = quote(api)
     assert (status, body) == (200, {"subtotal": 10_000, "discount": 0, "stored_value": 0, "total": 10_000,
                                     "applied": [], "points_used": 0, "points_amount": 0, "balance_used": 0,
-                                    "trimmed": []})
+                                    "trimmed": [], "expected_rebate": {"balance": 0, "points": 0, "vouchers": 0}})
 
 
 def test_a_quote_that_names_them_answers_what_each_pays_even_when_zero(api):

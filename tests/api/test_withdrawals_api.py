@@ -121,7 +121,7 @@ def test_the_ledger_is_paginated_newest_first(api, fund):
     assert [e["amount"] for e in page["items"]] == [300, 200]
     _, rest = api.get(f"/me/rebates?limit=2&cursor={page['next_cursor']}")
     assert ([e["amount"] for e in rest["items"]], rest["next_cursor"]) == ([100], None)
-    assert set(page["items"][0]) == {"id", "type", "amount", "asset", "ref", "rule_id", "reason", "created_at"}
+    assert set(page["items"][0]) == {"id", "type", "amount", "asset", "ref", "rule_id", "reason", "actor", "created_at"}
     assert api.get(f"/me/rebates?cursor={page['next_cursor']}", user="bob")[0] == 400  # another's cursor
 
 

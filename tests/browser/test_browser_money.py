@@ -286,6 +286,12 @@ def test_a_shopper_reserves_an_order_paying_with_balance_and_points_and_releases
     # Then the page shows the API's own figures: what each pays and what is left
     expect(quote.locator(".total")).to_contain_text(yuan(priced["total"]))
     expect(quote).to_contain_text(f"Paid by {priced['points_used']:,} points")
+    # the live offers, in words (GET /rebate-offers), and what they would give back on that total
+    expect(mall.locator("#rebate-offers li", has_text=f"points back {shopper}")).to_contain_text(
+        "10.00% back in points")
+    # and what the live offers would give back on that total (issue 18: expected_rebate)
+    assert priced["expected_rebate"]["points"] > 0
+    expect(quote.locator(".expected-rebate")).to_contain_text(f"{priced['expected_rebate']['points']:,} points")
     session.shot(mall, "pay-with-balance-and-points")
 
     # When they check out, the order is reserved: the balance and points are held for it
@@ -666,3 +672,30 @@ def test_redeem_for_points_redeems_once_for_a_double_click_and_a_click_in_flight
     assert len(coupons_of(stack, shopper, second["id"])) == 1
     assert points() == before - 600
     desktop.shot(mall, "redeemed-for-points")
+
+
+def test_support_looks_an_account_up_and_adjusts_it_once_for_a_double_click(stack, desktop):
+    shopper = f"adjusted-{uuid.uuid4().hex[:6]}"
+    settled_rebate(stack, f"5% back {shopper}", 20000, user=shopper)
+    http = http_session()
+
+    def balance() -> int:
+        return http.get(api_url(stack, "me/account"), headers=headers_for(shopper), timeout=30).json()["balance"]
+
+    wait_until_api(lambda: balance() > 0)
+    before = balance()
+    page = console(desktop, stack, "accounts")
+    posts = Posts(page)
+    view = page.locator("#view-accounts")
+    view.get_by_label("User id").fill(shopper)
+    view.get_by_role("button", name="Look up").click()
+    expect(page.locator("#account-shown .figures")).to_contain_text(yuan(before))
+
+    view.get_by_label("Amount").fill("-1.00")
+    view.get_by_label("Reason").fill("duplicate credit")
+    view.get_by_role("button", name="Adjust").dblclick()
+    expect(page.locator("#view-accounts .notice")).to_contain_text(f"Adjusted {shopper}'s balance by -¥1.00")
+    assert len(posts.to(page, "/adjustments")) == 1
+    assert balance() == before - 100
+    expect(page.locator("#account-shown tbody tr", has_text="adjustment")).to_contain_text("duplicate credit by ops-money")
+    desktop.shot(page, "account-adjusted")

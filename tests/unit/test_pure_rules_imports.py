@@ -12,6 +12,7 @@ PURE_MODULES = [
     "chalicelib.coupons.pricing",
     "chalicelib.rebates.policy",
     "chalicelib.rebates.return_cap",
+    "chalicelib.rebates.expected",
     "chalicelib.rebates.ledger",
     "chalicelib.rebates.retry",
     "chalicelib.rebates.payouts",

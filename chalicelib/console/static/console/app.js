@@ -1,6 +1,7 @@
 // The operators' console: sign in with a token, then one view per section, chosen by the #hash.
 // A section shows only for the roles whose token may read it (chalicelib/access.py decides; the
 // API refuses anything else whatever the page shows).
+import { accountsView } from "./accounts.js";
 import { Api } from "./api.js";
 import { auditView } from "./audit.js";
 import { codesView } from "./codes.js";
@@ -16,8 +17,8 @@ const api = new Api("mall.console.token");
 const MARKETING_READS = ["operator", "marketing", "auditor"];
 const FINANCE_READS = ["operator", "finance", "auditor"];
 const ROLES_OF = { templates: MARKETING_READS, codes: MARKETING_READS, grants: MARKETING_READS,
-  rules: MARKETING_READS, stats: MARKETING_READS, withdrawals: FINANCE_READS };
-const views = [templatesView, codesView, grantsView, rulesView, withdrawalsView, statsView, auditView]
+  rules: MARKETING_READS, stats: MARKETING_READS, withdrawals: FINANCE_READS, accounts: FINANCE_READS };
+const views = [templatesView, codesView, grantsView, rulesView, withdrawalsView, accountsView, statsView, auditView]
   .map((view) => view(api));
 const tabs = views.map((view) => h("a", { href: `#${view.id}`, "data-view": view.id }, view.title));
 let open = []; // the views the signed-in token's roles may read

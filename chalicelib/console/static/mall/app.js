@@ -6,6 +6,7 @@
 // passed), and whenever the page comes back into view, so the wallet and the balance never stay stale.
 import { Api } from "./api.js";
 import { cart } from "./cart.js";
+import { rebateOffers } from "./rebate-offers.js";
 import { rebates } from "./rebates.js";
 import { startSession } from "./session.js";
 import { vouchers } from "./vouchers.js";
@@ -18,6 +19,7 @@ const api = new Api("mall.shopper.token");
 const myWallet = wallet(api);
 const myCart = cart(api, watchForPayment, () => refreshAfterPayment(false));
 const myRebates = rebates(api);
+const offers = rebateOffers(api);
 const claimable = vouchers(api, () => {
   myWallet.load();
   myCart.refresh();
@@ -81,5 +83,6 @@ startSession({
     myWallet.load();
     myCart.refresh();
     myRebates.load();
+    offers.load();
   },
 });

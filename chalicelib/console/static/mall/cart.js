@@ -206,8 +206,23 @@ function summary(priced, chosen) {
     cards.length
       ? h("p", { class: "sub" }, `Cards used: ${cards.map((c) => `“${c.name}” (${formatFen(c.amount)})`).join(", ")}.`)
       : null,
+    expected(priced.expected_rebate),
     ...priced.trimmed.map((t) => h("p", { class: "sub trimmed" },
       `${t.asset === "points" ? `${formatCount(t.used)} of ${formatCount(t.asked)} points` : `${formatFen(t.used)} of ${formatFen(t.asked)}`}`
       + ` used: ${TRIMMED[t.reason] ?? t.reason}.`)),
   ].filter(Boolean);
+}
+
+// What the live rebate offers would give back on this total (the quote's expected_rebate): the
+// real rebate can be lower (daily caps, budgets, a voucher sold out), never higher.
+function expected(rebate) {
+  if (!rebate) return null;
+  const parts = [
+    rebate.balance ? `${formatFen(rebate.balance)} to your balance` : null,
+    rebate.points ? `${formatCount(rebate.points)} points` : null,
+    rebate.vouchers ? `${rebate.vouchers} voucher${rebate.vouchers === 1 ? "" : "s"}` : null,
+  ].filter(Boolean);
+  return parts.length
+    ? h("p", { class: "sub expected-rebate" }, `Expected back: ${parts.join(", ")} (daily caps and budgets may give less).`)
+    : null;
 }
