@@ -91,11 +91,14 @@ def settled_rebate(stack, name: str, amount: int, user: str | None = None) -> di
         secret=stack.env["PAYMENT_WEBHOOK_SECRET"])
     response = http.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers, timeout=30)
     assert response.json() == {"received": True, "queued": True}
+    # Settled: every live rule of this shared stack has applied to the payment (GET
+    # /me/orders/{order_id}/rebates), so the payer's account no longer moves under a test.
+    payer = headers_for(user or f"buyer-{tag}")
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while time.monotonic() < deadline:
-        settled = http.get(f"{stack.api_url}/admin/rebate-rules/{rule['id']}", headers=ops, timeout=30).json()
-        if settled["rebated_payments"]:
-            return settled
+        earned = http.get(f"{stack.api_url}/me/orders/order-{tag}/rebates", headers=payer, timeout=30)
+        if earned.status_code == 200 and all(p["settled"] for p in earned.json()["payments"]):
+            return http.get(f"{stack.api_url}/admin/rebate-rules/{rule['id']}", headers=ops, timeout=30).json()
         time.sleep(0.2)
     raise AssertionError(f"the pump did not settle payment pay-{tag} (see {stack.log_dir}/pump.log)")
 

@@ -35,6 +35,7 @@ export function auditView(api) {
   const status = h("p", { class: "notice", role: "status" });
   let items = [];
   let cursor = null;
+  let asked = 0; // the latest request; an older answer arriving late (the view's first load) is dropped
 
   function query() {
     const q = { limit: 50 };
@@ -49,8 +50,10 @@ export function auditView(api) {
       say(status, "Choose what kind of thing the id names (template, rule, …) to look one up.", "error");
       return;
     }
+    const ticket = ++asked;
     try {
       const page = await api.get("admin/audit", { ...query(), cursor: append ? cursor : null });
+      if (ticket !== asked) return;
       items = append ? [...items, ...page.items] : page.items;
       cursor = page.next_cursor;
       more.hidden = !cursor;
@@ -64,7 +67,7 @@ export function auditView(api) {
           h("li", {}, h("strong", {}, c.key), `: ${e.before ? `${shown(c.before)} → ` : ""}${shown(c.after)}`))) },
       ], items, "No change recorded matches."));
     } catch (error) {
-      say(status, error.message, "error");
+      if (ticket === asked) say(status, error.message, "error");
     }
   }
 

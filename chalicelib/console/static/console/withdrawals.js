@@ -21,11 +21,14 @@ export function withdrawalsView(api) {
   const status = h("p", { class: "notice", role: "status" });
   let items = [];
   let cursor = null;
+  let asked = 0; // the latest request; an older answer arriving late (another status's) is dropped
   const moves = new Map(); // withdrawal id -> the Intent moving it
 
   async function load(append = false) {
+    const ticket = ++asked;
     try {
       const page = await api.get("admin/withdrawals", { status: statusFilter.value, limit: 50, cursor: append ? cursor : null });
+      if (ticket !== asked) return;
       items = append ? [...items, ...page.items] : page.items;
       cursor = page.next_cursor;
       more.hidden = !cursor;
@@ -41,7 +44,7 @@ export function withdrawalsView(api) {
         { label: "Actions", cell: (w) => actions(w) },
       ], items, `No ${statusFilter.value} withdrawals.`));
     } catch (error) {
-      say(status, error.message, "error");
+      if (ticket === asked) say(status, error.message, "error");
     }
   }
 
