@@ -9,13 +9,10 @@ between two draws is rare enough that retrying the colliding code is the whole r
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
-from datetime import datetime
 from typing import Any, Iterable
 
-from chalicelib.clock import iso
+from chalicelib import sheets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 RANDOM_LENGTH = 12
@@ -40,17 +37,5 @@ def to_csv(rows: Iterable[Any], header: bool = True) -> str:
     """Codes as CSV for operators: a header row, then one row per code (objects with CSV_COLUMNS
     as attributes). A cell that a spreadsheet would read as a formula (=, +, -, @) gets a
     leading apostrophe: user ids may start with those characters."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    if header:
-        writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(getattr(row, column)) for column in CSV_COLUMNS])
-    return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = iso(value) if isinstance(value, datetime) else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+    return sheets.csv_text(CSV_COLUMNS if header else None,
+                           ([getattr(row, column) for column in CSV_COLUMNS] for row in rows))

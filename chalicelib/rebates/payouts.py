@@ -11,13 +11,10 @@ notification into an `Outcome`; `withdrawals.record_payout` stays as it is.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Iterable, Literal, Protocol
+from typing import Iterable, Literal, Protocol
 
-from chalicelib.clock import iso
+from chalicelib import sheets
 from chalicelib.rebates.withdrawal_models import WithdrawalFailed, WithdrawalPaid, WithdrawalRecord
 
 PayoutReport = WithdrawalPaid | WithdrawalFailed
@@ -71,19 +68,6 @@ def yuan(fen: int) -> str:
 def to_csv(withdrawals: Iterable[WithdrawalRecord]) -> str:
     """Finance's payout list: a header row, then one row per withdrawal with its payee in full.
     A cell a spreadsheet would read as a formula (=, +, -, @) gets a leading apostrophe."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for w in withdrawals:
-        payee = w.payee
-        writer.writerow([_cell(value) for value in (
-            w.id, w.user_id, yuan(w.amount), w.amount, payee and payee.channel, payee and payee.account,
-            payee and payee.name, w.created_at, w.decided_at)])
-    return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = iso(value) if isinstance(value, datetime) else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+    return sheets.csv_text(CSV_COLUMNS, (
+        (w.id, w.user_id, yuan(w.amount), w.amount, w.payee and w.payee.channel, w.payee and w.payee.account,
+         w.payee and w.payee.name, w.created_at, w.decided_at) for w in withdrawals))

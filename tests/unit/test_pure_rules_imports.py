@@ -8,6 +8,7 @@ import pytest
 
 PURE_MODULES = [
     "chalicelib.lifecycle",
+    "chalicelib.sheets",
     "chalicelib.coupons.rules",
     "chalicelib.coupons.pricing",
     "chalicelib.rebates.policy",
