@@ -68,7 +68,7 @@ class ShardEmpty(Exception):
         self.shard = shard
 
 
-def _issue_refusal(refused: Refused, template: Template, shard: int, now: datetime,
+def issue_refusal(refused: Refused, template: Template, shard: int, now: datetime,
                    explain: Callable[[Template, datetime], DomainError | None]) -> Exception:
     """Name the refusal of a cancelled issuing transaction. No stock left is SoldOut for an
     unsharded template, ShardEmpty for a shard."""
@@ -92,7 +92,7 @@ def claim(template_id: str, user_id: str, now: datetime, idem: Idempotency | Non
         if refusal is not None:
             raise refusal
         coupon = rules.new_coupon(template, new_id(), now)
-        _take_stock(template, lambda shard: _claim_on(template, coupon, user_id, now, idem, shard))
+        take_stock(template, lambda shard: _claim_on(template, coupon, user_id, now, idem, shard))
     except DomainError as exc:
         if isinstance(exc, (NotClaimable, SoldOut)):  # about the template: the next claim reads it afresh
             _claimable.pop(_claimable_key(template_id), None)
@@ -108,7 +108,7 @@ def _claim_on(template: Template, coupon: Coupon, user_id: str, now: datetime, i
     try:
         issuing_store.claim(template, coupon, user_id, now, idem, shard)
     except Refused as exc:
-        raise _issue_refusal(exc, template, shard, now, rules.claim_refusal) from exc
+        raise issue_refusal(exc, template, shard, now, rules.claim_refusal) from exc
 
 
 # Templates that a read found claimable, reused by this process's claims for a second: a
@@ -150,7 +150,7 @@ def _template_to_claim(template_id: str, now: datetime) -> Template:
 Issued = TypeVar("Issued")
 
 
-def _take_stock(template: Template, issue: Callable[[int], Issued]) -> Issued:
+def take_stock(template: Template, issue: Callable[[int], Issued]) -> Issued:
     """Run `issue(shard)`, the one transaction that takes a unit of stock, on a shard with stock.
 
     An unsharded template has one place for its stock (shard 0, the template item). A sharded
@@ -207,9 +207,6 @@ def _keep_shard_counts(key: tuple[str, str], remaining: dict[int, int]) -> dict[
     return remaining
 
 
-# The claim's stock choice and refusals, for an exchange's transaction (coupons/exchanging.py).
-take_stock = _take_stock
-issue_refusal = _issue_refusal
 
 
 def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | None) -> Coupon:
@@ -237,10 +234,10 @@ def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | 
                 if exc.old("code") is None:
                     raise NotFound("No such code.") from exc
                 raise NotClaimable("This code has already been used.") from exc
-            raise _issue_refusal(exc, template, shard, now, lambda t, at: rules.claim_refusal(t, at, channels)) \
+            raise issue_refusal(exc, template, shard, now, lambda t, at: rules.claim_refusal(t, at, channels)) \
                 from exc
 
-    _take_stock(template, issue)
+    take_stock(template, issue)
     count("CodeClaimed")
     return coupon
 
@@ -273,7 +270,7 @@ def _grant(template: Template, user_id: str, now: datetime, grant_ref: str) -> C
         refusal = rules.grant_refusal(template, now)
         if refusal is not None:
             raise refusal
-        return _take_stock(template, lambda shard: _grant_on(template, coupon, user_id, grant_ref, now, shard))
+        return take_stock(template, lambda shard: _grant_on(template, coupon, user_id, grant_ref, now, shard))
     except (SoldOut, NotClaimable):
         earlier = issuing_store.granted(template.id, grant_ref)
         if earlier is None:
@@ -293,7 +290,7 @@ def _grant_on(template: Template, coupon: Coupon, user_id: str, grant_ref: str, 
             if earlier is None:
                 raise InvalidState("This grant reference was used, but its coupon is gone.") from exc
             return earlier
-        raise _issue_refusal(exc, template, shard, now, rules.grant_refusal) from exc
+        raise issue_refusal(exc, template, shard, now, rules.grant_refusal) from exc
     return coupon
 
 
