@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chalicelib.payments import alipay, generic
 from chalicelib.payments.models import PaymentEvent
+from chalicelib.errors import Throttled
 from chalicelib.rebates import rules as rebate_rules
+from chalicelib.rebates import settlement
 from chalicelib.rebates.models import RuleCreate
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -202,3 +204,13 @@ def live_rule(now: datetime = NOW, **overrides: Any):
     """A published rule made through the service (times as text, validated as JSON is)."""
     rule = rebate_rules.create_rule(RuleCreate.model_validate_json(json.dumps(rule_body(**overrides))), now, None)
     return rebate_rules.change_rule_status(rule.id, "publish", now)
+
+
+def settle_like_sqs(event, attempts=20):
+    """Process an event as SQS would deliver it: again after a throttled attempt."""
+    for _ in range(attempts):
+        try:
+            return settlement.process(event, NOW)
+        except Throttled:
+            continue
+    raise AssertionError("still throttled after retries")

@@ -9,25 +9,15 @@ from collections import Counter
 
 import boto3
 
-from chalicelib.errors import Throttled
 from chalicelib.models import PageQuery
 from chalicelib.rebates import accounts, rules, settlement, settlement_store
 from dev.pump import LambdaContext, sqs_event
 from tests.checkout_helpers import race
 from tests.helpers import session
 from tests.payment_helpers import (
-    NOW, generic_payment, live_rule, payment_event, queue_url, refund_event, signed_generic,
+    NOW, generic_payment, live_rule, payment_event, queue_url, refund_event, settle_like_sqs, signed_generic,
 )
 
-
-def settle_like_sqs(event, attempts=20):
-    """Process an event as SQS would deliver it: again after a throttled attempt."""
-    for _ in range(attempts):
-        try:
-            return settlement.process(event, NOW)
-        except Throttled:
-            continue
-    raise AssertionError("still throttled after retries")
 
 
 def totals(rule):

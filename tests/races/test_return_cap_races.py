@@ -6,22 +6,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from chalicelib.errors import Throttled
 from chalicelib.models import PageQuery
-from chalicelib.rebates import accounts, settlement, settlement_store
+from chalicelib.rebates import accounts, settlement_store
 from tests.checkout_helpers import race
-from tests.payment_helpers import NOW, live_rule, payment_event
+from tests.payment_helpers import live_rule, payment_event, settle_like_sqs
 from tests.programme_helpers import set_programme
 
-
-def settle_like_sqs(event, attempts=20):
-    """Process an event as SQS would deliver it: again after a throttled attempt."""
-    for _ in range(attempts):
-        try:
-            return settlement.process(event, NOW)
-        except Throttled:
-            continue
-    raise AssertionError("still throttled after retries")
 
 
 def test_many_deliveries_of_one_payment_under_three_rules_return_exactly_the_cap(race_aws):
