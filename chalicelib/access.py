@@ -39,6 +39,8 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/templates"): _changes(MARKETING),
     ("GET", "/admin/templates"): _reads(MARKETING),
     ("GET", "/admin/templates/{template_id}"): _reads(MARKETING),
+    ("PUT", "/admin/templates/{template_id}"): _changes(MARKETING),
+    ("DELETE", "/admin/templates/{template_id}"): _changes(MARKETING),
     ("GET", "/admin/templates/{template_id}/stats"): _reads(MARKETING),
     ("POST", "/admin/templates/{template_id}/publish"): _changes(MARKETING),
     ("POST", "/admin/templates/{template_id}/pause"): _changes(MARKETING),

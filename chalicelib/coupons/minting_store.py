@@ -23,11 +23,14 @@ def get_batch(template_id: str, batch_id: str) -> CodeBatch | None:
 
 
 def start_batch(batch: CodeBatch, now: datetime) -> CodeBatch:
-    """Store a new code batch for a template that exists and has not ended; returns it. Refused names
+    """Store a new code batch for a template that exists and has not ended, marking the template
+    as having codes; returns it. Refused names
     `template` (missing or ended) or `batch` (a batch with this id exists: its item as it was)."""
     items = {
-        "template": dynamo.tx_check(keys.template(batch.template_id), f"{ITEM_EXISTS} AND #status <> :ended",
-                                    names={"#status": "status"}, vals=dynamo.values(ended="ended")),
+        # `has_codes`: a draft with codes can no longer be edited or deleted (templates_store)
+        "template": dynamo.tx_update(keys.template(batch.template_id), "SET has_codes = :yes",
+                                     f"{ITEM_EXISTS} AND #status <> :ended", names={"#status": "status"},
+                                     vals=dynamo.values(ended="ended", yes=True)),
         "batch": dynamo.tx_put({**keys.code_batch(batch.template_id, batch.id), "entity": "code_batch",
                                 **batch.model_dump(mode="json")}, ITEM_ABSENT),
     }

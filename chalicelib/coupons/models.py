@@ -170,6 +170,9 @@ class Coupon(BaseModel):
 
 class TemplateListQuery(PageQuery):
     status: TemplateStatus | None = None
+    # Part of the name (as typed: case matters for Latin letters). A filter on the page read: a
+    # page may hold fewer than `limit` matches and still have a next_cursor.
+    q: str | None = Field(None, min_length=1, max_length=64)
 
 
 class TemplateStatsQuery(BaseModel):

@@ -42,6 +42,20 @@ def get_template(ctx: RequestContext, template_id: common.ResourceId) -> models.
     return templates.get_template(template_id, ctx.now)
 
 
+@endpoint(bp, "/admin/templates/{template_id}", methods=("PUT",), auth=OPERATOR)
+def replace_draft(ctx: RequestContext, template_id: common.ResourceId, body: models.TemplateCreate) -> models.Template:
+    """Edit a draft that has issued nothing (no grant, no codes): the body is a whole template, as
+    for a creation; audited. 409 INVALID_STATE otherwise (duplicate it instead)."""
+    return templates.replace_draft(template_id, body, ctx.now, ctx.user_id)
+
+
+@endpoint(bp, "/admin/templates/{template_id}", methods=("DELETE",), auth=OPERATOR, status=204)
+def delete_draft(ctx: RequestContext, template_id: common.ResourceId) -> None:
+    """Delete a draft that has issued nothing, with its stock shards; audited. 409 INVALID_STATE
+    otherwise (end it instead)."""
+    templates.delete_draft(template_id, ctx.now, ctx.user_id)
+
+
 @endpoint(bp, "/admin/templates/{template_id}/stats", auth=OPERATOR)
 def template_stats(ctx: RequestContext, template_id: common.ResourceId,
                    query: models.TemplateStatsQuery) -> models.TemplateStats:

@@ -1,4 +1,4 @@
-"""Operators' templates: create, read, list, publish/pause/end, stats. No boto3, no Chalice:
+"""Operators' templates: create, read, list, edit or delete a draft, publish/pause/end, stats. No boto3, no Chalice:
 time comes in as `now`; storage is templates_store."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from chalicelib.coupons.models import (
     HourlyClaims, Template, TemplateCreate, TemplateListQuery, TemplateStats, TemplateStatsQuery,
 )
 from chalicelib.coupons.refused import Refused
-from chalicelib.errors import NotFound, Throttled
+from chalicelib.errors import InvalidState, NotFound, Throttled
 from chalicelib.idempotency import Idempotency
 from chalicelib.ids import new_id
 from chalicelib.models import Page
@@ -22,13 +22,19 @@ STATUS_ATTEMPTS = 5  # reads and writes of a status change that met another chan
 WINDOW_OVER = "This template's claim window is over; it can only be ended."
 
 
+UNISSUED_ONLY = ("Only a draft that has issued nothing (no grant, no code batch) can be {verb}: "
+                 "duplicate it and {verb} the copy, or end it.")
+
+
+def _from_request(request: TemplateCreate, template_id: str, created_at: datetime, now: datetime) -> Template:
+    return Template(id=template_id, status="draft", claimed=0, redeemed=0, created_at=created_at, updated_at=now,
+                    **request.model_dump(exclude={"validity", "scope"}), validity=request.validity,
+                    scope=request.scope)
+
+
 def create_template(request: TemplateCreate, now: datetime, idem: Idempotency | None,
                     actor: str | None = None) -> Template:
-    template = Template(
-        id=new_id(), status="draft", claimed=0, redeemed=0, created_at=now, updated_at=now,
-        **request.model_dump(exclude={"validity", "scope"}),
-        validity=request.validity, scope=request.scope,
-    )
+    template = _from_request(request, new_id(), now, now)
     audit = Change(actor, "create", "template", template.id, None, template.model_dump(mode="json"), now)
     templates_store.create_template(template, idem, audit)
     return template
@@ -49,9 +55,47 @@ def get_template(template_id: str, now: datetime | None = None) -> Template:
 
 
 def list_templates(query: TemplateListQuery, now: datetime) -> Page[Template]:
-    items, cursor = templates_store.list_templates(query.status, now, query.limit, query.cursor)
+    items, cursor = templates_store.list_templates(query.status, now, query.limit, query.cursor, query.q)
     counted = templates_store.with_claim_counts(items, consistent=True)
     return Page[Template](items=[rules.template_shown(t, now) for t in counted], next_cursor=cursor)
+
+
+def replace_draft(template_id: str, request: TemplateCreate, now: datetime, actor: str | None = None) -> Template:
+    """Replace a draft that has issued nothing with `request` (as a creation would make it; id and
+    created_at kept); audited (`update`), pinned on the draft that was read."""
+    for _ in range(STATUS_ATTEMPTS):
+        before = _unissued_draft(template_id, "edited")
+        after = _from_request(request, before.id, before.created_at, now)
+        audit = Change(actor, "update", "template", template_id, before.model_dump(mode="json"),
+                       after.model_dump(mode="json"), now)
+        try:
+            templates_store.replace_draft(before, after, audit)
+        except Refused:
+            continue  # it changed since it was read (edited, granted from, minted for): look again
+        return after
+    raise Throttled("This template is being changed by others at this moment; retry shortly.")
+
+
+def delete_draft(template_id: str, now: datetime, actor: str | None = None) -> None:
+    """Delete a draft that has issued nothing, with its stock shards; audited (`delete`)."""
+    for _ in range(STATUS_ATTEMPTS):
+        before = _unissued_draft(template_id, "deleted")
+        audit = Change(actor, "delete", "template", template_id, before.model_dump(mode="json"), None, now)
+        try:
+            templates_store.delete_draft(before, audit)
+        except Refused:
+            continue
+        return
+    raise Throttled("This template is being changed by others at this moment; retry shortly.")
+
+
+def _unissued_draft(template_id: str, verb: str) -> Template:
+    """The template as stored (exact counts), if it is a draft that has issued nothing; NotFound or
+    InvalidState otherwise. The write that follows conditions on the same facts."""
+    template = get_template(template_id)
+    if template.status != "draft" or template.claimed or templates_store.has_codes(template_id):
+        raise InvalidState(UNISSUED_ONLY.format(verb=verb))
+    return template
 
 
 def change_template_status(template_id: str, action: str, now: datetime, actor: str | None = None) -> Template:

@@ -85,17 +85,75 @@ def _status_filter(status: str, now: datetime) -> tuple[str, dict[str, Any]]:
     return "#status = :status AND claim_ends_at > :now", {"status": status, "now": iso(now)}
 
 
-def list_templates(status: str | None, now: datetime, limit: int,
-                   cursor: str | None) -> tuple[list[Template], str | None]:
-    """Newest first, optionally only those in `status` at `now`."""
-    condition, vals = _status_filter(status, now) if status else (None, None)
+def list_templates(status: str | None, now: datetime, limit: int, cursor: str | None,
+                   name_part: str | None = None) -> tuple[list[Template], str | None]:
+    """Newest first, optionally only those in `status` at `now` and whose name contains `name_part`."""
+    conditions: list[str] = []
+    vals: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    if status:
+        condition, vals = _status_filter(status, now)
+        conditions.append(f"({condition})")
+        names["#status"] = "status"
+    if name_part:
+        conditions.append("contains(#name, :name_part)")
+        vals, names = {**vals, "name_part": name_part}, {**names, "#name": "name"}
     items, next_cursor = dynamo.query_page(
         index=keys.ADMIN.name, partition_attr=keys.ADMIN.pk, partition_value=keys.TEMPLATES_PARTITION,
         key_attrs=keys.ADMIN.key_attrs, limit=limit, cursor=cursor,
-        filter_expression=condition, names={"#status": "status"} if condition else None,
+        filter_expression=" AND ".join(conditions) or None, names=names or None,
         vals=dynamo.values(**vals) if vals else None,
     )
     return [template_from(i) for i in items], next_cursor
+
+
+# A draft that has issued nothing: no coupon granted from it (a sharded template counts on its
+# shards, conditioned one by one), no code batch minted for it (`has_codes`, set by minting).
+UNISSUED_DRAFT = f"{ITEM_EXISTS} AND #status = :draft AND claimed = :zero AND attribute_not_exists(has_codes)"
+UNISSUED_SHARD = f"{ITEM_EXISTS} AND claimed = :zero"
+
+
+def has_codes(template_id: str) -> bool:
+    """Whether a code batch was ever minted for the template (minting_store sets `has_codes`)."""
+    item = dynamo.get(keys.template(template_id), consistent=True)
+    return bool(item and item.get("has_codes"))
+
+
+def replace_draft(before: Template, after: Template, audit: Change) -> None:
+    """One transaction: the template item replaced by `after`, pinned on `before.updated_at` (what
+    the audit entry's `before` shows) and on being a draft that issued nothing; its stock shards
+    rewritten to `after`'s (the old ones beyond `after.stock_shards` deleted: at most 50 items in
+    all, as shards are); the audit entry. Refused (`template`, or `shard<n>`: a grant reached it)."""
+    vals = dynamo.values(draft="draft", zero=0, seen=iso(before.updated_at))
+    items = {"template": dynamo.tx_put(template_item(after), f"{UNISSUED_DRAFT} AND updated_at = :seen",
+                                       names={"#status": "status"}, vals=vals)}
+    new_shards = shard_items(after) if after.stock_shards > 1 else []
+    old_keys = shard_keys(before) if before.stock_shards > 1 else []
+    items.update(dynamo.numbered("shard", [
+        *(dynamo.tx_put(shard, f"{ITEM_ABSENT} OR claimed = :zero",
+                        vals=dynamo.values(zero=0)) for shard in new_shards),
+        *(dynamo.tx_delete(key, UNISSUED_SHARD, vals=dynamo.values(zero=0)) for key in old_keys[len(new_shards):]),
+    ]))
+    _transact_refused({**items, **audit_store.items(audit)})
+
+
+def delete_draft(template: Template, audit: Change) -> None:
+    """One transaction: the template item and its stock shards deleted, on condition that it is
+    still the draft that was read (`updated_at`) and issued nothing; the audit entry."""
+    vals = dynamo.values(draft="draft", zero=0, seen=iso(template.updated_at))
+    items = {"template": dynamo.tx_delete(keys.template(template.id), f"{UNISSUED_DRAFT} AND updated_at = :seen",
+                                          names={"#status": "status"}, vals=vals)}
+    if template.stock_shards > 1:
+        items.update(dynamo.numbered("shard", (dynamo.tx_delete(key, UNISSUED_SHARD, vals=dynamo.values(zero=0))
+                                               for key in shard_keys(template))))
+    _transact_refused({**items, **audit_store.items(audit)})
+
+
+def _transact_refused(items: dict[str, dict[str, Any]]) -> None:
+    try:
+        dynamo.transact(items)
+    except dynamo.ConditionFailed as exc:
+        raise Refused(exc.failed) from exc
 
 
 # Past its claim window a template can only be ended (it already shows as ended).

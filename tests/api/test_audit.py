@@ -152,6 +152,21 @@ def _add_stock(api):
     return "mia", "template", template["id"], "add_stock", "stock"
 
 
+def _edit_draft(api):
+    template = _template(api)
+    status, body = api.call("PUT", f"/admin/templates/{template['id']}", template_body(name="edited"), user="mia",
+                            roles=MARKETING)
+    assert status == 200, body
+    return "mia", "template", template["id"], "update", "edit"
+
+
+def _delete_draft(api):
+    template = _template(api)
+    status, body = api.call("DELETE", f"/admin/templates/{template['id']}", user="mia", roles=MARKETING)
+    assert status == 204, body
+    return "mia", "template", template["id"], "delete", "delete"
+
+
 MUTATIONS: dict[tuple[str, str], Scenario] = {
     ("POST", "/admin/templates"): _create_template,
     ("POST", "/admin/templates/{template_id}/publish"): _template_status("publish", "draft"),
@@ -171,6 +186,8 @@ MUTATIONS: dict[tuple[str, str], Scenario] = {
     ("POST", "/admin/accounts/{user_id}/adjustments"): _adjust,
     ("POST", "/admin/coupons/{user_id}/{coupon_id}/revoke"): _revoke,
     ("POST", "/admin/templates/{template_id}/stock"): _add_stock,
+    ("PUT", "/admin/templates/{template_id}"): _edit_draft,
+    ("DELETE", "/admin/templates/{template_id}"): _delete_draft,
 }
 
 
@@ -189,8 +206,16 @@ def test_each_change_under_admin_writes_one_entry_with_actor_before_and_after(ap
     assert len(found) == 1, found
     [entry] = found
     assert (entry["action"], entry["target_type"], entry["target_id"]) == (action, target_type, target_id)
-    assert entry["after"], entry
-    if target_type == "settings":
+    if before_status == "delete":  # nothing after a deletion
+        assert (entry["before"]["status"], entry["after"]) == ("draft", None), entry
+    else:
+        assert entry["after"], entry
+    if before_status == "delete":
+        pass
+    elif before_status == "edit":  # a draft stays a draft: its fields change
+        assert (entry["before"]["name"], entry["after"]["name"], entry["after"]["status"]) != (None, None, None)
+        assert entry["after"]["name"] == "edited" and entry["before"]["name"] != "edited", entry
+    elif target_type == "settings":
         assert (entry["before"]["withdrawal_min"], entry["after"]["withdrawal_min"]) == (0, 100)
         assert entry["after"]["updated_by"] == actor
     elif before_status == "stock":  # the status stays: the stock grows
