@@ -34,7 +34,8 @@ def list_claimable(now: datetime, limit: int, cursor: str | None) -> tuple[list[
         key_attrs=keys.CLAIMABLE.key_attrs, limit=limit, cursor=cursor, newest_first=False,
         sort_condition=f"{keys.CLAIMABLE.sk} > :now",
         filter_expression=("claim_starts_at <= :now AND claimed < total_stock "
-                           "AND (attribute_not_exists(claim_channel) OR claim_channel = :open OR attribute_exists(price))"),
+                           "AND (attribute_not_exists(claim_channel) OR claim_channel = :open "
+                           "OR attribute_exists(price))"),
         vals=dynamo.values(now=iso(now), open="open"),
     )
     return [templates_store.template_from(i) for i in items], next_cursor
