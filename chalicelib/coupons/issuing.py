@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.coupons import issuing_store, minting_store, rules, templates_store
-from chalicelib.coupons.models import Coupon, GrantReport, GrantResult, Scope, Template, Validity
+from chalicelib.coupons.models import ClaimChannel, Coupon, GrantReport, GrantResult, Scope, Template, Validity
 from chalicelib.coupons.refused import Refused
 from chalicelib.errors import DomainError, InvalidState, LimitReached, NotClaimable, NotFound, SoldOut
 from chalicelib.audit import store as audit_store
@@ -43,10 +43,17 @@ class ClaimableTemplate(BaseModel):
     claimed_by_me: int
     remaining: int
     points_price: int | None = None  # also redeemable for this many points
+    price: int | None = None  # for sale at this many fen (bought through a payment's `purchases`)
+    claim_channel: ClaimChannel = "open"  # "open": free to claim; else only bought (or granted)
+
+
+SALE_CHANNELS: tuple[ClaimChannel, ...] = ("open", "grant")
 
 
 def list_claimable(user_id: str, query: PageQuery, now: datetime) -> Page[ClaimableTemplate]:
-    """Templates the caller can claim now: published, in window, in stock, under their limit."""
+    """Templates the caller can claim (or buy) now: published, in window, in stock, under their
+    limit. A template for sale is listed on any claim channel but `code` (a card sold, not given,
+    has channel `grant`: the mall shows its price and a buy button, not a claim)."""
     templates, cursor = issuing_store.list_claimable(now, query.limit, query.cursor)
     templates = templates_store.with_claim_counts(templates, consistent=False)
     mine = issuing_store.claimed_counts(user_id, [t.id for t in templates]) if templates else {}
@@ -54,7 +61,8 @@ def list_claimable(user_id: str, query: PageQuery, now: datetime) -> Page[Claima
         ClaimableTemplate(**t.model_dump(include=set(ClaimableTemplate.model_fields) - {"claimed_by_me"}),
                           claimed_by_me=mine.get(t.id, 0))
         for t in templates
-        if rules.claim_refusal(t, now) is None and mine.get(t.id, 0) < t.per_user_limit
+        if rules.claim_refusal(t, now, SALE_CHANNELS if t.price else ("open",)) is None
+        and mine.get(t.id, 0) < t.per_user_limit
     ]
     return Page[ClaimableTemplate](items=items, next_cursor=cursor)
 
@@ -244,7 +252,8 @@ def claim_code(code_text: str, user_id: str, now: datetime, idem: Idempotency | 
 
 # --- grants -----------------------------------------------------------------------------------
 
-def grant_one(template_id: str, user_id: str, now: datetime, grant_ref: str) -> Coupon:
+def grant_one(template_id: str, user_id: str, now: datetime, grant_ref: str, bought_with: str | None = None
+              ) -> Coupon:
     """Issue one coupon (the grant path, used by operator grants and by rebate voucher rewards) within
     stock and the per-user limit, exactly once per grant_ref.
 
@@ -254,18 +263,22 @@ def grant_one(template_id: str, user_id: str, now: datetime, grant_ref: str) -> 
     itself is a fresh time-ordered id (wallets sort by it), not derived from the ref. Grants
     ignore the claim window and channel but refuse an `ended` template or a fixed validity
     that is over (NOT_CLAIMABLE); they respect stock (SOLD_OUT) and the per-user limit
-    (LIMIT_REACHED), counted with claims.
+    (LIMIT_REACHED), counted with claims. `bought_with`: the payment that bought it (a purchase
+    of a template for sale), recorded on the coupon.
     """
     template = templates_store.get_template(template_id)
     if template is None:
         raise NotFound("No template with this id.")
-    return _grant(template, user_id, now, grant_ref)
+    return _grant(template, user_id, now, grant_ref, bought_with)
 
 
-def _grant(template: Template, user_id: str, now: datetime, grant_ref: str) -> Coupon:
+def _grant(template: Template, user_id: str, now: datetime, grant_ref: str, bought_with: str | None = None
+           ) -> Coupon:
     """Grant unless refused; a refused grant whose ref was granted before answers with that coupon
     (a retry after the stock ran out, or the template ended, still gets what it was given)."""
     coupon = rules.new_coupon(template, new_id(), now)
+    if bought_with is not None:
+        coupon = coupon.model_copy(update={"bought_with": bought_with})
     try:
         refusal = rules.grant_refusal(template, now)
         if refusal is not None:

@@ -26,15 +26,16 @@ STOCK, USER_CLAIMS = "stock", "user_claims"
 
 
 def list_claimable(now: datetime, limit: int, cursor: str | None) -> tuple[list[Template], str | None]:
-    """Published templates whose window is open now and that have stock left (sparse index). The
-    stock filter sees only the template item: a sharded template passes it (its count is on its
-    shards) and is judged after `with_claim_counts`."""
+    """Published templates whose window is open now and that have stock left (sparse index), open
+    to claims or for sale (a `price`). The stock filter sees only the template item: a sharded
+    template passes it (its count is on its shards) and is judged after `with_claim_counts`."""
     items, next_cursor = dynamo.query_page(
         index=keys.CLAIMABLE.name, partition_attr=keys.CLAIMABLE.pk, partition_value=keys.CLAIMABLE_PARTITION,
         key_attrs=keys.CLAIMABLE.key_attrs, limit=limit, cursor=cursor, newest_first=False,
         sort_condition=f"{keys.CLAIMABLE.sk} > :now",
         filter_expression=("claim_starts_at <= :now AND claimed < total_stock "
-                           "AND (attribute_not_exists(claim_channel) OR claim_channel = :open)"),
+                           "AND (attribute_not_exists(claim_channel) OR claim_channel = :open "
+                           "OR attribute_exists(price))"),
         vals=dynamo.values(now=iso(now), open="open"),
     )
     return [templates_store.template_from(i) for i in items], next_cursor

@@ -93,6 +93,9 @@ class TemplateCreate(Strict):
     stock_shards: StrictInt = Field(1, ge=1, le=MAX_STOCK_SHARDS)
     # 积分兑换: shoppers may take one for this many points (POST /templates/{id}/redeem-points).
     points_price: StrictInt | None = Field(None, ge=1, le=MAX_FEN)
+    # For sale (fen): a payment whose event lists it in `purchases` issues it to the payer. A
+    # stored-value card may sell below its value (充值优惠: 18000 for a card of 20000).
+    price: StrictInt | None = Field(None, ge=1, le=MAX_FEN)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TemplateCreate":
@@ -131,6 +134,7 @@ class Template(BaseModel):
     # How many items hold the stock: 1 keeps it on the template item; more spread a flash sale.
     stock_shards: int = 1
     points_price: int | None = None  # None: not for points
+    price: int | None = None  # fen; None: not for sale
     claimed: int = 0
     redeemed: int = 0
     created_at: datetime
@@ -166,6 +170,7 @@ class Coupon(BaseModel):
     reserved_by: str | None = None  # the order whose reservation took the lock (wallet_store.RESERVED_BY)
     payment_id: str | None = None
     used_at: datetime | None = None
+    bought_with: str | None = None  # bought, not claimed: the payment (payment_ref) that paid for it
 
 
 class TemplateListQuery(PageQuery):

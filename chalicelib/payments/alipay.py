@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -38,6 +39,7 @@ from chalicelib.models import MAX_FEN, ResourceId, UserId
 from chalicelib.payments.crypto import verify_sha256_rsa
 from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, PaymentEvent
 from chalicelib.payments.payloads import Payload, build, parse_json
+from chalicelib.payments.purchases import from_provider
 
 PAID_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
 _YUAN = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
@@ -46,10 +48,13 @@ MAX_BODY_BYTES = 16 * 1024
 
 
 class Passback(Payload):
-    """What the mall put in `passback_params` when it created the payment."""
+    """What the mall put in `passback_params` when it created the payment. `p` or `purchases`:
+    what the payment bought, read leniently (chalicelib.payments.purchases)."""
 
     user_id: UserId
     coupon_ids: list[ResourceId] = Field(default_factory=list, max_length=MAX_COUPONS_PER_ORDER)
+    p: Any = None
+    purchases: Any = None
 
 
 def parse_form(raw_body: bytes) -> dict[str, str]:
@@ -130,7 +135,8 @@ def to_event(params: dict[str, str], now: datetime) -> PaymentEvent | None:
     if params.get("trade_status") not in PAID_STATUSES:
         return None
     extra = passback(params.get("passback_params"))
-    return _event(params, now, type="payment", user_id=extra.user_id, coupon_ids=extra.coupon_ids,
+    bought = from_provider(extra.p, extra.purchases, "alipay", params.get("trade_no", ""))
+    return _event(params, now, type="payment", user_id=extra.user_id, coupon_ids=extra.coupon_ids, purchases=bought,
                   amount=yuan_to_fen(params.get("total_amount", ""), "total_amount"),
                   paid_at=beijing_time(params.get("gmt_payment"), "gmt_payment"))
 

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from chalicelib.errors import Unauthenticated
 from chalicelib.models import ResourceId, UserId, UtcTime
-from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, Paid, PaymentEvent
+from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, Paid, PaymentEvent, Purchases
 from chalicelib.payments.payloads import Payload, build, parse_json
 
 SIGNATURE_HEADER = "x-mall-signature"
@@ -31,6 +31,7 @@ class PaymentData(Payload):
     amount: Paid  # 0: an order paid entirely by cards, balance and points
     paid_at: UtcTime
     coupon_ids: list[ResourceId] = Field(default_factory=list, max_length=MAX_COUPONS_PER_ORDER)
+    purchases: Purchases = Field(default_factory=list)  # cards and vouchers for sale it bought
 
 
 class RefundData(Payload):
@@ -98,7 +99,7 @@ def to_event(raw_body: bytes, now: datetime) -> PaymentEvent | None:
         return build(
             PaymentEvent, "event", provider="generic", event_id=envelope.id, type="payment",
             payment_id=data.payment_id, order_id=data.order_id, user_id=data.user_id, amount=data.amount,
-            paid_at=data.paid_at, coupon_ids=data.coupon_ids, received_at=now,
+            paid_at=data.paid_at, coupon_ids=data.coupon_ids, purchases=data.purchases, received_at=now,
         )
     if envelope.type == "refund.succeeded":
         refund = parse_json(RefundEnvelope, raw_body, "event body").data

@@ -17,6 +17,8 @@ from chalicelib.models import MAX_FEN, ResourceId, UserId, UtcTime
 Provider = Literal["generic", "wechatpay", "alipay"]
 EventType = Literal["payment", "refund"]
 MAX_COUPONS_PER_ORDER = 20
+MAX_PURCHASE_LINES = 5  # templates bought by one payment (cards and vouchers for sale)
+MAX_PURCHASE_QUANTITY = 10  # of one template, by one payment
 
 # A provider's identifier. It becomes part of DynamoDB keys, so `#` (the key separator)
 # and anything outside a conservative alphabet is refused at the edge.
@@ -27,10 +29,32 @@ Fen = Annotated[int, Field(ge=1, le=MAX_FEN)]
 Paid = Annotated[int, Field(ge=0, le=MAX_FEN)]
 
 
+class Purchase(BaseModel):
+    """One line of what a payment bought: `quantity` coupons (or cards) of a template with a
+    `price` (docs/rebates.md, "Cards and vouchers for sale")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+
+    template_id: ResourceId
+    quantity: int = Field(ge=1, le=MAX_PURCHASE_QUANTITY)
+
+
+Purchases = Annotated[list[Purchase], Field(max_length=MAX_PURCHASE_LINES)]
+
+
+def distinct_templates(purchases: list[Purchase]) -> list[Purchase]:
+    """`purchases` if each template is bought on one line only (else ValueError: a second line
+    of a template is a quantity, not a line)."""
+    if len({p.template_id for p in purchases}) != len(purchases):
+        raise ValueError("purchases must name each template_id once (use quantity)")
+    return purchases
+
+
 class PaymentEvent(BaseModel):
     """A verified payment or refund, whichever provider reported it.
 
-    `payment`: `order_id`, `user_id`, `amount` (fen paid), `paid_at`, `coupon_ids`.
+    `payment`: `order_id`, `user_id`, `amount` (fen paid), `paid_at`, `coupon_ids`, and
+    `purchases` (templates for sale it bought, issued to the payer by the settlement).
     `refund`: `refund_id`, and either `amount` (fen refunded by this refund: generic,
     WeChat Pay) or `refunded_total` (fen refunded on the payment so far, all refunds
     included: Alipay's cumulative `refund_fee`). `user_id` and `order_id` are optional on
@@ -51,6 +75,7 @@ class PaymentEvent(BaseModel):
     refund_id: ExternalId | None = None
     refunded_at: UtcTime | None = None
     coupon_ids: list[ResourceId] = Field(default_factory=list, max_length=MAX_COUPONS_PER_ORDER)
+    purchases: Purchases = Field(default_factory=list)
     received_at: UtcTime
 
     @model_validator(mode="after")
@@ -68,10 +93,11 @@ class PaymentEvent(BaseModel):
                 raise ValueError("a refund event carries either amount or refunded_total")
             if self.amount == 0:
                 raise ValueError("a refund event refunds at least 1 fen")
-            if self.paid_at is not None or self.coupon_ids:
+            if self.paid_at is not None or self.coupon_ids or self.purchases:
                 raise ValueError("a refund event carries no payment fields")
         if len(set(self.coupon_ids)) != len(self.coupon_ids):
             raise ValueError("coupon_ids must not repeat")
+        distinct_templates(self.purchases)
         return self
 
     @property

@@ -23,7 +23,7 @@ import binascii
 import json
 from datetime import datetime
 from functools import lru_cache
-from typing import Mapping
+from typing import Any, Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -35,6 +35,7 @@ from chalicelib.models import ResourceId, UserId, UtcTime
 from chalicelib.payments.models import MAX_COUPONS_PER_ORDER, ExternalId, Fen, PaymentEvent
 from chalicelib.payments.crypto import rsa_public_key, verify_sha256_rsa
 from chalicelib.payments.payloads import Payload, build, parse_json
+from chalicelib.payments.purchases import from_provider
 
 WINDOW_SECONDS = 300
 KEYS_SETTING = "WECHATPAY_PLATFORM_KEYS"
@@ -70,10 +71,13 @@ class Transaction(Payload):
 
 
 class Attach(Payload):
-    """What the mall put in `attach` when it created the payment."""
+    """What the mall put in `attach` when it created the payment. `p` (or `purchases`): what the
+    payment bought, read leniently (chalicelib.payments.purchases: compact, 128 bytes in all)."""
 
     user_id: UserId
     coupon_ids: list[ResourceId] = Field(default_factory=list, max_length=MAX_COUPONS_PER_ORDER)
+    p: Any = None
+    purchases: Any = None
 
 
 class RefundAmount(Payload):
@@ -180,6 +184,7 @@ def to_event(raw_body: bytes, key: bytes, now: datetime) -> PaymentEvent | None:
             payment_id=transaction.transaction_id, order_id=transaction.out_trade_no,
             user_id=attach.user_id, amount=transaction.amount.payer_total, paid_at=transaction.success_time,
             coupon_ids=attach.coupon_ids, received_at=now,
+            purchases=from_provider(attach.p, attach.purchases, "wechatpay", transaction.transaction_id),
         )
     refund = parse_json(Refund, resource, "decrypted refund")
     if refund.refund_status != "SUCCESS":

@@ -13,6 +13,7 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
 | payment                     | PAY#<payment_ref>    | PAY                                      |
 | rebate (one per rule)       | PAY#<payment_ref>    | REBATE#<rid>                             |
 | refund                      | PAY#<payment_ref>    | REFUND#<refund_id>                       |
+| purchase (one per line)     | PAY#<payment_ref>    | PURCHASE#<nn> (the line's position)      |
 | account                     | ACCT#<uid>           | ACCOUNT                                  |
 | ledger entry                | ACCT#<uid>           | LEDGER#<entry_id>                        |
 | instalment                  | ACCT#<uid>           | INST#<due_at>#<payment_ref>#<rid>#<nn>   |
@@ -64,6 +65,7 @@ PENDING_DUE_PARTITION = "REBATE_PENDING#due"
 LEDGER_PREFIX = "LEDGER#"
 INSTALMENT_PREFIX = "INST#"
 REBATE_PREFIX = "REBATE#"
+PURCHASE_PREFIX = "PURCHASE#"
 OPEN_END = "~"  # the live listing's end of a rule without ends_at: after every ISO time
 STATS_SHARDS = 8  # a rule's totals take about 8 x 500 transactional writes/s (docs/rebates.md)
 # Every payment writes the programme's totals once, plus once per rule it earns under: twice the shards.
@@ -201,3 +203,8 @@ def order_payments_partition(user_id: str, order_id: str) -> str:
 
 def order_payment_listing(user_id: str, order_id: str, payment_ref: str) -> dict[str, str]:
     return ORDER_PAYMENTS.listing(order_payments_partition(user_id, order_id), payment_ref)
+
+
+def purchase(payment_ref: str, line: int) -> dict[str, str]:
+    """What line `line` of the payment's `purchases` issued (cards and vouchers for sale)."""
+    return {"PK": f"PAY#{payment_ref}", "SK": f"{PURCHASE_PREFIX}{line:02d}"}

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from chalicelib.models import MAX_FEN, PageQuery, ResourceId, Strict, UtcTime
+from chalicelib.payments.models import Purchase
 from chalicelib.rebates.policy import BP
 from chalicelib.rebates.withdrawal_models import (  # re-exported: routes read them as models.Withdrawal...
     Withdrawal as Withdrawal,
@@ -217,6 +218,7 @@ class Payment(BaseModel):
     amount: int
     paid_at: datetime
     coupon_ids: list[str]
+    purchases: list[Purchase] = []  # templates for sale it bought (rebates/purchases.py)
     rules: list[Rule]
     status: Literal["received", "applied"]
     refunded: int = 0

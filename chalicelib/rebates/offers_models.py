@@ -9,6 +9,7 @@ from typing import Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.rebates.models import Rule, RuleKind, Step, Threshold, VoucherReward
+from chalicelib.rebates.purchases_models import PurchaseShown
 
 
 class ExpectedRebate(BaseModel):
@@ -105,6 +106,8 @@ class OrderPaymentRebates(BaseModel):
     paid_at: datetime
     settled: bool = Field(description="False while the payment's rebates are still being applied.")
     rebates: list[EarnedRebate]
+    purchases: list[PurchaseShown] = Field(default_factory=list, description=(
+        "Cards and vouchers the payment bought: what was issued, and the shortfall with its reason."))
 
 
 class RebateTotals(BaseModel):

@@ -1,18 +1,20 @@
 """What one order earned (`GET /me/orders/{order_id}/rebates`, API.md "What shoppers see"): per
 payment of the order and per rule, what was computed, granted, why it was less (the return cap,
 an exclusive rule, the rule's own caps), what refunds took back, the 全返 instalments and where
-each stands, and a voucher that could not be granted. Only the caller's own orders: the lookup
-is keyed by user and order, so another shopper's order is as absent as an unknown one (404).
-No boto3, no Chalice."""
+each stands, a voucher that could not be granted, and what the payment bought (cards and
+vouchers for sale: issued, the shortfall and why, what a full refund revoked). Only the
+caller's own orders: the lookup is keyed by user and order, so another shopper's order is as
+absent as an unknown one (404). No boto3, no Chalice."""
 
 from __future__ import annotations
 
 from chalicelib.errors import NotFound
-from chalicelib.rebates import instalments_store, order_rebates_store
+from chalicelib.rebates import instalments_store, order_rebates_store, purchases_store
 from chalicelib.rebates.models import Payment, Rebate
 from chalicelib.rebates.offers_models import (
     EarnedInstalment, EarnedRebate, OrderPaymentRebates, OrderRebates, RebateTotals,
 )
+from chalicelib.rebates.purchases_models import PurchaseShown
 
 
 def _limited_by(rebate: Rebate) -> str | None:
@@ -37,6 +39,14 @@ def _earned(payment: Payment, rebate: Rebate) -> EarnedRebate:
     )
 
 
+def _purchases(payment: Payment) -> list[PurchaseShown]:
+    if not payment.purchases:
+        return []
+    shown = set(PurchaseShown.model_fields)
+    return [PurchaseShown.model_validate(record.model_dump(include=shown))
+            for record in purchases_store.of_payment(payment.payment_ref)]
+
+
 def order_rebates(user_id: str, order_id: str) -> OrderRebates:
     payments = order_rebates_store.payments_of_order(user_id, order_id)
     if not payments:
@@ -46,7 +56,8 @@ def order_rebates(user_id: str, order_id: str) -> OrderRebates:
         earned = [_earned(payment, r) for r in order_rebates_store.rebates_of(payment.payment_ref)]
         shown.append(OrderPaymentRebates(payment_ref=payment.payment_ref, amount=payment.amount,
                                          refunded=payment.refunded, paid_at=payment.paid_at,
-                                         settled=payment.status == "applied", rebates=earned))
+                                         settled=payment.status == "applied", rebates=earned,
+                                         purchases=_purchases(payment)))
         for e in earned:
             if e.asset == "balance":
                 totals.balance += e.kept

@@ -11,7 +11,8 @@ Payment (one `PaymentEvent` of type payment):
    the same rules) and the provider's event id, once;
 2. spend the order's reservation, if it has one (orders.settle.spend_reservation: exactly once,
    noted as `reservation_outcome`), then redeem the order's coupons
-   (coupons.redemption.redeem_order, idempotent on the payment);
+   (coupons.redemption.redeem_order, idempotent on the payment), then issue what it bought
+   (rebates/purchases.py: cards and vouchers for sale, each unit once by its grant marker);
 3. per rule, in the order the rules were published, one transaction: the rebate record, the
    payment's running `returned` (the return cap, rebates/return_cap.py: the rule's share
    trimmed to what the earlier rules left of `max_return_bp`, fixed with the payment at step 1;
@@ -35,7 +36,7 @@ times refunded/paid, rounded down, minus what was taken already; unreleased inst
 cancelled first (latest first), the rest from the account (shortfall -> debt), the rule's
 totals lowered in the same transaction; vouchers revoked once the kept amount is below
 their threshold; on a full refund the order's coupons are restored
-(coupons.redemption.restore_order).
+(coupons.redemption.restore_order) and what it bought is revoked if unused (purchases.revoke).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ from chalicelib.orders import settle as orders
 from chalicelib.payments.models import PaymentEvent
 from chalicelib.programme import store as programme_store
 from chalicelib.rebates import (
-    accounts_store, instalments_store, ledger, policy, retry, return_cap, rules_store, settlement_store, shares,
+    accounts_store, instalments_store, ledger, policy, purchases, retry, return_cap, rules_store, settlement_store,
+    shares,
 )
 from chalicelib.rebates.models import (
     AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Rule, VoucherReward,
@@ -94,7 +96,7 @@ def record_payment(event: PaymentEvent, now: datetime) -> Payment:
             event_id=event.event_id, order_id=event.order_id, user_id=event.user_id, amount=event.amount,
             paid_at=event.paid_at, coupon_ids=event.coupon_ids, rules=rules_store.live_rules_at(event.paid_at),
             status="received", programme_counted=True, max_return_bp=programme.max_return_bp,
-            points_per_yuan=programme.points_per_yuan, created_at=now,
+            points_per_yuan=programme.points_per_yuan, created_at=now, purchases=event.purchases,
         )
         if settlement_store.record_payment(candidate, ProgrammeChange(payments=1, sales=candidate.amount)):
             count("PaymentRecorded", provider=event.provider)
@@ -118,6 +120,7 @@ def settle_payment(payment: Payment, now: datetime) -> None:
             settlement_store.mark_reservation(payment.payment_ref, outcome)
     if payment.coupons_outcome is None:
         settlement_store.mark_coupons(payment.payment_ref, _redeem(payment, now))
+    purchases.issue(payment, now)  # cards and vouchers it bought, before any rebate
     rules = return_cap.published_order(payment.rules)
     excluded = shares.excluded(payment, rules)
     for rule in rules:
@@ -141,8 +144,7 @@ def _redeem(payment: Payment, now: datetime) -> str:
 
 
 def _programme(counted: bool, **deltas: int) -> ProgrammeChange:
-    """`deltas` of the programme's totals, for a payment (or its rebate) that is counted in
-    them; nothing for one recorded before they existed."""
+    """`deltas` of the programme's totals if the payment (or rebate) is counted in them, else none."""
     return ProgrammeChange(**deltas) if counted else ProgrammeChange()
 
 
@@ -282,6 +284,7 @@ def settle_refund(event: PaymentEvent, now: datetime) -> None:
             retry.on_stale(functools.partial(_take_back, payment, rebate.rule_id, now))
     if payment.refunded >= payment.amount:
         coupons.restore_order(payment.user_id, payment.payment_ref, now)
+        purchases.revoke(payment, now)  # what it bought, if still unused
 
 
 def _record_refund(event: PaymentEvent, now: datetime) -> None:

@@ -26,7 +26,7 @@ def test_a_signed_payment_is_queued_as_the_internal_event(api):
         "provider": "generic", "event_id": "evt_1", "type": "payment", "payment_id": "pay_1",
         "order_id": "order_1", "user_id": "alice", "amount": 10000, "refunded_total": None,
         "paid_at": "2030-06-01T12:00:00Z", "refund_id": None, "refunded_at": None,
-        "coupon_ids": ["01J00000000000000000000000"], "received_at": event["received_at"],
+        "coupon_ids": ["01J00000000000000000000000"], "purchases": [], "received_at": event["received_at"],
     }
 
 

@@ -50,7 +50,7 @@ def test_a_paid_transaction_is_acknowledged_with_204_and_queued(wechat, platform
         "provider": "wechatpay", "event_id": "EV-2018022511223320873", "type": "payment",
         "payment_id": "4200000001", "order_id": "order_wx_1", "user_id": "alice", "amount": 10000,
         "refunded_total": None, "paid_at": "2030-06-01T12:00:00Z", "refund_id": None, "refunded_at": None,
-        "coupon_ids": ["01J00000000000000000000000"], "received_at": None,
+        "coupon_ids": ["01J00000000000000000000000"], "purchases": [], "received_at": None,
     }
 
 

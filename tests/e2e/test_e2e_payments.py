@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from tests.helpers import headers_for
+from tests.helpers import headers_for, template_body
 from tests.payment_helpers import generic_payment, generic_refund, rule_body, signed_generic
 
 pytestmark = pytest.mark.e2e
@@ -110,3 +110,45 @@ def test_withdrawals_reach_the_payee_paid_with_a_reference_or_failed_with_the_mo
                                headers=headers_for("ada", roles=("auditor",)), timeout=10).json()["items"]
         assert [(e["actor"], e["action"]) for e in entries][::-1][0] == ("fay", "approve")
         assert "13800138000" not in str(entries)
+
+
+def test_a_card_bought_with_a_payment_is_issued_once_however_often_the_event_comes(stack):
+    """Issue 17, item 4 over HTTP: a ¥200 card for ¥180, its payment delivered three times (and
+    once more as another notification of the same payment); a full refund revokes it unused."""
+    ops, shopper = headers_for("ops", operator=True), headers_for("e2e-buyer")
+    card = requests.post(f"{stack.api_url}/admin/templates", headers=ops, timeout=10, json=template_body(
+        name="¥200 card", kind="stored_value", value=20000, min_spend=0, price=18000, claim_channel="grant",
+        per_user_limit=5)).json()
+    assert requests.post(f"{stack.api_url}/admin/templates/{card['id']}/publish", headers=ops,
+                         timeout=10).status_code == 200
+    listed = requests.get(f"{stack.api_url}/templates", headers=shopper, timeout=10).json()["items"]
+    assert [t["price"] for t in listed if t["id"] == card["id"]] == [18000]
+
+    for event_id in ("evt_buy_1", "evt_buy_1", "evt_buy_1", "evt_buy_2"):
+        body = generic_payment(event_id, "pay_buy_1", user="e2e-buyer", amount=18000, order_id="order_buy_1")
+        body["data"]["purchases"] = [{"template_id": card["id"], "quantity": 1}]
+        raw, headers = signed_generic(body)
+        assert requests.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers,
+                             timeout=10).status_code == 200
+
+    def issued():
+        answer = requests.get(f"{stack.api_url}/me/orders/order_buy_1/rebates", headers=shopper, timeout=10)
+        payments = answer.json().get("payments", []) if answer.status_code == 200 else []
+        return [(p["issued"], p["not_issued_reason"]) for pay in payments for p in pay["purchases"]]
+
+    eventually(issued, [(1, None)])
+    time.sleep(2)  # the duplicates have had their turn: still one card
+    wallet = requests.get(f"{stack.api_url}/me/coupons", headers=shopper, timeout=10).json()["items"]
+    assert [(c["template_id"], c["balance"], c["bought_with"]) for c in wallet] == [
+        (card["id"], 20000, "generic:pay_buy_1")]
+
+    raw, headers = signed_generic(generic_refund("evt_buy_r1", "ref_buy_1", "pay_buy_1", user="e2e-buyer",
+                                                 amount=18000))
+    assert requests.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers,
+                         timeout=10).status_code == 200
+
+    def status():
+        coupons = requests.get(f"{stack.api_url}/me/coupons?status=revoked", headers=shopper, timeout=10).json()
+        return [c["id"] for c in coupons["items"]]
+
+    eventually(status, [wallet[0]["id"]])

@@ -48,6 +48,7 @@ from tests.checkout_helpers import card, give, item, lock_request
 from tests.helpers import reset_clients
 from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
 from tests.programme_helpers import set_programme
+from tests.purchase_helpers import buying, for_sale
 from tests.reservation_helpers import fund
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
@@ -646,3 +647,84 @@ def test_a_release_run_again_after_a_crash_ends_as_one_fault_free_run(pending_re
     assert writes.crashed
     release_job()
     assert_same_table_as(pending_released)
+
+
+# --- cards and vouchers bought with the payment (issue 17, item 4) --------------------------------
+
+def build_shop() -> list[tuple[str, int]]:
+    """Two cards of a ¥200 card for sale at ¥180, and two of a voucher for sale with one left."""
+    card_template = for_sale(price=18000, per_user_limit=5)
+    voucher_template = for_sale(price=500, kind="amount_off", value=1000, name="¥10 voucher", total_stock=1)
+    return [(card_template.id, 2), (voucher_template.id, 2)]
+
+
+CARD_GRANTED = ("Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, Put USER/CARDLOG, "
+                "Update STATS/HOUR]")
+VOUCHER_GRANTED = "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, Update STATS/HOUR]"
+PURCHASE_WRITES = [
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("coupons outcome noted", "Update PAY/PAY"),
+    ("first card issued, with its grant marker", CARD_GRANTED),
+    ("second card issued", CARD_GRANTED),
+    ("card line recorded", "Put PAY/PURCHASE"),
+    ("the voucher left issued", VOUCHER_GRANTED),
+    ("voucher line recorded with its shortfall (the second seen sold out, not tried)", "Put PAY/PURCHASE"),
+    ("payment applied", "Update PAY/PAY"),
+]
+PURCHASE_REFUND_WRITES = [
+    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS]"),
+    ("first card revoked", "Update USER/CPN"),
+    ("second card revoked", "Update USER/CPN"),
+    ("card line's refund noted", "Update PAY/PURCHASE"),
+    ("voucher revoked", "Update USER/CPN"),
+    ("voucher line's refund noted", "Update PAY/PURCHASE"),
+]
+
+
+@pytest.fixture(scope="module")
+def bought():
+    return fault_free(lambda deliver: (buying("pay_1", *build_shop(), amount=36500), NOW))
+
+
+@pytest.fixture(scope="module")
+def bought_refunded():
+    def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
+        deliver(buying("pay_1", *build_shop(), amount=36500), NOW)
+        return refund_event("r1", "pay_1", amount=36500, at=REFUNDED_AT), REFUNDED_AT
+
+    return fault_free(prepare)
+
+
+def purchase_lines(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dynamo.from_item(i) for i in items if i["SK"]["S"].startswith("PURCHASE#")]
+
+
+def test_a_fault_free_purchase_settles_in_these_writes(bought):
+    assert bought.writes == [signature for _, signature in PURCHASE_WRITES]
+    cards, vouchers = purchase_lines(bought.end)
+    assert (cards["issued"], cards["sales"], cards.get("not_issued_reason")) == (2, 36000, None)
+    assert (vouchers["issued"], vouchers["sales"], vouchers["not_issued_reason"]) == (1, 500, "SOLD_OUT")
+    coupons = [dynamo.from_item(i) for i in bought.end if i["PK"]["S"] == "USER#alice" and i["SK"]["S"].startswith(
+        "CPN#")]
+    assert sorted((c["kind"], c["bought_with"]) for c in coupons) == [
+        ("amount_off", "generic:pay_1"), ("stored_value", "generic:pay_1"), ("stored_value", "generic:pay_1")]
+
+
+@positions(PURCHASE_WRITES)
+def test_a_purchase_redelivered_after_a_crash_issues_each_card_once(bought, deliver, crash_at):
+    crash_then_redeliver(deliver, bought, crash_at)
+    assert_same_table_as(bought)
+
+
+def test_a_fault_free_full_refund_of_a_purchase_revokes_in_these_writes(bought_refunded):
+    assert bought_refunded.writes == [signature for _, signature in PURCHASE_REFUND_WRITES]
+    coupons = [dynamo.from_item(i) for i in bought_refunded.end
+               if i["PK"]["S"] == "USER#alice" and i["SK"]["S"].startswith("CPN#")]
+    assert [c["status"] for c in coupons] == ["revoked"] * 3
+    assert [len(line["revoked_ids"]) for line in purchase_lines(bought_refunded.end)] == [2, 1]
+
+
+@positions(PURCHASE_REFUND_WRITES)
+def test_a_full_refund_of_a_purchase_redelivered_after_a_crash_revokes_once(bought_refunded, deliver, crash_at):
+    crash_then_redeliver(deliver, bought_refunded, crash_at)
+    assert_same_table_as(bought_refunded)
