@@ -196,3 +196,14 @@ def test_pending_points_go_to_a_bucket_when_released_not_when_earned(ten_days):
     assert lot() is None and accounts_store.get_account("alice")["pending_points"] == 600
     jobs.run("release-pending", NOW + timedelta(days=7), Unlimited())
     assert lot(day=DAY + timedelta(days=7)) == 600
+
+
+def test_a_points_rebate_and_a_positive_adjustment_each_add_to_the_bucket_and_spending_a_hold_takes_nothing_more(
+        ten_days):
+    live_rule(reward="points", ratio_bp=600)
+    settlement.process(payment_event("pay_1", 10000), NOW)
+    adjust(100)
+    assert lot() == 700 and stored()["points_base"] == 0
+    reserve(200)
+    dynamo.transact(holds.spend_items("alice", "pay-z", 0, 200, True, NOW))
+    assert int(stored()["points_consumed"]) == 200  # the hold counted; its spending does not again
