@@ -22,7 +22,7 @@ order expires the same total (max(0, L + b1 + b2 - C')).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from chalicelib.clock import BEIJING
 
@@ -55,8 +55,8 @@ def expiry_day(now: datetime, valid_days: int) -> date:
 
 
 def expires_at(day: date) -> datetime:
-    """The end of Beijing day `day` (the next day's 00:00 in Beijing), as an aware time."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=BEIJING)
+    """The end of Beijing day `day` (the next day's 00:00 in Beijing), in UTC as stored and shown."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=BEIJING).astimezone(timezone.utc)
 
 
 def expired(lots_closed: int, bucket: int, since_base: int) -> int:
