@@ -4,7 +4,8 @@
     python -m chalicelib.jobs expire-coupons --now 2026-11-23T10:00:00Z [--budget-seconds N]
     make job NAME=expire-coupons NOW=2026-11-23T18:00:00+08:00   (against `make run`'s stack)
 
-Jobs: expire-coupons, release-locks, remind-expiring, end-templates, release-instalments, release-pending
+Jobs: expire-coupons, release-locks, remind-expiring, end-templates, release-instalments, release-pending,
+expire-points
 (`list` says what each does and how often it is scheduled). The table, queues and endpoints
 come from the environment as for the app (MALL_TABLE, REMINDERS_QUEUE, AWS_*; `make job` sets
 them to those of the stack `make run` serves, see dev/job.py). `--now` is ISO 8601 with `Z` or

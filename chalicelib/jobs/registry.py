@@ -75,6 +75,12 @@ def _release_pending(now: datetime, budget: Budget, report: SweepReport) -> Swee
     return pending.release_due(now, budget, report)
 
 
+def _expire_points(now: datetime, budget: Budget, report: SweepReport) -> SweepReport:
+    from chalicelib.rebates import expiring
+
+    return expiring.expire_due(now, budget, report)
+
+
 JOBS: dict[str, Job] = {job.name: job for job in (
     Job("expire-coupons", "store unused coupons and cards past their validity as expired",
         "MALL_EXPIRY_RATE_MINUTES", 60, _expire_coupons),
@@ -88,6 +94,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
         "MALL_INSTALMENT_RATE_MINUTES", 24 * 60, _release_instalments),
     Job("release-pending", "make rebates whose return window (pending_days) is over spendable; grant pending vouchers",
         "MALL_PENDING_RATE_MINUTES", 60, _release_pending),
+    Job("expire-points", "take the points whose expiry day (points_valid_days) is over, soonest first",
+        "MALL_POINTS_EXPIRY_RATE_MINUTES", 60, _expire_points),
 )}
 
 

@@ -58,6 +58,11 @@ def release_pending(event: CloudWatchEvent) -> None:
     _fire("release-pending", event)
 
 
+@bp.schedule(_every("expire-points"))
+def expire_points(event: CloudWatchEvent) -> None:
+    _fire("expire-points", event)
+
+
 def event_time(text: str | None) -> datetime | None:
     """EventBridge's `time` (UTC, `Z`), or None when absent or malformed."""
     try:

@@ -7,15 +7,16 @@ stores of the effects that cause them (settlement, withdrawals) through `account
 from __future__ import annotations
 
 from chalicelib.models import Page, PageQuery
-from chalicelib.rebates import accounts_store
+from chalicelib.rebates import accounts_store, expiring
 from chalicelib.rebates.models import Account, LedgerEntry
 
 PENDING_SHOWN = 100
 
 
 def get_account(user_id: str) -> Account:
-    return Account(**accounts_store.get_account(user_id),
-                   pending_instalments=accounts_store.pending_instalments(user_id, PENDING_SHOWN))
+    fields = accounts_store.get_account(user_id)
+    return Account(**fields, pending_instalments=accounts_store.pending_instalments(user_id, PENDING_SHOWN),
+                   points_expiring=expiring.points_expiring(user_id, fields["points"] + fields["points_held"]))
 
 
 def list_ledger(user_id: str, query: PageQuery) -> Page[LedgerEntry]:

@@ -19,11 +19,13 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
 | instalment                  | ACCT#<uid>           | INST#<due_at>#<payment_ref>#<rid>#<nn>   |
 | withdrawal                  | WD#<wid>             | WD                                       |
 | withdrawals of one day      | ACCT#<uid>           | WDDAY#<yyyy-mm-dd> (Beijing day)         |
+| points expiring on one day  | ACCT#<uid>           | PTLOT#<yyyy-mm-dd> (Beijing day)         |
 
 Index entries:
 - rule: GSI1 REBATE_RULES / <created_at>#<rid>; GSI2 REBATE_RULES#live / <ends_at or ~>#<rid> (*)
 - instalment: GSI1 REBATE_INSTALMENTS#due / <due_at>#<uid>#<payment_ref>#<rid>#<nn> (**)
 - rebate of a rule with pending_days: GSI1 REBATE_PENDING#due / <pending_until>#<uid>#<payment_ref>#<rid> (**)
+- points bucket: GSI1 REBATE_POINTS#due / <expires_at>#<uid>#<yyyy-mm-dd> (**)
 - withdrawal: GSI1 WITHDRAWALS#<status> / <created_at>#<wid>; GSI2 WITHDRAWALS_OF#<uid> / <created_at>#<wid>
 - payment: GSI1 ORDER_PAYMENTS#<uid>#<order_id> / <payment_ref> (a shopper's order -> its payments,
   for GET /me/orders/{order_id}/rebates; written with the payment, so payments recorded before
@@ -31,7 +33,8 @@ Index entries:
 
 (*) only while published: the rules a payment can earn under. A rule without `ends_at` lists
 under `~`, which sorts after every time, so `GSI2SK > <paid_at>` always finds it.
-(**) only while pending: the release jobs (release-instalments, release-pending) read exactly what is due.
+(**) only while pending: the release jobs (release-instalments, release-pending) and expire-points
+read exactly what is due (a points bucket is deleted when it expires).
 `payment_ref` is `<provider>:<provider's payment id>`. Entry and withdrawal ids are ULIDs,
 so `LEDGER#` sorts an account's ledger by time. A payment's changes of its rule's totals go
 to shard `crc32(payment_ref) % STATS_SHARDS`, each shard its own partition (no index entry);
@@ -62,6 +65,8 @@ RULES_PARTITION = "REBATE_RULES"
 LIVE_RULES_PARTITION = "REBATE_RULES#live"
 DUE_PARTITION = "REBATE_INSTALMENTS#due"
 PENDING_DUE_PARTITION = "REBATE_PENDING#due"
+POINTS_DUE_PARTITION = "REBATE_POINTS#due"
+POINTS_LOT_PREFIX = "PTLOT#"
 LEDGER_PREFIX = "LEDGER#"
 INSTALMENT_PREFIX = "INST#"
 REBATE_PREFIX = "REBATE#"
@@ -165,6 +170,16 @@ def due_listing(user_id: str, due_at: str, payment_ref: str, rule_id: str, numbe
 def pending_listing(pending_until: str, user_id: str, payment_ref: str, rule_id: str) -> dict[str, str]:
     """A rebate still inside its return window, listed for release-pending (DUE, sparse)."""
     return DUE.listing(PENDING_DUE_PARTITION, f"{pending_until}#{user_id}#{payment_ref}#{rule_id}")
+
+
+def points_lot(user_id: str, day: str) -> dict[str, str]:
+    """The points of `user_id` expiring at the end of Beijing day `day` (yyyy-mm-dd)."""
+    return {"PK": f"ACCT#{user_id}", "SK": f"{POINTS_LOT_PREFIX}{day}"}
+
+
+def points_lot_listing(expires_at: str, user_id: str, day: str) -> dict[str, str]:
+    """A points bucket, listed for expire-points by its expiry time (DUE, sparse: deleted when expired)."""
+    return DUE.listing(POINTS_DUE_PARTITION, f"{expires_at}#{user_id}#{day}")
 
 
 def due_bound(now: str) -> str:

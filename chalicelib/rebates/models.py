@@ -29,10 +29,11 @@ Asset = Literal["balance", "frozen", "points", "debt", "points_debt", "held", "p
                 "pending_points"]
 # reserve / unreserve: free <-> held for an order; spend: what an order's payment took (from held,
 # or from free for a lapsed reservation); refund: what a refund of that payment gave back;
-# adjustment: a signed change made by support (finance), with its reason and actor.
+# adjustment: a signed change made by support (finance), with its reason and actor;
+# expire: free points whose bucket expired (expire-points; `ref` the bucket's Beijing day).
 EntryType = Literal["rebate", "clawback", "instalment", "withdrawal", "withdrawal_paid", "withdrawal_rejected",
                     "withdrawal_failed", "voucher_not_granted", "reserve", "unreserve", "spend", "refund", "release",
-                    "exchange", "adjustment"]
+                    "exchange", "adjustment", "expire"]
 MAX_INSTALLMENTS = 36  # one payment's instalments are written in one transaction (<= 100 items)
 MAX_LADDER_STEPS = 20
 # What each credited asset owes when a clawback found too little in it.
@@ -311,6 +312,15 @@ class InstalmentRecord(Instalment):
     status: Literal["pending", "released", "cancelled"]
 
 
+class PointsExpiring(BaseModel):
+    """Points that expire at `expires_at` (the end of a Beijing day) unless spent first."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    points: int
+    expires_at: datetime
+
+
 class Account(BaseModel):
     """`balance` can be spent or withdrawn now; `frozen` is held by pending withdrawals; `held`
     and `points_held` by open order reservations;
@@ -331,6 +341,7 @@ class Account(BaseModel):
     pending_balance: int = 0
     pending_points: int = 0
     pending_instalments: list[Instalment] = Field(default_factory=list)
+    points_expiring: list[PointsExpiring] = Field(default_factory=list)
 
 
 # --- the programme's figures ----------------------------------------------------------------

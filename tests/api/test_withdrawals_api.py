@@ -54,7 +54,7 @@ def test_a_shopper_without_an_account_has_nothing_to_withdraw(api):
     assert withdraw(api, 1, user="nobody")[1]["error"]["code"] == "INSUFFICIENT_BALANCE"
     assert api.get("/me/account", user="nobody")[1] == {
         "balance": 0, "frozen": 0, "points": 0, "debt": 0, "points_debt": 0, "held": 0, "points_held": 0,
-        "pending_balance": 0, "pending_points": 0, "pending_instalments": []}
+        "pending_balance": 0, "pending_points": 0, "pending_instalments": [], "points_expiring": []}
 
 
 @pytest.mark.parametrize("body", [{"amount": 0}, {"amount": -5}, {"amount": "100"}, {"amount": 1.5}, {}])

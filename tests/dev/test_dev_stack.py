@@ -492,3 +492,45 @@ def test_make_job_releases_a_pending_rebate_of_the_running_stack_once(tmp_path_f
     finally:
         os.killpg(run.process.pid, signal.SIGTERM)
     run.assert_stopped_cleanly(set())
+
+
+@pytest.mark.e2e
+def test_make_job_expires_points_of_the_running_stack_once(tmp_path_factory):
+    """Issue 17's "done when": with points_valid_days 10, a points rebate credited over HTTP shows
+    in points_expiring; make job expire-points as of 12 days later takes it, and again changes nothing."""
+    from tests.helpers import headers_for
+    from tests.payment_helpers import generic_payment, rule_body, signed_generic
+
+    run = MakeRun(PROJECT_ROOT, tmp_path_factory.mktemp("run"))
+    try:
+        run.wait_until_serving()
+        api = json.loads(run.state_file.read_text())["api_url"]
+        ops, shopper = headers_for("ops-job", operator=True), headers_for("points-shopper")
+        assert requests.put(f"{api}/admin/settings", json={"points_valid_days": 10}, headers=ops, timeout=30).ok
+        paid_at = datetime.now(timezone.utc)
+        window = {"starts_at": (paid_at - timedelta(hours=1)).isoformat(),
+                  "ends_at": (paid_at + timedelta(hours=1)).isoformat()}
+        rule = requests.post(f"{api}/admin/rebate-rules", json=rule_body(ratio_bp=500, reward="points", **window),
+                             headers=ops, timeout=30).json()
+        assert requests.post(f"{api}/admin/rebate-rules/{rule['id']}/publish", headers=ops, timeout=30).ok
+        raw, headers = signed_generic(generic_payment("evt_points_1", "pay_points_1", user="points-shopper",
+                                                      amount=12345, paid_at=paid_at))
+        assert requests.post(f"{api}/webhooks/payments/generic", data=raw, headers=headers, timeout=30).ok
+
+        def account():
+            return requests.get(f"{api}/me/account", headers=shopper, timeout=30).json()
+
+        _wait_for(lambda: account()["points"] == 617, "the payment's points did not arrive")
+        assert [p["points"] for p in account()["points_expiring"]] == [617]
+        now = (paid_at + timedelta(days=12)).replace(microsecond=0).isoformat()
+
+        first = _make_job(run.state_file, "NAME=expire-points", f"NOW={now}")
+        second = _make_job(run.state_file, "NAME=expire-points", f"NOW={now}")
+
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout.splitlines()[-1])["changed"] == 1
+        assert json.loads(second.stdout.splitlines()[-1])["changed"] == 0
+        assert (account()["points"], account()["points_expiring"]) == (0, [])
+    finally:
+        os.killpg(run.process.pid, signal.SIGTERM)
+    run.assert_stopped_cleanly(set())

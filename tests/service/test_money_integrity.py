@@ -9,8 +9,10 @@ of reservations, `spent` what payments took from reservations, `withdrawn` what 
 nothing is ever negative, and the ledger explains every asset. Rules with a return window
 (`pending_days`) make part of what is earned pending: earned, not yet spendable, so it is on the
 left with what the account holds; `mature` runs release-pending as of the window's end, after
-which refunds claw back from the balance instead of from pending. (The debts are the clawbacks that
-found too little: 0 unless a refund follows spending.) The expectation is computed from the
+which refunds claw back from the balance instead of from pending. Points may expire (issue 17 item
+3): `toggle` switches `points_valid_days` between 0 and 7, `expire` runs expire-points as of a month
+later, and what it took (its `expire` ledger entries) is on the right with what was spent. (The
+debts are the clawbacks that found too little: 0 unless a refund follows spending.) The expectation is computed from the
 records each effect is written with (rebates, reservations, withdrawals), not from the account.
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
@@ -42,6 +44,7 @@ from tests.reservation_helpers import ledger_sums
 USERS = ("ann", "ben")
 LATER = NOW + timedelta(seconds=get_settings().lock_ttl_seconds)
 WINDOW_END = NOW + timedelta(days=7)
+EXPIRY_RUN = NOW + timedelta(days=30)
 
 operation = st.one_of(
     st.tuples(st.just("earn"), st.sampled_from(USERS), st.integers(1, 20_000)),
@@ -52,6 +55,8 @@ operation = st.one_of(
     st.tuples(st.just("withdraw"), st.sampled_from(USERS), st.integers(1, 3_000), st.booleans()),
     st.tuples(st.just("lapse")),
     st.tuples(st.just("mature")),
+    st.tuples(st.just("toggle")),
+    st.tuples(st.just("expire")),
 )
 
 
@@ -121,6 +126,24 @@ class World:
     def mature(self) -> None:
         jobs.run("release-pending", WINDOW_END, Unlimited())
 
+    def toggle(self) -> None:
+        current = programme.fresh(NOW)
+        changed = current.model_copy(update={"points_valid_days": 0 if current.points_valid_days else 7})
+        assert programme.save(changed, current.version, NOW, "ops") is not None
+
+    def expire(self) -> None:
+        jobs.run("expire-points", EXPIRY_RUN, Unlimited())
+
+
+def expired(user: str) -> int:
+    """The points expire-points took from `user` (its `expire` ledger entries)."""
+    total, cursor = 0, None
+    while True:
+        entries, cursor = accounts_store.ledger_page(user, 100, cursor)
+        total -= sum(e.amount for e in entries if e.type == "expire")
+        if cursor is None:
+            return total
+
 
 def expected(world: World, user: str) -> tuple[int, int, int, int]:
     """(balance earned net, points earned net, balance spent, points spent) from the effects' records."""
@@ -144,6 +167,7 @@ def expected(world: World, user: str) -> tuple[int, int, int, int]:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(ops=st.lists(operation, min_size=3, max_size=14))
+@example(ops=[("toggle",), ("earn", "ann", 10_000), ("reserve", "ann", 0, 500), ("lapse",), ("expire",)])
 def test_money_is_neither_made_nor_lost(ops):
     with mock_aws():
         reset_clients()
@@ -163,7 +187,7 @@ def test_money_is_neither_made_nor_lost(ops):
             assert (account["balance"] + account["held"] + account["frozen"] + account["pending_balance"]
                     - account["debt"] == earned_balance - spent_balance - world.withdrawn[user]), (user, account, ops)
             assert (account["points"] + account["points_held"] + account["pending_points"] - account["points_debt"]
-                    == earned_points - spent_points), (user, account, ops)
+                    == earned_points - spent_points - expired(user)), (user, account, ops)
             sums = ledger_sums(user)
             assert {k: sums.get(k, 0) for k in account} == account, (user, ops)
     reset_clients()

@@ -41,7 +41,7 @@ from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
 from chalicelib.payments import consumer
 from chalicelib.payments.models import PaymentEvent
-from chalicelib.rebates import withdrawals
+from chalicelib.rebates import holds, withdrawals
 from chalicelib.rebates.models import WithdrawalCreate
 from dev.bootstrap import bootstrap
 from tests.checkout_helpers import card, give, item, lock_request
@@ -728,3 +728,89 @@ def test_a_fault_free_full_refund_of_a_purchase_revokes_in_these_writes(bought_r
 def test_a_full_refund_of_a_purchase_redelivered_after_a_crash_revokes_once(bought_refunded, deliver, crash_at):
     crash_then_redeliver(deliver, bought_refunded, crash_at)
     assert_same_table_as(bought_refunded)
+
+
+# --- points that expire: a points rebate into its day bucket, then expire-points ------------------
+
+EXPIRED_AT = NOW + timedelta(days=11)  # credited at NOW with points_valid_days 10: due
+EXPIRY_PAYMENT_WRITES = [
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("coupons outcome noted", "Update PAY/PAY"),
+    ("points rebate, into its bucket", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, "
+                                       "Update REBATES/TOTALS, Update ACCT/ACCOUNT, Update ACCT/PTLOT, Put ACCT/LEDGER]"),
+    ("payment applied", "Update PAY/PAY"),
+]
+EXPIRY_JOB_WRITES = [
+    ("first bucket", "Transact[Delete ACCT/PTLOT, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("second bucket", "Transact[Delete ACCT/PTLOT, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+]
+
+
+def build_expiry_world() -> None:
+    set_programme(points_valid_days=10)
+    live_rule(name="points", ratio_bp=1000, reward="points")
+
+
+@pytest.fixture(scope="module")
+def expiry_paid():
+    def prepare(deliver: Deliver) -> tuple[PaymentEvent, datetime]:
+        build_expiry_world()
+        return payment_event("pay_1", PAID), NOW
+
+    return fault_free(prepare)
+
+
+def expire_job() -> None:
+    jobs.run("expire-points", EXPIRED_AT + timedelta(days=1), Unlimited())
+
+
+@pytest.fixture(scope="module")
+def points_expired():
+    """Two buckets (payments a day apart), 500 points spent: expire-points takes the rest."""
+    from chalice.test import Client
+
+    from app import app
+
+    with mock_aws(), pytest.MonkeyPatch.context() as monkeypatch:
+        reset_clients()
+        bootstrap(os.environ)
+        with Client(app, stage_name="test") as client:
+            deliver = delivery(client, monkeypatch)
+            build_expiry_world()
+            deliver(payment_event("pay_1", PAID), NOW)
+            deliver(payment_event("pay_2", PAID, paid_at=NOW + timedelta(days=1)), NOW + timedelta(days=1))
+            dynamo.transact(holds.spend_items("alice", "pay-x", 0, 500, False, NOW + timedelta(days=2)))
+            start = table_items()
+            with Writes() as writes:
+                expire_job()
+            end = table_items()
+    reset_clients()
+    return Reference(payment_event("pay_1", PAID), EXPIRED_AT, start, end, writes.seen)
+
+
+def test_a_fault_free_payment_with_points_expiry_settles_in_these_writes(expiry_paid):
+    assert expiry_paid.writes == [signature for _, signature in EXPIRY_PAYMENT_WRITES]
+    assert one(expiry_paid.end, "ACCT#alice", "PTLOT#2030-06-11")["points"] == 2000
+
+
+@positions(EXPIRY_PAYMENT_WRITES)
+def test_a_payment_with_points_expiry_redelivered_after_a_crash_fills_its_bucket_once(expiry_paid, deliver,
+                                                                                      crash_at):
+    crash_then_redeliver(deliver, expiry_paid, crash_at)
+    assert_same_table_as(expiry_paid)
+
+
+def test_a_fault_free_expiry_run_settles_in_these_writes(points_expired):
+    assert points_expired.writes == [signature for _, signature in EXPIRY_JOB_WRITES]
+    account = one(points_expired.end, "ACCT#alice", "ACCOUNT")
+    assert (account["points"], account["points_consumed"], account["points_lots_closed"]) == (0, 4000, 4000)
+
+
+@positions(EXPIRY_JOB_WRITES)
+def test_an_expiry_run_again_after_a_crash_ends_as_one_fault_free_run(points_expired, aws, crash_at):
+    load(points_expired.start)
+    with Writes(crash_at) as writes, pytest.raises(LambdaDied):
+        expire_job()
+    assert writes.crashed
+    expire_job()
+    assert_same_table_as(points_expired)

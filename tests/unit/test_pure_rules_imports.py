@@ -15,6 +15,7 @@ PURE_MODULES = [
     "chalicelib.rebates.return_cap",
     "chalicelib.rebates.expected",
     "chalicelib.rebates.ledger",
+    "chalicelib.rebates.points_expiry",
     "chalicelib.rebates.retry",
     "chalicelib.rebates.payouts",
     "chalicelib.rebates.withdrawal_models",

@@ -12,7 +12,7 @@ MODULES = sorted(p for p in REBATES.glob("*.py"))
 NOT_KEYS = [p for p in MODULES if p.name != "keys.py"]
 INDEX_ATTRIBUTE = re.compile(r"GSI\d(PK|SK)")
 KEY_PREFIX = re.compile(r"[\"'](RULE|REBATES|EVT|PAY|REBATE|REFUND|ACCT|LEDGER|INST|WD|WITHDRAWALS(_OF)?|"
-                        r"REBATE_RULES|REBATE_INSTALMENTS|REBATE_PENDING)#")
+                        r"REBATE_RULES|REBATE_INSTALMENTS|REBATE_PENDING|REBATE_POINTS|PTLOT)#")
 BY_POSITION = re.compile(r"failed\.get\(\s*\d|\d\s+in\s+\w*\.?failed|len\(items\)\s*-\s*1")
 
 
