@@ -273,7 +273,7 @@ def profiled(stack: Stack, into: list[cProfile.Profile]) -> Iterator[None]:
     also waits for the next request: that wait is left out)."""
     handler = stack.server.server.RequestHandlerClass
     handler = getattr(handler, "func", handler)  # chalice binds its handler class with functools.partial
-    original = handler._generic_handle
+    original = handler.do_POST  # chalice aliases do_POST to _generic_handle at class creation
 
     def generic_handle(self: Any) -> None:
         profile = cProfile.Profile()
@@ -284,14 +284,16 @@ def profiled(stack: Stack, into: list[cProfile.Profile]) -> Iterator[None]:
             profile.disable()
             into.append(profile)
 
-    handler._generic_handle = generic_handle
+    handler.do_POST = generic_handle
     try:
         yield
     finally:
-        handler._generic_handle = original
+        handler.do_POST = original
 
 
 def profile_report(profiles: list[cProfile.Profile], lines: int = 40) -> str:
+    if not profiles:
+        return "no request was profiled\n"
     out = io.StringIO()
     stats = pstats.Stats(profiles[0], stream=out)
     for profile in profiles[1:]:
