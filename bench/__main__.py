@@ -21,7 +21,7 @@ from bench import memory
 # The sweep last: it seeds 100k items, and what the bench process keeps of them would
 # count in the app side's memory of every benchmark after it.
 BENCHMARKS = ["bench.cold_start", "bench.claim", "bench.reserve", "bench.webhook", "bench.flash_sale", "bench.capacity",
-              "bench.day", "bench.sweep"]
+              "bench.flash_race", "bench.day", "bench.sweep"]
 RESULTS = Path(__file__).with_name("results.md")
 
 
@@ -33,10 +33,15 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, {ram}, Python {platform.python_version()}, {platform.platform()}"
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Every benchmark, written to bench/results.md; or only those named (`python -m bench
+    flash_race`), printed and not written."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    unknown = [n for n in names if f"bench.{n}" not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark(s) {unknown}; known: {[b.split('.')[-1] for b in BENCHMARKS]}")
     lines, peaks = [], {}
-    for name in BENCHMARKS:
+    for name in [f"bench.{n}" for n in names] or BENCHMARKS:
         module = importlib.import_module(name)
         short = name.split(".")[-1]
         print(f"running {name} ...", file=sys.stderr, flush=True)
@@ -48,6 +53,8 @@ def main() -> None:
             line += f" [peak RSS: moto server {peak.moto_mb:.0f} MB, app side {_mb(peak.app_mb)}]"
         print(line, flush=True)
         lines.append(f"- **{short}**: {line}")
+    if names:
+        return
     RESULTS.write_text(
         "# Benchmark results\n\n"
         f"Machine: {machine()}  \nDate: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  \n"
@@ -73,4 +80,4 @@ def memory_summary(peaks: dict[str, memory.Peaks]) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
