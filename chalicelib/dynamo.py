@@ -212,13 +212,6 @@ def tx_check(key: dict[str, str], condition: str, names: dict[str, str] | None =
     return {"ConditionCheck": op}
 
 
-def tx_delete(key: dict[str, str], condition: str | None = None, names: dict[str, str] | None = None,
-              vals: dict[str, Any] | None = None) -> dict[str, Any]:
-    op: dict[str, Any] = {"TableName": table_name(), "Key": to_item(key)}
-    _add_condition(op, condition, names, vals)
-    return {"Delete": op}
-
-
 def transact(items: Mapping[str, dict[str, Any]]) -> None:
     """TransactWriteItems, all or nothing, of named items (`{"stock": tx_update(...), ...}`).
 
