@@ -1,4 +1,5 @@
 // The API client of both pages: this tab's bearer token, JSON in and out, errors as ApiError.
+import { t } from "./i18n.js";
 
 // Relative to the page, so the same files work at "/" locally and under API Gateway's stage ("/api/").
 const BASE = new URL(".", document.baseURI);
@@ -48,7 +49,7 @@ export class Api {
     try {
       response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch {
-      throw new ApiError(0, "NETWORK", "The service cannot be reached. Check your connection and try again.");
+      throw new ApiError(0, "NETWORK", t("error.NETWORK"));
     }
     if (!response.ok) {
       const error = await errorOf(response);
@@ -177,7 +178,6 @@ async function errorOf(response) {
     const { error } = await response.json();
     return new ApiError(response.status, error.code, error.message, error.details);
   } catch {
-    return new ApiError(response.status, "HTTP_" + response.status,
-      `The service answered with status ${response.status}. Try again in a moment.`);
+    return new ApiError(response.status, "HTTP_" + response.status, t("error.HTTP", { status: response.status }));
   }
 }
