@@ -51,7 +51,8 @@ class Session:
         context = self.browser.new_context(**VIEWPORTS[self.viewport], accept_downloads=True,
                                            locale="zh-CN" if lang == "zh" else "en-US")
         context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(f"localStorage.setItem({LANG_KEY!r}, {lang!r})")
+        # before the page's scripts, on the first load only: the page's own switch then decides
+        context.add_init_script(f"localStorage.getItem({LANG_KEY!r}) || localStorage.setItem({LANG_KEY!r}, {lang!r})")
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(error))

@@ -43,7 +43,7 @@ export function accountsView(api) {
         ], view.withdrawals.items, t("accounts.noWithdrawals")));
     } catch (error) {
       shown.replaceChildren();
-      sayError(status, error);
+      sayError(status, error, { NOT_FOUND: "accounts.notFound" });
     }
   }
 

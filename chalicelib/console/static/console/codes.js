@@ -22,7 +22,7 @@ export function codesView(api) {
       field("template", t("col.template"), picker.select),
       field("count", t("codes.count", { max: formatCount(MAX_CODES) }),
         h("input", { type: "text", inputmode: "numeric", value: "1000" })),
-      field("prefix", t("codes.prefix"), h("input", { type: "text", maxlength: 16, placeholder: "SPRING" }))),
+      field("prefix", t("codes.prefix"), h("input", { type: "text", maxlength: 16, placeholder: t("codes.prefixPlaceholder") }))),
     h("div", { class: "actions" },
       h("button", { type: "submit", class: "primary" }, t("codes.mint")),
       h("button", { type: "button", id: "download-csv", onclick: () => download() }, t("codes.download"))));

@@ -65,7 +65,7 @@ export function clearErrors(form) {
   form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
 }
 
-// A local check's problems, shown as the API's would be: `problems` [{field, message: "@key"}].
+// A local check's problems, shown as the API's would be: `problems` [{field, message: "@" + a catalogue key}].
 export function showProblems(form, summary, problems) {
   showErrors(form, summary, { code: "CHECK_FIELDS", details: problems });
 }

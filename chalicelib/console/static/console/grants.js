@@ -15,7 +15,7 @@ const USER_ID = /^[A-Za-z0-9_.@:\-]{1,128}$/;
 
 export function grantsView(api) {
   const picker = templatePicker(api);
-  const users = h("textarea", { rows: 5, spellcheck: "false", placeholder: "alice\nbob\ncarol" });
+  const users = h("textarea", { rows: 5, spellcheck: "false", placeholder: t("grants.usersPlaceholder") });
   const form = h("form", { id: "grant-form", novalidate: true },
     h("div", { class: "form-grid" },
       field("template", t("col.template"), picker.select),

@@ -25,7 +25,8 @@ export function statsView(api) {
         api.all("admin/templates"), api.all("admin/rebate-rules"), api.get("admin/rebates/overview")]);
       const width = body.clientWidth || 640;
       const hourly = await claimsOverTime(api, templates, width);
-      body.replaceChildren(...couponStats(templates, width), ...hourly, ...rebateStats(rules, overview, width));
+      body.replaceChildren(...[...couponStats(templates, width), ...hourly, ...rebateStats(rules, overview, width)]
+        .filter(Boolean)); // a part with nothing to show is null
       say(status, t("stats.asOf", { time: new Date().toLocaleTimeString(), templates: formatCount(templates.length),
         rules: formatCount(rules.length) }));
     } catch (error) {

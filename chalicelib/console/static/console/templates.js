@@ -22,7 +22,7 @@ export function templatesView(api) {
   const listStatus = h("p", { class: "notice", role: "status" });
   const list = h("div", { id: "template-list" });
   const more = h("button", { type: "button", hidden: true }, t("common.more"));
-  let pages = 1; // "Load more" adds one; each refresh reloads as many
+  let pages = 1; // the "more" button adds one; each refresh reloads as many
   const creating = new Intent();
   const moves = new Map(); // template id -> the Intent of its status change in flight
 

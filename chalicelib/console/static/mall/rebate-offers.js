@@ -42,13 +42,13 @@ export function rebateOffers(api) {
   async function load() {
     try {
       const offers = await api.get("rebate-offers");
-      box.replaceChildren(offers.items.length
-        ? h("ul", { class: "offers" }, offers.items.map((o) => h("li", {}, h("strong", {}, o.name), ": ",
+      box.replaceChildren(...[offers.items.length
+        ? h("ul", { class: "offers" }, offers.items.map((o) => h("li", {}, h("strong", {}, o.name), t("common.colon"),
           describeRebateOffer(o))))
         : h("p", { class: "sub" }, t("offers.none")),
       offers.items.length > 1
         ? h("p", { class: "sub" }, t("offers.together", { pct: formatBp(offers.max_return_bp) }))
-        : null);
+        : null].filter(Boolean)); // replaceChildren(…, null) would show "null"
     } catch (error) {
       box.replaceChildren(h("p", { class: "notice error" }, errorText(error)));
     }
