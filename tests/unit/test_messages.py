@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,29 @@ def test_the_static_check_finds_a_string_that_bypasses_the_catalogue():
     assert shown_literals("say(status, `Claimed ${name}: it is in your wallet.`);") != []
     assert shown_literals('h("p", {}, "领取");') == ["领取"]
     assert shown_literals('h("p", { class: "notice error" }, t("cart.empty"));') == []
+
+
+# The models behind the pages' forms, and their rules across fields that no form can break (the
+# shape of `validity` and `scope` is built by the form itself).
+FORM_MODELS = ["coupons/models.py", "rebates/models.py", "rebates/support_models.py", "rebates/withdrawal_models.py"]
+SHAPES = ("validity must be either", "scope must be one of")
+
+
+def cross_field_rules() -> list[tuple[re.Pattern[str], str, str]]:
+    """i18n.js CROSS_FIELD: [/pattern/, "field", "key"] a line."""
+    source = (STATIC / "shared" / "i18n.js").read_text(encoding="utf-8")
+    return [(re.compile(pattern), field, key)
+            for pattern, field, key in re.findall(r'^  \[/(.+)/, "([^"]+)", "([^"]+)"\],$', source, re.M)]
+
+
+def test_every_rule_across_fields_of_a_form_is_shown_beside_a_field_in_words():
+    root = Path(errors.__file__).parent
+    messages = [message for path in FORM_MODELS
+                for message in re.findall(r'raise ValueError\("([^"]+)"\)', (root / path).read_text(encoding="utf-8"))
+                if not message.startswith(SHAPES)]
+    rules = cross_field_rules()
+    assert len(messages) >= 15 and rules
+    unmapped = [m for m in messages if not any(pattern.search(f"Value error, {m}") for pattern, _, _ in rules)]
+    assert unmapped == []
+    known = set(catalogue("en"))
+    assert [key for _, _, key in rules if key not in known] == []

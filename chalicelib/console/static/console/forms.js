@@ -2,7 +2,7 @@
 // (error.details[].field, e.g. "total_stock" or "validity.days_after_claim") next to the fields.
 import { h } from "./dom.js";
 import { parseYuan } from "./format.js";
-import { errorText, fieldText, t } from "./i18n.js";
+import { crossField, errorText, fieldText, t } from "./i18n.js";
 
 // A labelled input inside a `.field` container named after the API field it feeds.
 let fieldCount = 0; // ids stay unique when two forms have a field of the same name
@@ -80,8 +80,10 @@ export function showErrors(form, summary, error, { overrides, fieldOf } = {}) {
   const details = error.details ?? [];
   const own = fieldOf?.[error.code];
   if (own && !details.length) details.push({ field: own, message: `@${overrides?.[error.code] ?? `error.${error.code}`}` });
-  for (const { field: name, message } of details) {
-    const text = fieldText(String(name).split(".").slice(-1)[0], message);
+  for (const detail of details) {
+    const rule = crossField(detail.message); // a rule across fields: shown beside the field it names
+    const name = rule ? rule.field : detail.field;
+    const text = rule ? t(rule.key) : fieldText(String(name).split(".").slice(-1)[0], detail.message);
     const container = fieldFor(form, String(name));
     if (!container) {
       general.push(text);

@@ -84,6 +84,7 @@ export function templatesView(api) {
     clearErrors(form);
     const read = new Reader(form);
     const body = bodyOf(read);
+    crossChecks(body, read.problems);
     if (read.problems.length) {
       showProblems(form, formStatus, read.problems);
       return;
@@ -113,6 +114,28 @@ export function templatesView(api) {
     if (!element.hidden && !document.hidden && api.token) load();
   }, REFRESH_MS);
   return { id: "templates", title: t("templates.title"), element, show: load };
+}
+
+// The API's rules across fields (TemplateCreate._consistent), checked before sending: the API
+// reports them only once every field is valid, so without this a form took two rounds.
+function crossChecks(body, problems) {
+  const whole = (n) => Number.isInteger(n);
+  if (body.claim_starts_at && body.claim_ends_at && body.claim_ends_at <= body.claim_starts_at) {
+    problems.push({ field: "claim_ends_at", message: "@rule.claimWindow" });
+  }
+  const until = body.validity.fixed?.until;
+  if (until && body.claim_starts_at && until <= body.claim_starts_at) {
+    problems.push({ field: "validity.fixed.until", message: "@rule.usableAfterClaims" });
+  } else if (until && body.validity.fixed.from && until <= body.validity.fixed.from) {
+    problems.push({ field: "validity.fixed.until", message: "@rule.usableWindow" });
+  }
+  if (body.kind === "percent_off" && whole(body.value) && (body.value < 1 || body.value > 99)) {
+    problems.push({ field: "value", message: "@rule.percent" });
+  }
+  if (whole(body.stock_shards) && whole(body.total_stock) && body.stock_shards > body.total_stock) {
+    problems.push({ field: "stock_shards", message: "@rule.shards" });
+  }
+  if (!body.name.trim()) problems.push({ field: "name", message: "@rule.name" });
 }
 
 function bodyOf(read) {

@@ -4,7 +4,9 @@
 import { Intent } from "./api.js";
 import { badge, dataTable, figure, say } from "./dom.js";
 import { formatCount, formatFen, formatTime, parseYuan } from "./format.js";
-import { errorText, t, tOr } from "./i18n.js";
+import { crossField, errorText, t, tOr } from "./i18n.js";
+
+const BANK_ACCOUNT = /^\d{12,30}$/; // the API's rule for a bank card (withdrawal_models.py)
 
 // A ledger entry's type in words: entry.<type>; why a voucher reward could not be granted (the
 // grant's refusal code): notGranted.<code>.
@@ -115,6 +117,11 @@ export function rebates(api) {
       fieldError(payee.account ? name : account, t("rebates.payeeNeeded"));
       return;
     }
+    if (payee.channel === "bank" && !BANK_ACCOUNT.test(payee.account.replace(/\s/g, ""))) {
+      fieldError(account, t("rule.bankAccount"));
+      return;
+    }
+    if (payee.channel === "bank") payee.account = payee.account.replace(/\s/g, "");
     const body = payee.channel ? { amount: fen, payee } : { amount: fen };
     try {
       const asked = await withdrawal.post(api, "me/withdrawals", body, submit);
@@ -126,7 +133,8 @@ export function rebates(api) {
       if (error.code === "INSUFFICIENT_BALANCE") fieldError(amount, t("rebates.cannotCover", { amount: formatFen(fen) }));
       else if (error.code === "LIMIT_REACHED") fieldError(amount, t("rebates.limit"));
       else if (error.code === "VALIDATION_ERROR" && (error.details ?? []).some((d) => String(d.field).startsWith("payee"))) {
-        fieldError(account, t("rebates.checkPayee"));
+        const rule = error.details.map((d) => crossField(d.message)).find(Boolean);
+        fieldError(account, rule ? t(rule.key) : t("rebates.checkPayee"));
       } else if (error.code === "VALIDATION_ERROR") fieldError(amount, t("rebates.enterAmount"));
       else say(status, errorText(error), "error");
     }

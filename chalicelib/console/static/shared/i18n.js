@@ -101,6 +101,36 @@ const FIELD_RULES = [
   [/^Extra inputs are not permitted/, "field.extra"],
 ];
 
+// The API's rules across fields (pydantic model validators: "Value error, …", reported on the body
+// or on a parent): the field each concerns and its sentence (rule.<name>), so that it is shown
+// beside the input to correct, in the page's language.
+const CROSS_FIELD = [
+  [/claim_ends_at must be after claim_starts_at/, "claim_ends_at", "rule.claimWindow"],
+  [/validity\.fixed\.until must be after claim_starts_at/, "validity.fixed.until", "rule.usableAfterClaims"],
+  [/validity\.fixed\.until must be after validity\.fixed\.from/, "validity.fixed.until", "rule.usableWindow"],
+  [/a percent_off value is a percentage from 1 to 99/, "value", "rule.percent"],
+  [/max_discount applies to percent_off only/, "max_discount", "rule.capPercentOnly"],
+  [/stock_shards must not exceed total_stock/, "stock_shards", "rule.shards"],
+  [/scope\.(categories|skus) entries must be 1-64 characters/, "scope", "rule.scopeEntries"],
+  [/name must not be blank/, "name", "rule.name"],
+  [/ends_at must be after starts_at/, "ends_at", "rule.ruleWindow"],
+  [/ladder steps must be in strictly ascending order/, "ladder", "rule.ladderOrder"],
+  [/a voucher reward goes with a threshold rule/, "reward", "rule.voucherThreshold"],
+  [/threshold\.amount is required for points or balance/, "threshold.amount", "rule.thresholdAmount"],
+  [/a bank account is its card number/, "payee.account", "rule.bankAccount"],
+  [/a voucher rule takes no caps/, "reward", "rule.voucherNoCaps"],
+  [/amount must not be 0/, "amount", "accounts.signedAmount"],
+  [/reason must not be blank/, "reason", "rule.reason"],
+];
+
+// A detail of the API's as {field, key} when it is one of the rules across fields, else null.
+export function crossField(message) {
+  for (const [pattern, field, key] of CROSS_FIELD) {
+    if (pattern.test(message ?? "")) return { field, key };
+  }
+  return null;
+}
+
 // A field's own sentence when the catalogue has one (`field.<api field>.<rule>`), else the rule's.
 export function fieldText(fieldName, message) {
   if (message && message.startsWith("@")) return t(message.slice(1)); // a local check's own key
