@@ -13,6 +13,10 @@ class ApiError extends Error {
   }
 }
 
+// No answer within this long (API Gateway gives up at 29 s) is an unknown outcome: the Intent keeps
+// its key, and a retry of the same action (automatic, or the user's) is applied at most once.
+const TIMEOUT_MS = 30000;
+
 function newIdempotencyKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -46,10 +50,16 @@ export class Api {
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
     let response;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), TIMEOUT_MS);
     try {
-      response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        signal: timeout.signal });
     } catch {
-      throw new ApiError(0, "NETWORK", t("error.NETWORK"));
+      throw timeout.signal.aborted ? new ApiError(0, "TIMEOUT", t("error.TIMEOUT"))
+        : new ApiError(0, "NETWORK", t("error.NETWORK"));
+    } finally {
+      clearTimeout(timer);
     }
     if (!response.ok) {
       const error = await errorOf(response);

@@ -202,6 +202,7 @@ export default {
   "error.NOT_USABLE": "This coupon cannot be used on this order.",
   "error.SOLD_OUT": "The stock is used up.",
   "error.THROTTLED": "Too many requests right now: try again in a moment.",
+  "error.TIMEOUT": "The service did not answer in time. Try again: the same action is applied at most once.",
   "error.UNAUTHENTICATED": "Your sign-in has expired or the token is not valid: sign in again.",
   "error.UNAVAILABLE": "The service is busy: try again in a moment.",
   "error.VALIDATION_ERROR": "Check the highlighted fields.",

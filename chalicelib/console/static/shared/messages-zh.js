@@ -202,6 +202,7 @@ export default {
   "error.NOT_USABLE": "此券不适用于该订单。",
   "error.SOLD_OUT": "库存已用完。",
   "error.THROTTLED": "请求过于频繁，请稍后再试。",
+  "error.TIMEOUT": "服务响应超时。请重试：同一操作最多只会执行一次。",
   "error.UNAUTHENTICATED": "登录已过期或令牌无效，请重新登录。",
   "error.UNAVAILABLE": "服务繁忙，请稍后再试。",
   "error.VALIDATION_ERROR": "请检查标出的字段。",
