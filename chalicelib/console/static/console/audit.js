@@ -65,7 +65,7 @@ export function auditView(api) {
         { label: t("col.did"), cell: (e) => badge(e.action) },
         { label: t("col.to"), cell: (e) => h("span", {}, `${tOr("target", e.target_type)} `, h("code", {}, e.target_id)) },
         { label: t("col.changes"), cell: (e) => h("ul", { class: "changes" }, changedFields(e.before, e.after).map((c) =>
-          h("li", {}, h("strong", {}, c.key), `: ${e.before ? `${shown(c.before)} → ` : ""}${shown(c.after)}`))) },
+          h("li", {}, h("strong", {}, tOr("apiField", c.key)), `: ${e.before ? `${shown(c.before)} → ` : ""}${shown(c.after)}`))) },
       ], items, t("audit.none")));
     } catch (error) {
       if (ticket === asked) sayError(status, error);
