@@ -32,6 +32,7 @@ VIEWPORTS = {
 }
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 TIMEOUT_MS = 20_000
+LANG_KEY = "mall.lang"  # the pages' language in localStorage (static/shared/i18n.js)
 
 
 class Session:
@@ -44,9 +45,14 @@ class Session:
         self.folder.mkdir(parents=True, exist_ok=True)
         expect.set_options(timeout=TIMEOUT_MS)
 
-    def page(self, path: str, api_url: str) -> Page:
-        context = self.browser.new_context(**VIEWPORTS[self.viewport], accept_downloads=True)
+    def page(self, path: str, api_url: str, lang: str = "en") -> Page:
+        """A new page at `path` in `lang` ("zh", the pages' default, or "en": the tests written
+        against the English words), chosen as the language switch does, in localStorage."""
+        context = self.browser.new_context(**VIEWPORTS[self.viewport], accept_downloads=True,
+                                           locale="zh-CN" if lang == "zh" else "en-US")
         context.set_default_timeout(TIMEOUT_MS)
+        # before the page's scripts, on the first load only: the page's own switch then decides
+        context.add_init_script(f"localStorage.getItem({LANG_KEY!r}) || localStorage.setItem({LANG_KEY!r}, {lang!r})")
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(error))
@@ -66,7 +72,7 @@ class Session:
 
 def sign_in(page: Page, bearer: str) -> None:
     page.locator("#token").fill(bearer)
-    page.get_by_role("button", name="Sign in").click()
+    page.locator("#signin-form button.primary").click()
 
 
 def cell(row, label: str):

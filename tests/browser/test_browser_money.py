@@ -577,7 +577,7 @@ def test_a_payout_is_recorded_once_with_its_reference_and_a_failed_one_returns_t
         return page.locator("#withdrawal-list tbody tr", has_text=shopper).filter(has_text=amount)
 
     # The payee shows masked
-    expect(cell(row("¥1.11"), "Payee")).to_have_text("bank ****0123 张*")
+    expect(cell(row("¥1.11"), "Payee")).to_have_text("bank card ****0123 张*")
     expect(page.locator("#withdrawal-list")).not_to_contain_text("6222021234567890123")
 
     # A double click on Paid records the payout once, with the reference finance typed
@@ -621,7 +621,7 @@ def test_the_mall_takes_a_payee_and_shows_the_reason_and_payout_reference(stack,
     rebates.get_by_role("button", name="Withdraw").click()
     expect(rebates.locator("#rebate-status")).to_contain_text("Asked to withdraw ¥1.00")
     row = rebates.locator("#my-withdrawals tbody tr").first
-    expect(cell(row, "Pay to")).to_have_text("alipay ****8000 李*")
+    expect(cell(row, "Pay to")).to_have_text("Alipay ****8000 李*")
 
     [made] = http.get(api_url(stack, "me/withdrawals"), headers=headers_for(shopper), timeout=30).json()["items"]
     assert http.post(api_url(stack, f"admin/withdrawals/{made['id']}/approve"), headers=finance,

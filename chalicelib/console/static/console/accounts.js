@@ -3,12 +3,15 @@
 // one Intent (one Idempotency-Key): its button is disabled while it is in flight, and a retry of
 // the same adjustment after a lost answer applies it once.
 import { Intent } from "./api.js";
-import { badge, dataTable, figure, h, say } from "./dom.js";
+import { badge, dataTable, figure, h, say, sayError } from "./dom.js";
 import { formatCount, formatFen, formatTime, parseYuan } from "./format.js";
+import { t, tOr } from "./i18n.js";
+
+const USER_ID = /^[A-Za-z0-9_.@:\-]{1,128}$/; // chalicelib/auth.py USER_ID
 
 export function accountsView(api) {
-  const userInput = h("input", { id: "account-user", "aria-label": "User id", placeholder: "user id", required: true });
-  const lookup = h("form", { class: "actions", id: "account-lookup" }, userInput, h("button", { class: "primary" }, "Look up"));
+  const userInput = h("input", { id: "account-user", "aria-label": t("accounts.userId"), placeholder: t("accounts.userIdPlaceholder"), required: true });
+  const lookup = h("form", { class: "actions", id: "account-lookup" }, userInput, h("button", { class: "primary" }, t("accounts.lookUp")));
   const shown = h("div", { id: "account-shown" });
   const status = h("p", { class: "notice", role: "status" });
   const adjusting = new Intent();
@@ -20,36 +23,36 @@ export function accountsView(api) {
       const view = await api.get(`admin/accounts/${encodeURIComponent(userId)}`, { limit: 20 });
       shown.replaceChildren(
         h("div", { class: "figures" },
-          figure("Balance", formatFen(view.account.balance)), figure("Frozen", formatFen(view.account.frozen)),
-          figure("Held", formatFen(view.account.held)), figure("Points", formatCount(view.account.points)),
-          figure("Debt", formatFen(view.account.debt))),
+          figure(t("account.balance"), formatFen(view.account.balance)), figure(t("account.frozen"), formatFen(view.account.frozen)),
+          figure(t("account.held"), formatFen(view.account.held)), figure(t("account.points"), formatCount(view.account.points)),
+          figure(t("account.debt"), formatFen(view.account.debt))),
         adjustForm(),
-        h("h3", {}, "Ledger"),
+        h("h3", {}, t("mall.ledger")),
         dataTable([
-          { label: "When", cell: (e) => formatTime(e.created_at) },
-          { label: "Type", cell: (e) => e.type },
-          { label: "Asset", cell: (e) => e.asset },
-          { label: "Amount", num: true, cell: (e) => (e.asset === "points" ? formatCount(e.amount) : formatFen(e.amount)) },
-          { label: "Reason", cell: (e) => [e.reason, e.actor ? `by ${e.actor}` : ""].filter(Boolean).join(" ") },
-        ], view.ledger.items, "No ledger entries."),
-        h("h3", {}, "Withdrawals"),
+          { label: t("col.when"), cell: (e) => formatTime(e.created_at) },
+          { label: t("col.type"), cell: (e) => tOr("entry", e.type) },
+          { label: t("col.asset"), cell: (e) => tOr("asset", e.asset) },
+          { label: t("col.amount"), num: true, cell: (e) => (e.asset === "points" ? formatCount(e.amount) : formatFen(e.amount)) },
+          { label: t("col.reason"), cell: (e) => [e.reason, e.actor ? t("common.by", { who: e.actor }) : ""].filter(Boolean).join(" ") },
+        ], view.ledger.items, t("accounts.noLedger")),
+        h("h3", {}, t("withdrawals.title")),
         dataTable([
-          { label: "Amount", num: true, cell: (w) => formatFen(w.amount) },
-          { label: "Asked", cell: (w) => formatTime(w.created_at) },
-          { label: "Status", cell: (w) => badge(w.status) },
-        ], view.withdrawals.items, "No withdrawals."));
+          { label: t("col.amount"), num: true, cell: (w) => formatFen(w.amount) },
+          { label: t("col.asked"), cell: (w) => formatTime(w.created_at) },
+          { label: t("col.status"), cell: (w) => badge(w.status) },
+        ], view.withdrawals.items, t("accounts.noWithdrawals")));
     } catch (error) {
       shown.replaceChildren();
-      say(status, error.message, "error");
+      sayError(status, error, { NOT_FOUND: "accounts.notFound" });
     }
   }
 
   function adjustForm() {
-    const asset = h("select", { name: "asset", "aria-label": "Asset" },
-      h("option", { value: "balance" }, "balance (¥)"), h("option", { value: "points" }, "points"));
-    const amount = h("input", { name: "amount", "aria-label": "Amount", placeholder: "+12.50 or -3", required: true });
-    const reason = h("input", { name: "reason", "aria-label": "Reason", maxlength: 200, required: true });
-    const submit = h("button", { class: "primary" }, "Adjust");
+    const asset = h("select", { name: "asset", "aria-label": t("col.asset") },
+      h("option", { value: "balance" }, t("accounts.assetBalance")), h("option", { value: "points" }, t("accounts.assetPoints")));
+    const amount = h("input", { name: "amount", "aria-label": t("col.amount"), placeholder: t("accounts.amountPlaceholder"), required: true });
+    const reason = h("input", { name: "reason", "aria-label": t("col.reason"), maxlength: 200, required: true });
+    const submit = h("button", { class: "primary" }, t("accounts.adjust"));
     const form = h("form", { id: "adjust-form", class: "actions" }, asset, amount, reason, submit);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -58,15 +61,15 @@ export function accountsView(api) {
       const magnitude = asset.value === "points"
         ? (/^[+-]?\d{1,12}$/.test(text) ? Math.abs(Number(text)) : null)
         : parseYuan(text.replace(/^[+-]/, ""));
-      if (!magnitude) return say(status, "Enter a signed amount other than 0.", "error");
+      if (!magnitude) return say(status, t("accounts.signedAmount"), "error");
       const body = { asset: asset.value, amount: negative ? -magnitude : magnitude, reason: reason.value };
       try {
         const made = await adjusting.post(api, `admin/accounts/${encodeURIComponent(userId)}/adjustments`, body, submit);
-        const moved = made.asset === "points" ? `${formatCount(made.amount)} points` : formatFen(made.amount);
-        say(status, `Adjusted ${made.user_id}'s ${made.asset} by ${moved}.`, "ok");
+        const moved = made.asset === "points" ? t("common.points", { n: formatCount(made.amount) }) : formatFen(made.amount);
+        say(status, t("accounts.adjusted", { user: made.user_id, asset: tOr("asset", made.asset), moved }), "ok");
         await load();
       } catch (error) {
-        say(status, error.message, "error");
+        sayError(status, error);
       }
     });
     return form;
@@ -75,10 +78,16 @@ export function accountsView(api) {
   lookup.addEventListener("submit", (event) => {
     event.preventDefault();
     userId = userInput.value.trim();
+    if (!USER_ID.test(userId)) {
+      shown.replaceChildren();
+      say(status, t("field.user_ids.pattern"), "error");
+      userId = null;
+      return;
+    }
     say(status, "");
     load();
   });
   const element = h("section", { id: "view-accounts" },
-    h("div", { class: "card" }, h("div", { class: "toolbar" }, h("h2", {}, "Accounts"), lookup), status, shown));
-  return { id: "accounts", title: "Accounts", element, show: () => load() };
+    h("div", { class: "card" }, h("div", { class: "toolbar" }, h("h2", {}, t("accounts.title")), lookup), status, shown));
+  return { id: "accounts", title: t("accounts.title"), element, show: () => load() };
 }

@@ -6,6 +6,7 @@ import { Api } from "./api.js";
 import { auditView } from "./audit.js";
 import { codesView } from "./codes.js";
 import { h } from "./dom.js";
+import { startI18n } from "./i18n.js";
 import { grantsView } from "./grants.js";
 import { rulesView } from "./rules.js";
 import { startSession } from "./session.js";
@@ -13,6 +14,7 @@ import { statsView } from "./stats.js";
 import { templatesView } from "./templates.js";
 import { withdrawalsView } from "./withdrawals.js";
 
+startI18n("console.title");
 const api = new Api("mall.console.token");
 const MARKETING_READS = ["operator", "marketing", "auditor"];
 const FINANCE_READS = ["operator", "finance", "auditor"];
@@ -37,6 +39,7 @@ window.addEventListener("hashchange", route);
 startSession({
   api,
   check: () => api.get("admin/settings"), // every admin role reads the settings
+  refusals: { FORBIDDEN: "console.forbidden" },
   onSignedIn: (claims) => {
     const roles = new Set(claims.roles ?? []);
     open = views.filter((view) => (view.roles ?? ROLES_OF[view.id]).some((role) => roles.has(role)));

@@ -1,8 +1,9 @@
 // The audit trail: every change made under /admin, newest first, with who made it and what it
 // changed (GET /admin/audit). Filter by who, by what kind of thing, or by one thing (its id);
 // each row lists the fields the change moved, before -> after. Read only: nothing edits an entry.
-import { badge, dataTable, h, say } from "./dom.js";
+import { badge, dataTable, h, say, sayError } from "./dom.js";
 import { formatTime } from "./format.js";
+import { t, tOr } from "./i18n.js";
 
 const TARGET_TYPES = ["template", "rule", "settings", "withdrawal", "account", "coupon"];
 
@@ -21,17 +22,17 @@ function shown(value) {
 }
 
 export function auditView(api) {
-  const actor = h("input", { id: "audit-actor", name: "actor", placeholder: "e.g. ops", autocomplete: "off" });
+  const actor = h("input", { id: "audit-actor", name: "actor", placeholder: t("audit.actorPlaceholder"), autocomplete: "off" });
   const targetType = h("select", { id: "audit-target-type", name: "target_type" },
-    h("option", { value: "" }, "anything"), TARGET_TYPES.map((t) => h("option", { value: t }, t)));
-  const targetId = h("input", { id: "audit-target-id", name: "target_id", placeholder: "an id", autocomplete: "off" });
+    h("option", { value: "" }, t("audit.anything")), TARGET_TYPES.map((type) => h("option", { value: type }, tOr("target", type))));
+  const targetId = h("input", { id: "audit-target-id", name: "target_id", placeholder: t("audit.idPlaceholder"), autocomplete: "off" });
   const form = h("form", { class: "filters" },
-    h("label", { for: "audit-actor" }, "Who"), actor,
-    h("label", { for: "audit-target-type" }, "Changed"), targetType,
-    h("label", { for: "audit-target-id" }, "Id"), targetId,
-    h("button", { class: "primary" }, "Show"));
+    h("label", { for: "audit-actor" }, t("col.who")), actor,
+    h("label", { for: "audit-target-type" }, t("audit.changed")), targetType,
+    h("label", { for: "audit-target-id" }, t("audit.id")), targetId,
+    h("button", { class: "primary" }, t("audit.show")));
   const list = h("div", { id: "audit-list" });
-  const more = h("button", { type: "button", hidden: true }, "Load more");
+  const more = h("button", { type: "button", hidden: true }, t("common.more"));
   const status = h("p", { class: "notice", role: "status" });
   let items = [];
   let cursor = null;
@@ -47,7 +48,7 @@ export function auditView(api) {
 
   async function load(append = false) {
     if (!targetType.value && targetId.value.trim()) {
-      say(status, "Choose what kind of thing the id names (template, rule, …) to look one up.", "error");
+      say(status, t("audit.chooseType"), "error");
       return;
     }
     const ticket = ++asked;
@@ -59,15 +60,15 @@ export function auditView(api) {
       more.hidden = !cursor;
       say(status, "");
       list.replaceChildren(dataTable([
-        { label: "When", cell: (e) => formatTime(e.at) },
-        { label: "Who", cell: (e) => e.actor ?? "—" },
-        { label: "Did", cell: (e) => badge(e.action) },
-        { label: "To", cell: (e) => h("span", {}, `${e.target_type} `, h("code", {}, e.target_id)) },
-        { label: "Changes", cell: (e) => h("ul", { class: "changes" }, changedFields(e.before, e.after).map((c) =>
-          h("li", {}, h("strong", {}, c.key), `: ${e.before ? `${shown(c.before)} → ` : ""}${shown(c.after)}`))) },
-      ], items, "No change recorded matches."));
+        { label: t("col.when"), cell: (e) => formatTime(e.at) },
+        { label: t("col.who"), cell: (e) => e.actor ?? "—" },
+        { label: t("col.did"), cell: (e) => badge(e.action) },
+        { label: t("col.to"), cell: (e) => h("span", {}, `${tOr("target", e.target_type)} `, h("code", {}, e.target_id)) },
+        { label: t("col.changes"), cell: (e) => h("ul", { class: "changes" }, changedFields(e.before, e.after).map((c) =>
+          h("li", {}, h("strong", {}, tOr("apiField", c.key)), `: ${e.before ? `${shown(c.before)} → ` : ""}${shown(c.after)}`))) },
+      ], items, t("audit.none")));
     } catch (error) {
-      if (ticket === asked) say(status, error.message, "error");
+      if (ticket === asked) sayError(status, error);
     }
   }
 
@@ -78,11 +79,10 @@ export function auditView(api) {
   more.addEventListener("click", () => load(true));
   const element = h("section", { id: "view-audit" },
     h("div", { class: "card" },
-      h("div", { class: "toolbar" }, h("h2", {}, "Audit trail"),
-        h("div", { class: "actions" }, h("button", { type: "button", onclick: () => load() }, "Refresh"))),
-      h("p", { class: "hint" }, "Every change made in this console or through /admin, with who made it. "
-        + "Entries are written with the change itself and can never be edited or deleted."),
+      h("div", { class: "toolbar" }, h("h2", {}, t("audit.heading")),
+        h("div", { class: "actions" }, h("button", { type: "button", onclick: () => load() }, t("common.refresh")))),
+      h("p", { class: "hint" }, t("audit.hint")),
       form, list, more, status));
-  return { id: "audit", title: "Audit", roles: ["operator", "marketing", "finance", "auditor"], element,
+  return { id: "audit", title: t("audit.title"), roles: ["operator", "marketing", "finance", "auditor"], element,
     show: () => load() };
 }

@@ -1,6 +1,7 @@
 // Horizontal bar charts drawn as inline SVG, sized to their container so that text stays legible
 // on a phone. Each row: a label line, then one bar per series with its value written after it.
 import { h, svg } from "./dom.js";
+import { t } from "./i18n.js";
 
 const LABEL = 18;
 const BAR = 14;
@@ -54,7 +55,7 @@ export function columnChart({ title, points, width, height = 160, labelEvery = 6
   const every = labelEvery * Math.max(1, Math.ceil(LABEL_WIDTH / (labelEvery * step)));
   const chart = svg("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title },
     svg("title", {}, title),
-    svg("text", { x: 0, y: 11, class: "chart-value" }, `max ${valueText(max)}`),
+    svg("text", { x: 0, y: 11, class: "chart-value" }, t("chart.max", { value: valueText(max) })),
     svg("line", { x1: 0, x2: width, y1: TOP + room, y2: TOP + room, class: "axis" }),
     points.map((p, i) => {
       const barHeight = p.value > 0 ? Math.max((p.value / max) * room, 2) : 0;

@@ -3,27 +3,29 @@
 // Minting N codes is one Intent: batch n goes under the key `<key>.<n>`, so a second click adds
 // nothing and a retry after a lost answer replays the batches already minted and carries on.
 import { Intent } from "./api.js";
-import { h, say } from "./dom.js";
-import { Reader, clearErrors, field, showErrors } from "./forms.js";
+import { h, say, sayError } from "./dom.js";
+import { Reader, clearErrors, field, showErrors, showProblems } from "./forms.js";
 import { formatCount } from "./format.js";
+import { t } from "./i18n.js";
 import { templatePicker } from "./pickers.js";
 
 // One request per 99 codes: the API writes 99 codes per DynamoDB transaction, so each request is one
 // transaction, quick enough for API Gateway's time limit and for a progress bar that moves.
 const BATCH = 99;
 const MAX_CODES = 100000;
+const PREFIX = /^[A-Z0-9]{0,16}$/; // the API's pattern of a prefix, after upper-casing
 
 export function codesView(api) {
   const picker = templatePicker(api);
   const form = h("form", { id: "codes-form", novalidate: true },
     h("div", { class: "form-grid" },
-      field("template", "Template", picker.select),
-      field("count", `How many codes (up to ${formatCount(MAX_CODES)})`,
+      field("template", t("col.template"), picker.select),
+      field("count", t("codes.count", { max: formatCount(MAX_CODES) }),
         h("input", { type: "text", inputmode: "numeric", value: "1000" })),
-      field("prefix", "Prefix (optional: A-Z, 0-9)", h("input", { type: "text", maxlength: 16, placeholder: "SPRING" }))),
+      field("prefix", t("codes.prefix"), h("input", { type: "text", maxlength: 16, placeholder: t("codes.prefixPlaceholder") }))),
     h("div", { class: "actions" },
-      h("button", { type: "submit", class: "primary" }, "Mint codes"),
-      h("button", { type: "button", id: "download-csv", onclick: () => download() }, "Download CSV")));
+      h("button", { type: "submit", class: "primary" }, t("codes.mint")),
+      h("button", { type: "button", id: "download-csv", onclick: () => download() }, t("codes.download"))));
   const progress = h("progress", { max: 1, value: 0, hidden: true });
   const status = h("p", { class: "notice", role: "status" });
   const minting = new Intent();
@@ -32,13 +34,15 @@ export function codesView(api) {
     clearErrors(form);
     const read = new Reader(form);
     const total = read.integer("count");
-    if (!Number.isInteger(total) || total < 1 || total > MAX_CODES) {
-      showErrors(form, status, { message: "Check the highlighted fields.",
-        details: [{ field: "count", message: `Enter a whole number from 1 to ${formatCount(MAX_CODES)}.` }] });
+    const prefix = read.text("prefix").trim().toUpperCase() || undefined;
+    const problems = [];
+    if (!Number.isInteger(total) || total < 1 || total > MAX_CODES) problems.push({ field: "count", message: "@codes.countRange" });
+    if (prefix && !PREFIX.test(prefix)) problems.push({ field: "prefix", message: "@field.prefix.pattern" });
+    if (problems.length) {
+      showProblems(form, status, problems);
       return;
     }
     const templateId = picker.select.value;
-    const prefix = read.text("prefix").trim().toUpperCase() || undefined;
     const submit = form.querySelector("button[type=submit]");
     if (minting.inFlight) return;
     progress.hidden = false;
@@ -52,19 +56,19 @@ export function codesView(api) {
             { count: Math.min(BATCH, total - minted), prefix }, `${key}.${n}`);
           minted += batch.minted;
           progress.value = minted;
-          say(status, `${formatCount(minted)} of ${formatCount(total)} codes minted…`);
+          say(status, t("codes.progress", { minted: formatCount(minted), total: formatCount(total) }));
         }
       }, submit);
-      say(status, `Minted ${formatCount(minted)} codes. Download them as CSV.`, "ok");
+      say(status, t("codes.minted", { minted: formatCount(minted) }), "ok");
     } catch (error) {
       showErrors(form, status, error);
-      status.textContent += ` ${formatCount(minted)} of ${formatCount(total)} codes were minted before this.`;
+      status.textContent += t("codes.mintedBefore", { minted: formatCount(minted), total: formatCount(total) });
     }
   }
 
   async function download() {
     const templateId = picker.select.value;
-    say(status, "Preparing the CSV…");
+    say(status, t("codes.preparing"));
     try {
       const pages = [];
       let cursor = null;
@@ -82,9 +86,9 @@ export function codesView(api) {
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
-      say(status, `Downloaded ${formatCount(rows)} codes.`, "ok");
+      say(status, t("codes.downloaded", { rows: formatCount(rows) }), "ok");
     } catch (error) {
-      say(status, error.message, "error");
+      sayError(status, error);
     }
   }
 
@@ -94,17 +98,17 @@ export function codesView(api) {
   });
 
   const element = h("section", { id: "view-codes" },
-    h("div", { class: "card" }, h("h2", {}, "Redeemable codes"),
-      h("p", { class: "hint" }, `Codes are minted ${BATCH} per request. Each code can be claimed once.`),
+    h("div", { class: "card" }, h("h2", {}, t("codes.heading")),
+      h("p", { class: "hint" }, t("codes.hint", { batch: BATCH })),
       form, progress, status));
 
   async function show() {
     try {
       await picker.refresh();
     } catch (error) {
-      say(status, error.message, "error");
+      sayError(status, error);
     }
   }
 
-  return { id: "codes", title: "Codes", element, show };
+  return { id: "codes", title: t("codes.title"), element, show };
 }

@@ -2,6 +2,7 @@
 // (error.details[].field, e.g. "total_stock" or "validity.days_after_claim") next to the fields.
 import { h } from "./dom.js";
 import { parseYuan } from "./format.js";
+import { crossField, errorText, fieldText, t } from "./i18n.js";
 
 // A labelled input inside a `.field` container named after the API field it feeds.
 let fieldCount = 0; // ids stay unique when two forms have a field of the same name
@@ -43,7 +44,7 @@ export class Reader {
     const text = this.text(name).trim();
     if (text === "") return undefined;
     const fen = parseYuan(text);
-    if (fen === null) this.problems.push({ field: apiField, message: "Enter an amount in yuan, like 10 or 9.99." });
+    if (fen === null) this.problems.push({ field: apiField, message: "@form.yuan" });
     return fen ?? undefined;
   }
 
@@ -64,13 +65,25 @@ export function clearErrors(form) {
   form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
 }
 
+// A local check's problems, shown as the API's would be: `problems` [{field, message: "@" + a catalogue key}].
+export function showProblems(form, summary, problems) {
+  showErrors(form, summary, { code: "CHECK_FIELDS", details: problems });
+}
+
 // Put each detail next to the visible field it names (or the nearest named parent: "scope.skus"
-// falls back to "scope"); whatever names no field ("body": a rule across fields) goes to the summary.
-export function showErrors(form, summary, error) {
+// falls back to "scope"), as a sentence in the page's language (i18n.js fieldText); whatever names
+// no field ("body": a rule across fields) goes to the summary. `fieldOf` maps a code the API
+// reports without details to the field it concerns (INSUFFICIENT_BALANCE -> "amount").
+export function showErrors(form, summary, error, { overrides, fieldOf } = {}) {
   clearErrors(form);
   const general = [];
-  for (const { field: name, message } of error.details ?? []) {
-    const text = message.replace(/^Value error, /, "");
+  const details = error.details ?? [];
+  const own = fieldOf?.[error.code];
+  if (own && !details.length) details.push({ field: own, message: `@${overrides?.[error.code] ?? `error.${error.code}`}` });
+  for (const detail of details) {
+    const rule = crossField(detail.message); // a rule across fields: shown beside the field it names
+    const name = rule ? rule.field : detail.field;
+    const text = rule ? t(rule.key) : fieldText(String(name).split(".").slice(-1)[0], detail.message);
     const container = fieldFor(form, String(name));
     if (!container) {
       general.push(text);
@@ -82,7 +95,9 @@ export function showErrors(form, summary, error) {
     control.setAttribute("aria-describedby", note.id);
     container.append(note);
   }
-  summary.textContent = [error.message, ...general].join(" ");
+  const headline = error.code === "CHECK_FIELDS" || error.code === "VALIDATION_ERROR" ? t("form.check")
+    : errorText(error, overrides);
+  summary.textContent = [headline, ...general].join(" ");
   summary.className = "notice error";
 }
 

@@ -1,5 +1,6 @@
 // A select of every template, for the views that act on one (codes, grants, voucher rewards).
 import { h } from "./dom.js";
+import { tOr } from "./i18n.js";
 
 export function templatePicker(api, name = "template") {
   const select = h("select", { name });
@@ -8,7 +9,7 @@ export function templatePicker(api, name = "template") {
     const chosen = select.value;
     const templates = await api.all("admin/templates");
     select.replaceChildren(...templates.map((t) =>
-      h("option", { value: t.id }, `${t.name} · ${t.status} · ${t.claim_channel}`)));
+      h("option", { value: t.id }, `${t.name} · ${tOr("status", t.status)} · ${tOr("channel", t.claim_channel)}`)));
     if (templates.some((t) => t.id === chosen)) select.value = chosen;
     return templates;
   }

@@ -1,36 +1,37 @@
 // Rebate rules: create (draft), list with the budget each has used, publish / pause / end.
 // Creating a rule is one Intent, and a row's buttons are disabled while its move is in flight.
 import { Intent } from "./api.js";
-import { badge, dataTable, h, say } from "./dom.js";
-import { Reader, clearErrors, field, showErrors } from "./forms.js";
-import { formatBp, formatCount, formatFen, formatTime, parseYuan } from "./format.js";
+import { badge, dataTable, h, say, sayError } from "./dom.js";
+import { Reader, clearErrors, field, showErrors, showProblems } from "./forms.js";
+import { formatBp, formatCount, formatFen, formatTime, parsePercentBp, parseYuan } from "./format.js";
+import { t, tOr } from "./i18n.js";
 import { templatePicker } from "./pickers.js";
 
 const ACTIONS = { draft: ["publish"], published: ["pause", "end"], paused: ["publish", "end"], ended: [] };
-const KINDS = {
-  fixed_ratio: "Fixed ratio", tiered: "Tiered (ladder)", threshold: "Threshold (满额返)", full_return: "Full return (全返)",
-};
+const KINDS = ["fixed_ratio", "tiered", "threshold", "full_return"];
 
 // An amount in the reward's unit: fen for balance, points for points.
 function formatReward(amount, reward) {
-  return reward === "points" ? `${formatCount(amount)} points` : formatFen(amount);
+  return reward === "points" ? t("common.points", { n: formatCount(amount) }) : formatFen(amount);
 }
 
 function describeRule(rule) {
-  if (rule.kind === "fixed_ratio") return `${formatBp(rule.ratio_bp)} of the amount paid`;
+  if (rule.kind === "fixed_ratio") return t("rules.gives.fixed", { pct: formatBp(rule.ratio_bp) });
   if (rule.kind === "tiered") {
-    return rule.ladder.map((s) => `from ${formatFen(s.min_paid)}: ${formatBp(s.ratio_bp)}`).join("; ");
+    return rule.ladder.map((s) => t("rules.gives.step", { min: formatFen(s.min_paid), pct: formatBp(s.ratio_bp) }))
+      .join(t("list.steps"));
   }
   if (rule.kind === "threshold") {
-    const what = rule.threshold.amount ? formatReward(rule.threshold.amount, rule.reward) : "a voucher";
-    return `${what} once ${formatFen(rule.threshold.min_paid)} is paid`;
+    const what = rule.threshold.amount ? formatReward(rule.threshold.amount, rule.reward) : t("rules.aVoucher");
+    return t("rules.gives.threshold", { what, min: formatFen(rule.threshold.min_paid) });
   }
-  const share = rule.ratio_bp === null || rule.ratio_bp === undefined ? "all" : formatBp(rule.ratio_bp);
-  return `${share} of the amount paid, in ${rule.installments} parts every ${rule.period_days} days`;
+  const share = rule.ratio_bp === null || rule.ratio_bp === undefined ? t("rules.all") : formatBp(rule.ratio_bp);
+  return t("rules.gives.full", { share, parts: rule.installments, days: rule.period_days });
 }
 
-function describeReward(reward) {
-  return typeof reward === "string" ? reward : `voucher ${reward.voucher_template_id}`;
+function describeReward(reward, names) {
+  return typeof reward === "string" ? tOr("reward", reward)
+    : t("rules.voucherReward", { name: names.get(reward.voucher_template_id) ?? reward.voucher_template_id });
 }
 
 export function rulesView(api) {
@@ -44,28 +45,30 @@ export function rulesView(api) {
 
   async function load() {
     try {
-      const [rules] = await Promise.all([api.all("admin/rebate-rules"), voucher.refresh()]);
+      const [rules, templates] = await Promise.all([api.all("admin/rebate-rules"), voucher.refresh()]);
+      const names = new Map(templates.map((x) => [x.id, x.name]));
       list.replaceChildren(dataTable([
-        { label: "Rule", cell: (r) => [r.name, h("div", { class: "sub" }, r.id)] },
-        { label: "Gives", cell: (r) => describeRule(r) },
-        { label: "Reward", cell: (r) => describeReward(r.reward) },
-        { label: "Vouchers not granted", num: true, cell: (r) => (typeof r.reward === "string" ? "–"
+        { label: t("col.rule"), cell: (r) => [r.name, h("div", { class: "sub" }, r.id)] },
+        { label: t("col.gives"), cell: (r) => describeRule(r) },
+        { label: t("col.reward"), cell: (r) => describeReward(r.reward, names) },
+        { label: t("col.notGranted"), num: true, cell: (r) => (typeof r.reward === "string" ? "–"
           : formatCount(r.rewards_not_granted)) },
-        { label: "Pending", num: true, cell: (r) => (r.pending_days ? `${r.pending_days} days` : "none") },
-        { label: "Status", cell: (r) => badge(r.status) },
-        { label: "Budget used", num: true, cell: (r) => (r.caps.budget
-          ? `${formatReward(r.budget_used, r.reward)} of ${formatReward(r.caps.budget, r.reward)}` : "no budget cap") },
-        { label: "Window", cell: (r) => `${r.starts_at ? formatTime(r.starts_at) : "from publication"} – ${
-          r.ends_at ? formatTime(r.ends_at) : "until ended"}` },
-        { label: "Actions", cell: (r) => {
+        { label: t("col.pending"), num: true, cell: (r) => (r.pending_days ? t("common.days", { n: r.pending_days }) : t("rules.noPending")) },
+        { label: t("col.status"), cell: (r) => badge(r.status) },
+        { label: t("col.budgetUsed"), num: true, cell: (r) => (r.caps.budget
+          ? t("common.of", { part: formatReward(r.budget_used, r.reward), whole: formatReward(r.caps.budget, r.reward) })
+          : t("rules.noBudget")) },
+        { label: t("col.window"), cell: (r) => `${r.starts_at ? formatTime(r.starts_at) : t("rules.fromPublication")} – ${
+          r.ends_at ? formatTime(r.ends_at) : t("rules.untilEnded")}` },
+        { label: t("col.actions"), cell: (r) => {
           const buttons = ACTIONS[r.status].map((action) => h("button", { type: "button", class: "small",
-            onclick: () => act(r, action, buttons) }, action));
+            onclick: () => act(r, action, buttons) }, t(`action.${action}`)));
           for (const button of buttons) moves.get(r.id)?.bind(button); // a move in flight: still disabled
           return h("div", { class: "row-actions" }, buttons);
         } },
-      ], rules, "No rebate rules yet: create one above."));
+      ], rules, t("rules.none")));
     } catch (error) {
-      say(listStatus, error.message, "error");
+      sayError(listStatus, error);
     }
   }
 
@@ -73,13 +76,13 @@ export function rulesView(api) {
     if (!moves.has(rule.id)) moves.set(rule.id, new Intent());
     const move = moves.get(rule.id);
     if (move.inFlight) return;
-    if (action === "end" && !confirm(`End “${rule.name}”? An ended rule cannot be published again.`)) return;
+    if (action === "end" && !confirm(t("rules.confirmEnd", { name: rule.name }))) return;
     try {
       const changed = await move.post(api, `admin/rebate-rules/${rule.id}/${action}`, undefined, ...buttons);
-      say(listStatus, `“${changed.name}” is now ${changed.status}.`, "ok");
+      say(listStatus, t("common.nowStatus", { name: changed.name, status: tOr("status", changed.status) }), "ok");
       await load();
     } catch (error) {
-      say(listStatus, error.message, "error");
+      sayError(listStatus, error);
     }
   }
 
@@ -89,12 +92,12 @@ export function rulesView(api) {
     const read = new Reader(form);
     const body = bodyOf(read);
     if (read.problems.length) {
-      showErrors(form, formStatus, { message: "Check the highlighted fields.", details: read.problems });
+      showProblems(form, formStatus, read.problems);
       return;
     }
     try {
       const created = await creating.post(api, "admin/rebate-rules", body, form.querySelector("button[type=submit]"));
-      say(formStatus, `Created the draft rule “${created.name}”.`, "ok");
+      say(formStatus, t("rules.created", { name: created.name }), "ok");
       form.reset();
       syncForm(form);
       await load();
@@ -104,11 +107,11 @@ export function rulesView(api) {
   });
 
   const element = h("section", { id: "view-rules" },
-    h("div", { class: "card" }, h("h2", {}, "New rebate rule"), form, formStatus),
+    h("div", { class: "card" }, h("h2", {}, t("rules.new")), form, formStatus),
     h("div", { class: "card" },
-      h("div", { class: "toolbar" }, h("h2", {}, "Rebate rules"), h("button", { type: "button", onclick: load }, "Refresh")),
+      h("div", { class: "toolbar" }, h("h2", {}, t("rules.title")), h("button", { type: "button", onclick: load }, t("common.refresh"))),
       list, listStatus));
-  return { id: "rules", title: "Rebate rules", element, show: load };
+  return { id: "rules", title: t("rules.title"), element, show: load };
 }
 
 function bodyOf(read) {
@@ -120,7 +123,7 @@ function bodyOf(read) {
   const body = {
     name: read.text("name"),
     kind,
-    ratio_bp: uses("fixed_ratio", "full_return") ? read.integer("ratio_bp") : undefined,
+    ratio_bp: uses("fixed_ratio", "full_return") ? readPercent(read, "ratio_bp") : undefined,
     ladder: uses("tiered") ? readLadder(read) : undefined,
     threshold: uses("threshold") ? {
       min_paid: read.fen("min_paid", "threshold.min_paid"),
@@ -144,15 +147,23 @@ function bodyOf(read) {
   return body;
 }
 
-// "100 200" per line: from ¥100 paid, 200 basis points.
+// A percentage as typed ("2.5") -> basis points (250); empty: left out (全返: all of the payment).
+function readPercent(read, name) {
+  const text = read.text(name).trim();
+  if (text === "") return undefined;
+  const bp = parsePercentBp(text);
+  if (bp === null || bp > 10000) read.problems.push({ field: name, message: "@rules.percent" });
+  return bp ?? undefined;
+}
+
+// "100 2" per line: from ¥100 paid, 2% back.
 function readLadder(read) {
   return read.text("ladder").split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
-    const [paid, bp] = line.split(/[\s,]+/);
+    const [paid, percent] = line.split(/[\s,，]+/);
     const minPaid = parseYuan(paid ?? "");
-    if (minPaid === null || !/^\d+$/.test(bp ?? "")) {
-      read.problems.push({ field: "ladder", message: `“${line}” is not “minimum paid in yuan, basis points”.` });
-    }
-    return { min_paid: minPaid, ratio_bp: Number(bp) };
+    const bp = parsePercentBp(percent ?? "");
+    if (minPaid === null || bp === null || bp > 10000) read.problems.push({ field: "ladder", message: "@rules.ladderLine" });
+    return { min_paid: minPaid, ratio_bp: bp };
   });
 }
 
@@ -162,28 +173,24 @@ function createForm(voucherSelect) {
     Object.entries(options).map(([value, text]) => h("option", { value }, text)));
   const form = h("form", { id: "rule-form", novalidate: true },
     h("div", { class: "form-grid" },
-      field("name", "Name", input({ maxlength: 64, placeholder: "2% back on every order" })),
-      field("kind", "Kind", select("kind", KINDS)),
-      field("ratio_bp", "Ratio (basis points: 100 = 1%)", input({ inputmode: "numeric", value: "200" })),
-      field("ladder", "Ladder: one step per line, “minimum paid (¥) basis points”",
-        h("textarea", { rows: 3, placeholder: "100 200\n500 300" })),
-      field("threshold.min_paid", "Paid at least (¥)", input({ name: "min_paid", inputmode: "decimal" })),
-      field("installments", "Instalments", input({ inputmode: "numeric", value: "3" })),
-      field("period_days", "Days between instalments", input({ inputmode: "numeric", value: "30" })),
-      field("reward", "Reward", select("reward", { balance: "Balance (¥)", points: "Points", voucher: "A voucher" })),
-      field("reward.voucher_template_id", "Voucher template", voucherSelect),
-      field("threshold.amount", "Reward amount", input({ name: "amount", inputmode: "decimal" })),
-      field("caps.per_order", "Cap per order (optional)", input({ name: "per_order", inputmode: "decimal" })),
-      field("caps.per_user_per_day", "Cap per user per day (optional)",
-        input({ name: "per_user_per_day", inputmode: "decimal" })),
-      field("caps.budget", "Budget (optional)", input({ name: "budget", inputmode: "decimal" })),
-      field("starts_at", "Starts (optional: empty is from publication)", h("input", { type: "datetime-local" })),
-      field("ends_at", "Ends (optional: empty is until ended)", h("input", { type: "datetime-local" })),
-      field("exclusive", "Exclusive: when it earns something, only the best single rule applies",
-        h("input", { type: "checkbox" })),
-      field("pending_days", "Pending days (0-90, the return window: the reward waits, then is released)",
-        input({ inputmode: "numeric", value: "0" }))),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create draft rule")));
+      field("name", t("common.name"), input({ maxlength: 64, placeholder: t("rules.namePlaceholder") })),
+      field("kind", t("common.kind"), select("kind", Object.fromEntries(KINDS.map((kind) => [kind, t(`ruleKind.${kind}`)])))),
+      field("ratio_bp", t("rules.ratio"), input({ inputmode: "decimal", value: "2" }), " "),
+      field("ladder", t("rules.ladder"), h("textarea", { rows: 3, placeholder: "100 2\n500 3" })),
+      field("threshold.min_paid", t("rules.minPaid"), input({ name: "min_paid", inputmode: "decimal" })),
+      field("installments", t("rules.installments"), input({ inputmode: "numeric", value: "3" })),
+      field("period_days", t("rules.period"), input({ inputmode: "numeric", value: "30" })),
+      field("reward", t("col.reward"), select("reward", { balance: t("rules.rewardBalance"), points: t("rules.rewardPoints"), voucher: t("rules.rewardVoucher") })),
+      field("reward.voucher_template_id", t("rules.voucherTemplate"), voucherSelect),
+      field("threshold.amount", t("rules.amount"), input({ name: "amount", inputmode: "decimal" })),
+      field("caps.per_order", t("rules.perOrder"), input({ name: "per_order", inputmode: "decimal" })),
+      field("caps.per_user_per_day", t("rules.perUserPerDay"), input({ name: "per_user_per_day", inputmode: "decimal" })),
+      field("caps.budget", t("rules.budget"), input({ name: "budget", inputmode: "decimal" })),
+      field("starts_at", t("rules.starts"), h("input", { type: "datetime-local" })),
+      field("ends_at", t("rules.ends"), h("input", { type: "datetime-local" })),
+      field("exclusive", t("rules.exclusive"), h("input", { type: "checkbox" })),
+      field("pending_days", t("rules.pendingDays"), input({ inputmode: "numeric", value: "0" }))),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("rules.create"))));
   form.addEventListener("change", () => syncForm(form));
   syncForm(form);
   return form;
@@ -208,10 +215,12 @@ function syncForm(form) {
   for (const [name, visible] of Object.entries(shown)) {
     form.querySelector(`[data-field="${name}"]`).hidden = !visible;
   }
-  const unit = reward === "points" ? "points" : "¥";
-  for (const [name, text] of [["threshold.amount", "Reward amount"], ["caps.per_order", "Cap per order"],
-    ["caps.per_user_per_day", "Cap per user per day"], ["caps.budget", "Budget"]]) {
-    const optional = name.startsWith("caps.") ? ", optional" : "";
-    form.querySelector(`[data-field="${name}"] label`).textContent = `${text} (${unit}${optional})`;
+  const unit = t(reward === "points" ? "rules.unitPoints" : "rules.unitYuan");
+  for (const [name, key] of [["threshold.amount", "rules.amount"], ["caps.per_order", "rules.perOrder"],
+    ["caps.per_user_per_day", "rules.perUserPerDay"], ["caps.budget", "rules.budget"]]) {
+    const optional = name.startsWith("caps.") ? "rules.unitOptional" : "rules.unit";
+    form.querySelector(`[data-field="${name}"] label`).textContent = t(optional, { label: t(key), unit });
   }
+  // 全返 with an empty ratio returns all of the payment: the hint says so.
+  form.querySelector('[data-field="ratio_bp"] .hint').textContent = t(kind === "full_return" ? "rules.ratioFullHint" : "rules.ratioHint");
 }

@@ -3,8 +3,9 @@
 // payment once (GET admin/rebates/overview), and the rebate rules' budget_used and totals
 // (rebated_payments, rebate_cost, sales_driven, rewards_not_granted).
 import { barChart, columnChart } from "./charts.js";
-import { dataTable, figure, h, say } from "./dom.js";
+import { dataTable, figure, h, say, sayError } from "./dom.js";
 import { formatBp, formatCount, formatFen, formatRate, rateBp } from "./format.js";
+import { t, tOr } from "./i18n.js";
 
 const TOP = 12;
 
@@ -13,69 +14,70 @@ export function statsView(api) {
   const body = h("div", { id: "stats-body" });
   const element = h("section", { id: "view-stats" },
     h("div", { class: "card" },
-      h("div", { class: "toolbar" }, h("h2", {}, "Campaign statistics"),
-        h("button", { type: "button", onclick: () => show() }, "Refresh")),
+      h("div", { class: "toolbar" }, h("h2", {}, t("stats.heading")),
+        h("button", { type: "button", onclick: () => show() }, t("common.refresh"))),
       status, body));
 
   async function show() {
-    say(status, "Loading…");
+    say(status, t("common.loading"));
     try {
       const [templates, rules, overview] = await Promise.all([
         api.all("admin/templates"), api.all("admin/rebate-rules"), api.get("admin/rebates/overview")]);
       const width = body.clientWidth || 640;
       const hourly = await claimsOverTime(api, templates, width);
-      body.replaceChildren(...couponStats(templates, width), ...hourly, ...rebateStats(rules, overview, width));
-      const counts = `${formatCount(templates.length)} templates, ${formatCount(rules.length)} rebate rules`;
-      say(status, `As of ${new Date().toLocaleTimeString()}: ${counts}.`);
+      body.replaceChildren(...[...couponStats(templates, width), ...hourly, ...rebateStats(rules, overview, width)]
+        .filter(Boolean)); // a part with nothing to show is null
+      say(status, t("stats.asOf", { time: new Date().toLocaleTimeString(), templates: formatCount(templates.length),
+        rules: formatCount(rules.length) }));
     } catch (error) {
-      say(status, error.message, "error");
+      sayError(status, error);
     }
   }
 
-  return { id: "stats", title: "Statistics", element, show };
+  return { id: "stats", title: t("stats.title"), element, show };
 }
 
 function couponStats(templates, width) {
-  const claimed = templates.filter((t) => t.claimed > 0).sort((a, b) => b.claimed - a.claimed);
+  const claimed = templates.filter((x) => x.claimed > 0).sort((a, b) => b.claimed - a.claimed);
   const top = claimed.slice(0, TOP);
-  const totalClaimed = templates.reduce((sum, t) => sum + t.claimed, 0);
-  const totalRedeemed = templates.reduce((sum, t) => sum + t.redeemed, 0);
+  const totalClaimed = templates.reduce((sum, x) => sum + x.claimed, 0);
+  const totalRedeemed = templates.reduce((sum, x) => sum + x.redeemed, 0);
   const parts = [
-    h("h3", {}, "Vouchers"),
+    h("h3", {}, t("stats.vouchers")),
     h("div", { class: "figures" },
-      figure("Claimed", formatCount(totalClaimed)),
-      figure("Redeemed", formatCount(totalRedeemed)),
-      figure("Redemption rate", formatRate(totalRedeemed, totalClaimed))),
+      figure(t("col.claimed"), formatCount(totalClaimed)),
+      figure(t("col.redeemed"), formatCount(totalRedeemed)),
+      figure(t("col.redemptionRate"), formatRate(totalRedeemed, totalClaimed))),
   ];
-  if (!top.length) return [...parts, h("p", { class: "empty" }, "No coupon has been claimed yet, so there is nothing to chart.")];
-  const scope = claimed.length > TOP ? `the ${TOP} most claimed of ${claimed.length} templates` : "templates with claims";
+  if (!top.length) return [...parts, h("p", { class: "empty" }, t("stats.noClaims"))];
+  const scope = claimed.length > TOP ? t("stats.topOf", { top: TOP, all: claimed.length }) : t("stats.withClaims");
   return [
     ...parts,
     barChart({
-      title: `Claims and redemptions per template (${scope})`,
-      series: [{ name: "claimed", class: "claimed" }, { name: "redeemed", class: "redeemed" }],
-      rows: top.map((t) => ({
-        label: t.name, values: [t.claimed, t.redeemed], texts: [formatCount(t.claimed), formatCount(t.redeemed)],
+      title: t("stats.claimsChart", { scope }),
+      series: [{ name: t("stats.seriesClaimed"), class: "claimed" }, { name: t("stats.seriesRedeemed"), class: "redeemed" }],
+      rows: top.map((x) => ({
+        label: x.name, values: [x.claimed, x.redeemed], texts: [formatCount(x.claimed), formatCount(x.redeemed)],
       })),
       max: top[0].claimed,
       width,
     }),
     barChart({
-      title: `Redemption rate per template, redeemed ÷ claimed (${scope})`,
-      series: [{ name: "redemption rate", class: "rate" }],
-      rows: top.map((t) => ({
-        label: t.name, values: [rateBp(t.redeemed, t.claimed)], texts: [formatRate(t.redeemed, t.claimed)],
+      title: t("stats.rateChart", { scope }),
+      series: [{ name: t("stats.seriesRate"), class: "rate" }],
+      rows: top.map((x) => ({
+        label: x.name, values: [rateBp(x.redeemed, x.claimed)], texts: [formatRate(x.redeemed, x.claimed)],
       })),
       max: 10000,
       width,
     }),
     dataTable([
-      { label: "Template", cell: (t) => t.name },
-      { label: "Status", cell: (t) => t.status },
-      { label: "Claimed", num: true, cell: (t) => formatCount(t.claimed) },
-      { label: "Redeemed", num: true, cell: (t) => formatCount(t.redeemed) },
-      { label: "Remaining", num: true, cell: (t) => formatCount(t.remaining) },
-      { label: "Redemption rate", num: true, cell: (t) => formatRate(t.redeemed, t.claimed) },
+      { label: t("col.template"), cell: (x) => x.name },
+      { label: t("col.status"), cell: (x) => tOr("status", x.status) },
+      { label: t("col.claimed"), num: true, cell: (x) => formatCount(x.claimed) },
+      { label: t("col.redeemed"), num: true, cell: (x) => formatCount(x.redeemed) },
+      { label: t("col.remaining"), num: true, cell: (x) => formatCount(x.remaining) },
+      { label: t("col.redemptionRate"), num: true, cell: (x) => formatRate(x.redeemed, x.claimed) },
     ], templates, ""),
   ];
 }
@@ -83,28 +85,28 @@ function couponStats(templates, width) {
 // Claims per hour over the last 48 hours (the stats endpoint's default range), for all of the
 // most claimed templates together or for one chosen in the picker.
 async function claimsOverTime(api, templates, width) {
-  const claimed = templates.filter((t) => t.claimed > 0).sort((a, b) => b.claimed - a.claimed).slice(0, TOP);
-  const title = h("h4", { id: "claims-over-time-title" }, "Claims over time (per hour, last 48 hours)");
-  if (!claimed.length) return [title, h("p", { class: "empty" }, "No claims yet.")];
-  const stats = await Promise.all(claimed.map((t) => api.get(`admin/templates/${t.id}/stats`)));
+  const claimed = templates.filter((x) => x.claimed > 0).sort((a, b) => b.claimed - a.claimed).slice(0, TOP);
+  const title = h("h4", { id: "claims-over-time-title" }, t("stats.overTime"));
+  if (!claimed.length) return [title, h("p", { class: "empty" }, t("stats.noClaimsYet"))];
+  const stats = await Promise.all(claimed.map((x) => api.get(`admin/templates/${x.id}/stats`)));
   const series = (chosen) => {
     const sums = new Map();
     for (const s of chosen) for (const hour of s.hours) sums.set(hour.hour, (sums.get(hour.hour) || 0) + hour.claimed);
     return [...sums.entries()].sort(([a], [b]) => a.localeCompare(b))
       .map(([hour, value]) => ({ label: hourLabel(hour), value }));
   };
-  const scope = claimed.length > 1 ? `the ${claimed.length} most claimed templates` : claimed[0].name;
-  const draw = (chosen, what) => columnChart({ title: `Claims per hour: ${what}`, points: series(chosen), width,
+  const scope = claimed.length > 1 ? t("stats.mostClaimed", { n: claimed.length }) : claimed[0].name;
+  const draw = (chosen, what) => columnChart({ title: t("stats.perHour", { what }), points: series(chosen), width,
     valueText: formatCount });
   const slot = h("div", { id: "claims-over-time" }, draw(stats, scope));
-  const picker = h("select", { id: "claims-over-time-template", "aria-label": "Template to chart",
+  const picker = h("select", { id: "claims-over-time-template", "aria-label": t("stats.pickTemplate"),
     onchange: (event) => {
       const index = Number(event.target.value);
       slot.replaceChildren(index < 0 ? draw(stats, scope) : draw([stats[index]], claimed[index].name));
     } },
-  h("option", { value: "-1" }, `All (${scope})`),
-  claimed.map((t, i) => h("option", { value: String(i) }, t.name)));
-  return [title, h("label", { class: "inline" }, "Template ", picker), slot];
+  h("option", { value: "-1" }, t("stats.allOf", { scope })),
+  claimed.map((x, i) => h("option", { value: String(i) }, x.name)));
+  return [title, h("label", { class: "inline" }, t("col.template"), " ", picker), slot];
 }
 
 // "23/11 10:00": day/month and hour, in the operator's own time zone.
@@ -117,13 +119,13 @@ function hourLabel(iso) {
 
 // An amount in the reward's unit: fen for balance, points for points.
 function rewardAmount(value, reward) {
-  return reward === "points" ? `${formatCount(value)} points` : formatFen(value);
+  return reward === "points" ? t("common.points", { n: formatCount(value) }) : formatFen(value);
 }
 
 const isVoucher = (rule) => typeof rule.reward !== "string";
 
 function rebateStats(rules, overview, width) {
-  return [h("h3", {}, "Rebates"), ...programmeFigures(overview), ...notGranted(rules), ...budgetStats(rules, width),
+  return [h("h3", {}, t("stats.rebates")), ...programmeFigures(overview), ...notGranted(rules), ...budgetStats(rules, width),
     ...costAgainstSales(rules, width)];
 }
 
@@ -131,17 +133,15 @@ function rebateStats(rules, overview, width) {
 function programmeFigures(o) {
   return [
     h("div", { class: "figures", id: "rebate-overall" },
-      figure("Payments", formatCount(o.payments)),
-      figure("Sales (net of refunds)", formatFen(o.net_sales)),
-      o.refunds.amount ? figure("Refunded", formatFen(o.refunds.amount)) : null,
-      figure("Rebated to balance", formatFen(o.cost.balance)),
-      figure("Points given", formatCount(o.cost.points)),
-      figure("Vouchers issued", formatCount(o.cost.vouchers)),
-      figure("Return rate (all rules)", o.return_bp === null ? "–" : formatBp(o.return_bp)),
-      figure("Vouchers not granted", formatCount(o.vouchers_not_granted))),
-    h("p", { class: "hint" }, "Every payment counts once here, however many rules it earned under. Cost is what "
-      + "the rules granted less what refunds took back (全返 schedules count whole when granted); the return rate "
-      + "counts a point as one fen and a voucher at nothing (its cost shows when it is used)."),
+      figure(t("stats.payments"), formatCount(o.payments)),
+      figure(t("stats.netSales"), formatFen(o.net_sales)),
+      o.refunds.amount ? figure(t("stats.refunded"), formatFen(o.refunds.amount)) : null,
+      figure(t("stats.rebatedBalance"), formatFen(o.cost.balance)),
+      figure(t("stats.pointsGiven"), formatCount(o.cost.points)),
+      figure(t("stats.vouchersIssued"), formatCount(o.cost.vouchers)),
+      figure(t("stats.returnAll"), o.return_bp === null ? "–" : formatBp(o.return_bp)),
+      figure(t("col.notGranted"), formatCount(o.vouchers_not_granted))),
+    h("p", { class: "hint" }, t("stats.overviewHint")),
   ];
 }
 
@@ -152,23 +152,23 @@ function notGranted(rules) {
     .sort((a, b) => b.rewards_not_granted - a.rewards_not_granted);
   if (!missed.length) return [];
   return [
-    h("h4", { id: "rewards-not-granted-title" }, "Voucher rewards not granted"),
+    h("h4", { id: "rewards-not-granted-title" }, t("stats.notGrantedTitle")),
     h("div", { id: "rewards-not-granted" }, dataTable([
-      { label: "Rule", cell: (r) => r.name },
-      { label: "Voucher template", cell: (r) => r.reward.voucher_template_id },
-      { label: "Not granted", num: true, cell: (r) => formatCount(r.rewards_not_granted) },
+      { label: t("col.rule"), cell: (r) => r.name },
+      { label: t("rules.voucherTemplate"), cell: (r) => r.reward.voucher_template_id },
+      { label: t("col.notGrantedCount"), num: true, cell: (r) => formatCount(r.rewards_not_granted) },
     ], missed, "")),
   ];
 }
 
 function budgetStats(rules, width) {
   const budgeted = rules.filter((r) => r.caps.budget);
-  if (!budgeted.length) return [h("p", { class: "empty" }, "No rebate rule has a budget cap.")];
+  if (!budgeted.length) return [h("p", { class: "empty" }, t("stats.noBudgets"))];
   return [barChart({
-    title: "Rebate budget used per rule",
-    series: [{ name: "budget used", class: "budget" }],
+    title: t("stats.budgetChart"),
+    series: [{ name: t("stats.seriesBudget"), class: "budget" }],
     rows: budgeted.map((r) => ({
-      label: `${r.name}: ${rewardAmount(r.budget_used, r.reward)} of ${rewardAmount(r.caps.budget, r.reward)}`,
+      label: `${r.name}: ${t("common.of", { part: rewardAmount(r.budget_used, r.reward), whole: rewardAmount(r.caps.budget, r.reward) })}`,
       values: [rateBp(r.budget_used, r.caps.budget)],
       texts: [formatRate(r.budget_used, r.caps.budget)],
     })),
@@ -182,50 +182,47 @@ function budgetStats(rules, width) {
 // earned several rules counts in each, so these are never summed (the programme's figures are).
 function costAgainstSales(rules, width) {
   const earning = rules.filter((r) => r.sales_driven > 0).sort((a, b) => b.sales_driven - a.sales_driven);
-  const parts = [h("h4", { id: "rebate-cost-title" }, "Rebate cost against sales driven, per rule")];
+  const parts = [h("h4", { id: "rebate-cost-title" }, t("stats.costTitle"))];
   if (!earning.length) {
-    return [...parts, h("p", { class: "empty" }, "No payment has earned a rebate yet, so there is nothing to chart.")];
+    return [...parts, h("p", { class: "empty" }, t("stats.noRebates"))];
   }
   const top = earning.slice(0, TOP);
-  const scope = earning.length > TOP ? `the ${TOP} rules with most sales of ${earning.length}` : "rules with sales";
+  const scope = earning.length > TOP ? t("stats.topRules", { top: TOP, all: earning.length }) : t("stats.rulesWithSales");
   const rated = top.filter((r) => !isVoucher(r));
   const rates = rated.map((r) => rateBp(r.rebate_cost, r.sales_driven));
   return [
     ...parts,
     barChart({
-      title: `Rebate cost and sales driven per rule (${scope})`,
-      series: [{ name: "rebate cost", class: "cost" }, { name: "sales driven", class: "sales" }],
+      title: t("stats.costChart", { scope }),
+      series: [{ name: t("stats.seriesCost"), class: "cost" }, { name: t("stats.seriesSales"), class: "sales" }],
       rows: top.map((r) => ({
         label: r.name,
         values: [r.rebate_cost, r.sales_driven],
-        texts: [isVoucher(r) ? "vouchers" : rewardAmount(r.rebate_cost, r.reward), formatFen(r.sales_driven)],
+        texts: [isVoucher(r) ? t("stats.vouchersCost") : rewardAmount(r.rebate_cost, r.reward), formatFen(r.sales_driven)],
       })),
       max: Math.max(...top.map((r) => Math.max(r.rebate_cost, r.sales_driven))),
       width,
     }),
     rated.length ? barChart({
-      title: "Effective return rate per rule, rebate cost ÷ sales driven (bars scaled to the highest)",
-      series: [{ name: "return rate", class: "rate" }],
+      title: t("stats.returnChart"),
+      series: [{ name: t("stats.seriesReturn"), class: "rate" }],
       rows: rated.map((r, i) => ({
         label: r.name,
         values: [rates[i]],
-        texts: [`${formatBp(rates[i])}${r.reward === "points" ? " in points" : ""}`],
+        texts: [`${formatBp(rates[i])}${r.reward === "points" ? t("stats.inPoints") : ""}`],
       })),
       max: Math.max(...rates),
       width,
     }) : null,
     dataTable([
-      { label: "Rule", cell: (r) => r.name },
-      { label: "Reward", cell: (r) => (isVoucher(r) ? "voucher" : r.reward) },
-      { label: "Status", cell: (r) => r.status },
-      { label: "Payments rebated", num: true, cell: (r) => formatCount(r.rebated_payments) },
-      { label: "Rebate cost", num: true, cell: (r) => (isVoucher(r) ? "vouchers" : rewardAmount(r.rebate_cost, r.reward)) },
-      { label: "Sales driven", num: true, cell: (r) => formatFen(r.sales_driven) },
-      { label: "Return rate", num: true, cell: (r) => (isVoucher(r) ? "–" : formatRate(r.rebate_cost, r.sales_driven)) },
+      { label: t("col.rule"), cell: (r) => r.name },
+      { label: t("col.reward"), cell: (r) => (isVoucher(r) ? tOr("reward", "voucher") : tOr("reward", r.reward)) },
+      { label: t("col.status"), cell: (r) => tOr("status", r.status) },
+      { label: t("col.paymentsRebated"), num: true, cell: (r) => formatCount(r.rebated_payments) },
+      { label: t("col.rebateCost"), num: true, cell: (r) => (isVoucher(r) ? t("stats.vouchersCost") : rewardAmount(r.rebate_cost, r.reward)) },
+      { label: t("col.salesDriven"), num: true, cell: (r) => formatFen(r.sales_driven) },
+      { label: t("col.returnRate"), num: true, cell: (r) => (isVoucher(r) ? "–" : formatRate(r.rebate_cost, r.sales_driven)) },
     ], earning, ""),
-    h("p", { class: "hint" }, "Net of refunds: a refund lowers a rule's cost by what it takes back and its sales by "
-      + "what it refunds; a payment refunded in full no longer counts. A payment that earned several rules counts "
-      + "in each. Points are drawn one point to one fen, as rules compute them. A voucher's cost shows in its "
-      + "template's redemptions, not here."),
+    h("p", { class: "hint" }, t("stats.costHint")),
   ];
 }

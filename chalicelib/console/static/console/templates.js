@@ -3,24 +3,26 @@
 // Intent (one Idempotency-Key for the form as filled in); a row's buttons are disabled while
 // one of its moves is in flight.
 import { Intent } from "./api.js";
-import { badge, dataTable, h, say } from "./dom.js";
-import { Reader, clearErrors, field, localDateTime, showErrors } from "./forms.js";
+import { badge, dataTable, h, say, sayError } from "./dom.js";
+import { Reader, clearErrors, field, localDateTime, showErrors, showProblems } from "./forms.js";
 import { formatCount } from "./format.js";
-import { describeOffer } from "./offers.js";
+import { t, tOr } from "./i18n.js";
+import { describeOffer, zhe } from "./offers.js";
 
 const ACTIONS = { draft: ["publish"], published: ["pause", "end"], paused: ["publish", "end"], ended: [] };
 const REFRESH_MS = 10000;
-const VALUE_LABELS = { amount_off: "Amount off (¥)", percent_off: "Percent off (1-99)", stored_value: "Card value (¥)" };
+const VALUE_LABELS = { amount_off: "templates.valueAmount", percent_off: "templates.valuePercent", stored_value: "templates.valueCard" };
+const FLASH_SHARDS = 10; // 秒杀模式: the stock spread over this many items unless the operator says otherwise
 
 export function templatesView(api) {
   const form = createForm();
   const formStatus = h("p", { class: "notice", role: "status" });
-  const statusFilter = h("select", { "aria-label": "Status" },
-    ["all", "draft", "published", "paused", "ended"].map((s) => h("option", { value: s === "all" ? "" : s }, s)));
+  const statusFilter = h("select", { "aria-label": t("col.status") },
+    ["all", "draft", "published", "paused", "ended"].map((s) => h("option", { value: s === "all" ? "" : s }, tOr("status", s))));
   const listStatus = h("p", { class: "notice", role: "status" });
   const list = h("div", { id: "template-list" });
-  const more = h("button", { type: "button", hidden: true }, "Load more");
-  let pages = 1; // "Load more" adds one; each refresh reloads as many
+  const more = h("button", { type: "button", hidden: true }, t("common.more"));
+  let pages = 1; // the "more" button adds one; each refresh reloads as many
   const creating = new Intent();
   const moves = new Map(); // template id -> the Intent of its status change in flight
 
@@ -36,9 +38,9 @@ export function templatesView(api) {
       }
       list.replaceChildren(table(items));
       more.hidden = !cursor;
-      say(listStatus, `Counters as of ${new Date().toLocaleTimeString()}; they refresh every ${REFRESH_MS / 1000} s.`);
+      say(listStatus, t("templates.asOf", { time: new Date().toLocaleTimeString(), seconds: REFRESH_MS / 1000 }));
     } catch (error) {
-      say(listStatus, error.message, "error");
+      sayError(listStatus, error);
     }
   }
 
@@ -46,35 +48,35 @@ export function templatesView(api) {
     if (!moves.has(template.id)) moves.set(template.id, new Intent());
     const move = moves.get(template.id);
     if (move.inFlight) return;
-    if (action === "end" && !confirm(`End “${template.name}”? An ended template cannot be published again.`)) return;
+    if (action === "end" && !confirm(t("templates.confirmEnd", { name: template.name }))) return;
     try {
       const changed = await move.post(api, `admin/templates/${template.id}/${action}`, undefined, ...buttons);
-      say(listStatus, `“${changed.name}” is now ${changed.status}.`, "ok");
+      say(listStatus, t("common.nowStatus", { name: changed.name, status: tOr("status", changed.status) }), "ok");
       await load();
     } catch (error) {
-      say(listStatus, error.message, "error");
+      sayError(listStatus, error);
     }
   }
 
   function table(items) {
     return dataTable([
-      { label: "Template", cell: (t) => [t.name, h("div", { class: "sub" }, `${t.claim_channel} · ${t.id}`)] },
-      { label: "Offer", cell: (t) => describeOffer(t) },
-      { label: "Status", cell: (t) => badge(t.status) },
-      { label: "Claimed", num: true, cell: (t) => formatCount(t.claimed) },
-      { label: "Redeemed", num: true, cell: (t) => formatCount(t.redeemed) },
-      { label: "Remaining", num: true, cell: (t) => `${formatCount(t.remaining)} of ${formatCount(t.total_stock)}` },
+      { label: t("col.template"), cell: (x) => [x.name, h("div", { class: "sub" }, `${tOr("channel", x.claim_channel)} · ${x.id}`)] },
+      { label: t("col.offer"), cell: (x) => describeOffer(x) },
+      { label: t("col.status"), cell: (x) => badge(x.status) },
+      { label: t("col.claimed"), num: true, cell: (x) => formatCount(x.claimed) },
+      { label: t("col.redeemed"), num: true, cell: (x) => formatCount(x.redeemed) },
+      { label: t("col.remaining"), num: true, cell: (x) => t("common.of", { part: formatCount(x.remaining), whole: formatCount(x.total_stock) }) },
       {
-        label: "Actions",
-        cell: (t) => {
-          const buttons = ACTIONS[t.status].map((action) => h("button", {
-            type: "button", class: "small", onclick: () => act(t, action, buttons),
-          }, action));
-          for (const button of buttons) moves.get(t.id)?.bind(button); // a move in flight: still disabled
+        label: t("col.actions"),
+        cell: (x) => {
+          const buttons = ACTIONS[x.status].map((action) => h("button", {
+            type: "button", class: "small", onclick: () => act(x, action, buttons),
+          }, t(`action.${action}`)));
+          for (const button of buttons) moves.get(x.id)?.bind(button); // a move in flight: still disabled
           return h("div", { class: "row-actions" }, buttons);
         },
       },
-    ], items, statusFilter.value ? `No ${statusFilter.value} templates.` : "No templates yet: create one above.");
+    ], items, statusFilter.value ? t("templates.noneWith", { status: tOr("status", statusFilter.value) }) : t("templates.none"));
   }
 
   form.addEventListener("submit", async (event) => {
@@ -82,14 +84,15 @@ export function templatesView(api) {
     clearErrors(form);
     const read = new Reader(form);
     const body = bodyOf(read);
+    crossChecks(body, read.problems);
     if (read.problems.length) {
-      showErrors(form, formStatus, { message: "Check the highlighted fields.", details: read.problems });
+      showProblems(form, formStatus, read.problems);
       return;
     }
     const submit = form.querySelector("button[type=submit]");
     try {
       const created = await creating.post(api, "admin/templates", body, submit);
-      say(formStatus, `Created the draft “${created.name}”. Publish it from the list when it is ready.`, "ok");
+      say(formStatus, t("templates.created", { name: created.name }), "ok");
       form.reset();
       syncForm(form);
       await load();
@@ -101,16 +104,38 @@ export function templatesView(api) {
   more.addEventListener("click", () => { pages += 1; load(); });
 
   const element = h("section", { id: "view-templates" },
-    h("div", { class: "card" }, h("h2", {}, "New template"), form, formStatus),
+    h("div", { class: "card" }, h("h2", {}, t("templates.new")), form, formStatus),
     h("div", { class: "card" },
-      h("div", { class: "toolbar" }, h("h2", {}, "Templates"),
-        h("div", { class: "actions" }, statusFilter, h("button", { type: "button", onclick: load }, "Refresh"))),
+      h("div", { class: "toolbar" }, h("h2", {}, t("templates.title")),
+        h("div", { class: "actions" }, statusFilter, h("button", { type: "button", onclick: load }, t("common.refresh")))),
       list, more, listStatus));
 
   setInterval(() => {
     if (!element.hidden && !document.hidden && api.token) load();
   }, REFRESH_MS);
-  return { id: "templates", title: "Templates", element, show: load };
+  return { id: "templates", title: t("templates.title"), element, show: load };
+}
+
+// The API's rules across fields (TemplateCreate._consistent), checked before sending: the API
+// reports them only once every field is valid, so without this a form took two rounds.
+function crossChecks(body, problems) {
+  const whole = (n) => Number.isInteger(n);
+  if (body.claim_starts_at && body.claim_ends_at && body.claim_ends_at <= body.claim_starts_at) {
+    problems.push({ field: "claim_ends_at", message: "@rule.claimWindow" });
+  }
+  const until = body.validity.fixed?.until;
+  if (until && body.claim_starts_at && until <= body.claim_starts_at) {
+    problems.push({ field: "validity.fixed.until", message: "@rule.usableAfterClaims" });
+  } else if (until && body.validity.fixed.from && until <= body.validity.fixed.from) {
+    problems.push({ field: "validity.fixed.until", message: "@rule.usableWindow" });
+  }
+  if (body.kind === "percent_off" && whole(body.value) && (body.value < 1 || body.value > 99)) {
+    problems.push({ field: "value", message: "@rule.percent" });
+  }
+  if (whole(body.stock_shards) && whole(body.total_stock) && body.stock_shards > body.total_stock) {
+    problems.push({ field: "stock_shards", message: "@rule.shards" });
+  }
+  if (!body.name.trim()) problems.push({ field: "name", message: "@rule.name" });
 }
 
 function bodyOf(read) {
@@ -125,7 +150,7 @@ function bodyOf(read) {
     min_spend: kind === "stored_value" ? undefined : read.fen("min_spend"),
     total_stock: read.integer("total_stock"),
     per_user_limit: read.integer("per_user_limit"),
-    stock_shards: read.integer("stock_shards"),
+    stock_shards: read.form.elements.flash.checked ? read.integer("stock_shards") : undefined, // the API's default: 1
     points_price: read.integer("points_price"),  // empty: not for points (the API's default)
     claim_channel: read.text("claim_channel"),
     claim_starts_at: read.time("claim_starts_at"),
@@ -145,33 +170,34 @@ function createForm() {
     Object.entries(options).map(([value, text]) => h("option", { value }, text)));
   const form = h("form", { id: "template-form", novalidate: true },
     h("div", { class: "form-grid" },
-      field("name", "Name", input({ maxlength: 64, placeholder: "¥10 off ¥100" })),
-      field("kind", "Kind", select("kind",
-        { amount_off: "Amount off (满减)", percent_off: "Percent off (折扣)", stored_value: "Stored-value card" })),
-      field("value", VALUE_LABELS.amount_off, input({ inputmode: "decimal" })),
-      field("max_discount", "Discount cap (¥, optional)", input({ inputmode: "decimal" })),
-      field("min_spend", "Minimum spend (¥)", input({ inputmode: "decimal", value: "0" })),
-      field("total_stock", "Total stock", input({ inputmode: "numeric", value: "100" })),
-      field("per_user_limit", "Per-user limit", input({ inputmode: "numeric", value: "1" })),
-      field("stock_shards", "Stock shards", input({ inputmode: "numeric", value: "1" }),
-        "1 for most campaigns; a flash sale spreads its stock over up to 50 items"),
-      field("points_price", "Points price (optional, 积分兑换)", input({ inputmode: "numeric" }),
-        "Shoppers may also take one for this many points; empty: not for points"),
-      field("claim_channel", "How shoppers get it", select("claim_channel",
-        { open: "Open: listed in the mall", code: "Codes only", grant: "Grants only" })),
-      field("claim_starts_at", "Claims open", h("input", { type: "datetime-local", value: localDateTime(now) })),
-      field("claim_ends_at", "Claims close", h("input", { type: "datetime-local", value: localDateTime(inAWeek) })),
-      field("validity", "Validity", select("validity_kind", { days: "Days after claiming", fixed: "Fixed window" })),
-      field("validity.days_after_claim", "Usable for (days)",
+      field("name", t("common.name"), input({ maxlength: 64, placeholder: t("templates.namePlaceholder") })),
+      field("kind", t("common.kind"), select("kind",
+        { amount_off: t("kind.amount_off"), percent_off: t("kind.percent_off"), stored_value: t("kind.stored_value") })),
+      field("value", t(VALUE_LABELS.amount_off), input({ inputmode: "decimal" }), " "),
+      field("max_discount", t("templates.cap"), input({ inputmode: "decimal" })),
+      field("min_spend", t("templates.minSpend"), input({ inputmode: "decimal", value: "0" })),
+      field("total_stock", t("templates.totalStock"), input({ inputmode: "numeric", value: "100" })),
+      field("per_user_limit", t("templates.perUser"), input({ inputmode: "numeric", value: "1" })),
+      field("flash", t("templates.flash"), h("input", { type: "checkbox", name: "flash" }), t("templates.flashHint")),
+      field("stock_shards", t("templates.shards"), input({ inputmode: "numeric", value: String(FLASH_SHARDS) }),
+        t("templates.shardsHint")),
+      field("points_price", t("templates.pointsPrice"), input({ inputmode: "numeric" }), t("templates.pointsPriceHint")),
+      field("claim_channel", t("templates.channel"), select("claim_channel",
+        { open: t("channel.open.long"), code: t("channel.code.long"), grant: t("channel.grant.long") })),
+      field("claim_starts_at", t("templates.claimsOpen"), h("input", { type: "datetime-local", value: localDateTime(now) })),
+      field("claim_ends_at", t("templates.claimsClose"), h("input", { type: "datetime-local", value: localDateTime(inAWeek) })),
+      field("validity", t("templates.validity"), select("validity_kind", { days: t("templates.validityDays"), fixed: t("templates.validityFixed") })),
+      field("validity.days_after_claim", t("templates.usableDays"),
         input({ name: "days_after_claim", inputmode: "numeric", value: "30" })),
-      field("validity.fixed.from", "Usable from",
+      field("validity.fixed.from", t("templates.usableFrom"),
         h("input", { type: "datetime-local", name: "valid_from", value: localDateTime(now) })),
-      field("validity.fixed.until", "Usable until",
+      field("validity.fixed.until", t("templates.usableUntil"),
         h("input", { type: "datetime-local", name: "valid_until", value: localDateTime(inAWeek) })),
-      field("scope", "Applies to", select("scope_kind", { all: "Every item", categories: "Categories", skus: "Items (SKUs)" })),
-      field("scope.categories", "Categories or SKUs (comma separated)", input({ name: "scope_list" }))),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create draft")));
+      field("scope", t("templates.scope"), select("scope_kind", { all: t("templates.scopeAll"), categories: t("templates.scopeCategories"), skus: t("templates.scopeSkus") })),
+      field("scope.categories", t("templates.scopeList"), input({ name: "scope_list" }))),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("templates.create"))));
   form.addEventListener("change", () => syncForm(form));
+  form.addEventListener("input", () => syncForm(form));
   syncForm(form);
   return form;
 }
@@ -185,6 +211,7 @@ function syncForm(form) {
     "validity.days_after_claim": validity.value === "days",
     "validity.fixed.from": validity.value === "fixed",
     "validity.fixed.until": validity.value === "fixed",
+    stock_shards: form.elements.flash.checked,
   };
   for (const [name, visible] of Object.entries(shown)) {
     form.querySelector(`[data-field="${name}"]`).hidden = !visible;
@@ -193,5 +220,9 @@ function syncForm(form) {
   const list = form.elements.scope_list.closest(".field");
   list.dataset.field = `scope.${scope.value === "skus" ? "skus" : "categories"}`;
   list.hidden = scope.value === "all";
-  form.querySelector('[data-field="value"] label').textContent = VALUE_LABELS[kind.value];
+  form.querySelector('[data-field="value"] label').textContent = t(VALUE_LABELS[kind.value]);
+  // A percent off reads as 折 too: 10 (% off) is 9折.
+  const percent = /^\d{1,2}$/.test(form.elements.value.value.trim()) ? Number(form.elements.value.value.trim()) : 0;
+  form.querySelector('[data-field="value"] .hint').textContent = kind.value === "percent_off" && percent >= 1
+    ? t("templates.zhe", { pct: percent, zhe: zhe(percent) }) : " ";
 }

@@ -5,19 +5,20 @@
 // and a second click sends nothing (a second move would be refused anyway). The payee shows
 // masked here; finance pays from the payout CSV, the one place it is in full.
 import { Intent } from "./api.js";
-import { badge, dataTable, h, say } from "./dom.js";
+import { badge, dataTable, h, say, sayError } from "./dom.js";
 import { formatFen, formatTime } from "./format.js";
+import { t, tOr } from "./i18n.js";
 
 const STATUSES = ["pending", "approved", "rejected", "paid", "failed"];
 
 function payeeText(payee) {
-  return payee ? `${payee.channel} ${payee.account} ${payee.name}` : "";
+  return payee ? `${tOr("payee", payee.channel)} ${payee.account} ${payee.name}` : "";
 }
 
 export function withdrawalsView(api) {
-  const statusFilter = h("select", { "aria-label": "Status" }, STATUSES.map((s) => h("option", { value: s }, s)));
+  const statusFilter = h("select", { "aria-label": t("col.status") }, STATUSES.map((s) => h("option", { value: s }, tOr("status", s))));
   const list = h("div", { id: "withdrawal-list" });
-  const more = h("button", { type: "button", hidden: true }, "Load more");
+  const more = h("button", { type: "button", hidden: true }, t("common.more"));
   const status = h("p", { class: "notice", role: "status" });
   let items = [];
   let cursor = null;
@@ -33,34 +34,34 @@ export function withdrawalsView(api) {
       cursor = page.next_cursor;
       more.hidden = !cursor;
       list.replaceChildren(dataTable([
-        { label: "User", cell: (w) => w.user_id },
-        { label: "Amount", num: true, cell: (w) => formatFen(w.amount) },
-        { label: "Payee", cell: (w) => payeeText(w.payee) },
-        { label: "Asked", cell: (w) => formatTime(w.created_at) },
-        { label: "Status", cell: (w) => badge(w.status) },
-        { label: "Decided", cell: (w) => (w.decided_at ? `${formatTime(w.decided_at)} by ${w.decided_by}` : "") },
-        { label: "Payout", cell: (w) => (w.paid_out_at ? `${formatTime(w.paid_out_at)} by ${w.paid_out_by}${w.payout_ref ? ` · ${w.payout_ref}` : ""}` : "") },
-        { label: "Reason", cell: (w) => w.reason ?? "" },
-        { label: "Actions", cell: (w) => actions(w) },
-      ], items, `No ${statusFilter.value} withdrawals.`));
+        { label: t("col.user"), cell: (w) => w.user_id },
+        { label: t("col.amount"), num: true, cell: (w) => formatFen(w.amount) },
+        { label: t("col.payee"), cell: (w) => payeeText(w.payee) },
+        { label: t("col.asked"), cell: (w) => formatTime(w.created_at) },
+        { label: t("col.status"), cell: (w) => badge(w.status) },
+        { label: t("col.decided"), cell: (w) => (w.decided_at ? t("common.atBy", { time: formatTime(w.decided_at), who: w.decided_by }) : "") },
+        { label: t("col.payout"), cell: (w) => (w.paid_out_at ? `${t("common.atBy", { time: formatTime(w.paid_out_at), who: w.paid_out_by })}${w.payout_ref ? ` · ${w.payout_ref}` : ""}` : "") },
+        { label: t("col.reason"), cell: (w) => w.reason ?? "" },
+        { label: t("col.actions"), cell: (w) => actions(w) },
+      ], items, t("withdrawals.none", { status: tOr("status", statusFilter.value) })));
     } catch (error) {
-      if (ticket === asked) say(status, error.message, "error");
+      if (ticket === asked) sayError(status, error);
     }
   }
 
   function actions(withdrawal) {
     if (withdrawal.status === "pending") {
-      const reason = h("input", { type: "text", maxlength: 200, placeholder: "reason (shown to the shopper)", "aria-label": "Reject reason" });
+      const reason = h("input", { type: "text", maxlength: 200, placeholder: t("withdrawals.reasonPlaceholder"), "aria-label": t("withdrawals.rejectReason") });
       const buttons = ["approve", "reject"].map((action) => h("button", {
         type: "button", class: "small", onclick: () => move(withdrawal, action, buttons, reason.value.trim()),
-      }, action));
+      }, t(`action.${action}`)));
       for (const button of buttons) moves.get(withdrawal.id)?.bind(button);
       return h("div", { class: "row-actions" }, buttons, reason);
     }
     if (withdrawal.status === "approved") {
-      const buttons = [["paid", "Paid"], ["failed", "Failed"]].map(([action, label]) => h("button", {
+      const buttons = ["paid", "failed"].map((action) => h("button", {
         type: "button", class: "small", onclick: () => move(withdrawal, action, buttons),
-      }, label));
+      }, t(`action.${action}`)));
       for (const button of buttons) moves.get(withdrawal.id)?.bind(button);
       return h("div", { class: "row-actions" }, buttons);
     }
@@ -69,19 +70,19 @@ export function withdrawalsView(api) {
 
   // The body of a move, after asking what it needs; null when the user cancelled.
   function bodyOf(withdrawal, action, reason) {
-    const amount = formatFen(withdrawal.amount);
+    const said = { amount: formatFen(withdrawal.amount), user: withdrawal.user_id };
     if (action === "approve") {
-      return confirm(`Pay ${amount} out to ${withdrawal.user_id}? A withdrawal is decided once.`) ? undefined : null;
+      return confirm(t("withdrawals.confirmApprove", said)) ? undefined : null;
     }
     if (action === "reject") {
-      if (!confirm(`Return ${amount} to the balance of ${withdrawal.user_id}? A withdrawal is decided once.`)) return null;
+      if (!confirm(t("withdrawals.confirmReject", said))) return null;
       return reason ? { reason } : undefined;
     }
     if (action === "paid") {
-      const ref = (prompt(`The payout reference of ${amount} to ${withdrawal.user_id} (bank or provider reference):`) ?? "").trim();
+      const ref = (prompt(t("withdrawals.promptRef", said)) ?? "").trim();
       return ref ? { payout_ref: ref } : null;
     }
-    const why = (prompt(`Why did the payout of ${amount} to ${withdrawal.user_id} fail? The amount returns to the balance.`) ?? "").trim();
+    const why = (prompt(t("withdrawals.promptWhy", said)) ?? "").trim();
     return why ? { reason: why } : null;
   }
 
@@ -93,15 +94,15 @@ export function withdrawalsView(api) {
     if (body === null) return;
     try {
       const moved = await intent.post(api, `admin/withdrawals/${withdrawal.id}/${action}`, body, ...buttons);
-      say(status, `The withdrawal of ${formatFen(moved.amount)} by ${moved.user_id} is ${moved.status}.`, "ok");
+      say(status, t("withdrawals.moved", { amount: formatFen(moved.amount), user: moved.user_id, status: tOr("status", moved.status) }), "ok");
       await load();
     } catch (error) {
-      say(status, error.message, "error");
+      sayError(status, error);
     }
   }
 
   async function downloadCsv() {
-    say(status, "Preparing the payout list…");
+    say(status, t("withdrawals.preparing"));
     try {
       const response = await api.send("GET", "admin/withdrawals.csv", { query: { status: "approved" } });
       const csv = await response.text();
@@ -112,9 +113,9 @@ export function withdrawalsView(api) {
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
-      say(status, `Downloaded the payout list: ${rows} approved withdrawals, payee details in full.`, "ok");
+      say(status, t("withdrawals.downloaded", { rows }), "ok");
     } catch (error) {
-      say(status, error.message, "error");
+      sayError(status, error);
     }
   }
 
@@ -122,9 +123,9 @@ export function withdrawalsView(api) {
   more.addEventListener("click", () => load(true));
   const element = h("section", { id: "view-withdrawals" },
     h("div", { class: "card" },
-      h("div", { class: "toolbar" }, h("h2", {}, "Withdrawals"),
-        h("div", { class: "actions" }, statusFilter, h("button", { type: "button", onclick: () => load() }, "Refresh"),
-          h("button", { type: "button", id: "payout-csv", onclick: () => downloadCsv() }, "Payout CSV (approved)"))),
+      h("div", { class: "toolbar" }, h("h2", {}, t("withdrawals.title")),
+        h("div", { class: "actions" }, statusFilter, h("button", { type: "button", onclick: () => load() }, t("common.refresh")),
+          h("button", { type: "button", id: "payout-csv", onclick: () => downloadCsv() }, t("withdrawals.csv")))),
       list, more, status));
-  return { id: "withdrawals", title: "Withdrawals", element, show: () => load() };
+  return { id: "withdrawals", title: t("withdrawals.title"), element, show: () => load() };
 }

@@ -6,6 +6,7 @@
 // passed), and whenever the page comes back into view, so the wallet and the balance never stay stale.
 import { Api } from "./api.js";
 import { cart } from "./cart.js";
+import { startI18n } from "./i18n.js";
 import { rebateOffers } from "./rebate-offers.js";
 import { rebates } from "./rebates.js";
 import { startSession } from "./session.js";
@@ -15,6 +16,7 @@ import { wallet } from "./wallet.js";
 const POLL_MS = 3000;
 const POLL_FOR_MS = 3 * 60 * 1000;
 
+startI18n("mall.title");
 const api = new Api("mall.shopper.token");
 const myWallet = wallet(api);
 const myCart = cart(api, watchForPayment, () => refreshAfterPayment(false));

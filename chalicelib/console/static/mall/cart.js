@@ -7,18 +7,17 @@
 import { Intent } from "./api.js";
 import { h } from "./dom.js";
 import { formatCount, formatFen, formatTime } from "./format.js";
+import { errorText, t, tOr } from "./i18n.js";
 
-// The mall's own catalogue would come from its product service; these stand in for it.
+// The mall's own catalogue would come from its product service; these stand in for it (names in
+// the catalogue: sku.<SKU>, category.<category>).
 const CATALOG = [
-  { sku: "TEA-SET", name: "Tea set", category: "home", unit_price: 12800 },
-  { sku: "RUN-SHOES", name: "Running shoes", category: "sports", unit_price: 39900 },
-  { sku: "NOTEBOOK", name: "Notebook", category: "stationery", unit_price: 1250 },
-  { sku: "COFFEE-1KG", name: "Coffee beans, 1 kg", category: "grocery", unit_price: 8990 },
-];
-const TRIMMED = { // why the quote paid less than asked (OrderQuote.trimmed[].reason)
-  cap: "that is the most it can pay of this order", not_enough: "that is all you have free",
-  coupon_does_not_combine: "points do not combine with a voucher", whole_fen: "points pay whole fen",
-};
+  { sku: "TEA-SET", category: "home", unit_price: 12800 },
+  { sku: "RUN-SHOES", category: "sports", unit_price: 39900 },
+  { sku: "NOTEBOOK", category: "stationery", unit_price: 1250 },
+  { sku: "COFFEE-1KG", category: "grocery", unit_price: 8990 },
+].map((item) => ({ ...item, name: t(`sku.${item.sku}`) }));
+// Why the quote paid less than asked (OrderQuote.trimmed[].reason): trimmed.<reason>.
 
 // onOrdered(order) is told of each order reserved (to watch for its payment); onChanged() when
 // a reservation was released (the wallet and the account changed).
@@ -38,9 +37,9 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
   const release = new Intent();
 
   catalog.append(...CATALOG.map((item) => h("div", { class: "product", "data-sku": item.sku },
-    h("div", {}, h("strong", {}, item.name), h("div", { class: "sub" }, `${formatFen(item.unit_price)} · ${item.category}`)),
-    h("button", { type: "button", class: "small", "aria-label": `Add ${item.name}`, onclick: () => change(item.sku, 1) },
-      "Add"))));
+    h("div", {}, h("strong", {}, item.name), h("div", { class: "sub" }, `${formatFen(item.unit_price)} · ${tOr("category", item.category)}`)),
+    h("button", { type: "button", class: "small", "aria-label": t("cart.addLabel", { name: item.name }), onclick: () => change(item.sku, 1) },
+      t("cart.add")))));
 
   function change(sku, delta) {
     const quantity = (quantities.get(sku) ?? 0) + delta;
@@ -54,14 +53,14 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
     const lines = CATALOG.filter((item) => quantities.has(item.sku));
     linesBox.replaceChildren(lines.length
       ? h("ul", { class: "lines" }, lines.map((item) => h("li", { "data-sku": item.sku },
-        h("span", {}, item.name, h("span", { class: "sub" }, ` ${formatFen(item.unit_price)} each`)),
+        h("span", {}, item.name, h("span", { class: "sub" }, t("cart.each", { price: formatFen(item.unit_price) }))),
         h("span", { class: "qty" },
-          h("button", { type: "button", class: "small", "aria-label": `One ${item.name} less`,
+          h("button", { type: "button", class: "small", "aria-label": t("cart.less", { name: item.name }),
             onclick: () => change(item.sku, -1) }, "−"),
-          h("output", { "aria-label": "Quantity" }, String(quantities.get(item.sku))),
-          h("button", { type: "button", class: "small", "aria-label": `One ${item.name} more`,
+          h("output", { "aria-label": t("cart.quantity") }, String(quantities.get(item.sku))),
+          h("button", { type: "button", class: "small", "aria-label": t("cart.more", { name: item.name }),
             onclick: () => change(item.sku, 1) }, "+")))))
-      : h("p", { class: "empty" }, "Your cart is empty: add something above."));
+      : h("p", { class: "empty" }, t("cart.empty")));
   }
 
   async function quote() {
@@ -74,7 +73,7 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
       quoteBox.replaceChildren();
       return;
     }
-    quoteBox.replaceChildren(h("p", { class: "sub" }, "Pricing your cart…"));
+    quoteBox.replaceChildren(h("p", { class: "sub" }, t("cart.pricing")));
     try {
       // The wallet's unused coupons and the free balance and points, for the choice of what pays.
       const [account, coupons] = await Promise.all([api.get("me/account"), api.all("me/coupons", { status: "unused" })]);
@@ -86,12 +85,12 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
       if (ticket !== asked) return;
       priced = { quote: answer, items };
       const button = h("button", { type: "button", class: "primary", id: "checkout",
-        onclick: () => placeOrder(button) }, "Check out");
+        onclick: () => placeOrder(button) }, t("cart.checkout"));
       checkout.bind(button);
       quoteBox.replaceChildren(...summary(answer, choice.coupons !== null), payWith(answer, account, coupons),
         h("div", { class: "actions" }, button));
     } catch (error) {
-      if (ticket === asked) quoteBox.replaceChildren(h("p", { class: "notice error" }, error.message));
+      if (ticket === asked) quoteBox.replaceChildren(h("p", { class: "notice error" }, errorText(error)));
     }
   }
 
@@ -102,21 +101,22 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
     const tick = (id, label, checked, disabled, onchange) => h("label", { class: "choice" },
       h("input", { type: "checkbox", id, checked, disabled, onchange }), " ", label);
     const couponBoxes = coupons.map((coupon) => tick(`pay-${coupon.id}`,
-      coupon.kind === "stored_value" ? `Card “${coupon.name}” (${formatFen(coupon.balance ?? 0)} left)` : `Voucher “${coupon.name}”`,
+      coupon.kind === "stored_value" ? t("cart.cardLeft", { name: coupon.name, left: formatFen(coupon.balance ?? 0) })
+        : t("cart.voucherNamed", { name: coupon.name }),
       used.has(coupon.id), false, (event) => {
         const ids = answer.applied.map((a) => a.coupon_id).filter((id) => id !== coupon.id);
         choice.coupons = event.target.checked ? [...ids, coupon.id] : ids;
         quote();
       }));
-    return h("fieldset", { class: "pay-with" }, h("legend", {}, "Pay with"),
-      couponBoxes.length ? couponBoxes : h("p", { class: "sub" }, "No voucher or card in your wallet."),
+    return h("fieldset", { class: "pay-with" }, h("legend", {}, t("cart.payWith")),
+      couponBoxes.length ? couponBoxes : h("p", { class: "sub" }, t("cart.noCoupons")),
       choice.coupons !== null
         ? h("button", { type: "button", class: "small", onclick: () => { choice.coupons = null; quote(); } },
-          "Use the best choice")
+          t("cart.best"))
         : null,
-      tick("pay-balance", `My balance (${formatFen(account.balance)} free)`, choice.balance, !account.balance,
+      tick("pay-balance", t("cart.myBalance", { free: formatFen(account.balance) }), choice.balance, !account.balance,
         (event) => { choice.balance = event.target.checked; quote(); }),
-      tick("pay-points", `My points (${formatCount(account.points)} free)`, choice.points, !account.points,
+      tick("pay-points", t("cart.myPoints", { free: formatCount(account.points) }), choice.points, !account.points,
         (event) => { choice.points = event.target.checked; quote(); }));
   }
 
@@ -139,24 +139,25 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
       quote();
       onOrdered(order);
     } catch (error) {
-      orderBox.replaceChildren(h("p", { class: "notice error" }, error.message));
+      orderBox.replaceChildren(h("p", { class: "notice error" }, errorText(error)));
     }
   }
 
   function showReserved(order) {
     const held = [
-      ...order.applied.map((a) => a.kind === "stored_value" ? `${formatFen(a.amount)} on “${a.name}”` : `“${a.name}”`),
-      order.points_used ? `${formatCount(order.points_used)} points` : null,
-      order.balance_used ? `${formatFen(order.balance_used)} of your balance` : null,
+      ...order.applied.map((a) => a.kind === "stored_value" ? t("cart.onCard", { amount: formatFen(a.amount), name: a.name })
+        : t("common.quoted", { name: a.name })),
+      order.points_used ? t("common.points", { n: formatCount(order.points_used) }) : null,
+      order.balance_used ? t("cart.ofBalance", { amount: formatFen(order.balance_used) }) : null,
     ].filter(Boolean);
     const button = h("button", { type: "button", class: "small", id: "release", onclick: () => releaseOrder(order, button) },
-      "Release");
+      t("cart.release"));
     orderBox.dataset.order = order.order_id;
     orderBox.replaceChildren(h("div", { class: "notice ok" },
       h("p", {}, order.total
-        ? `Order ${order.order_id} is waiting for its payment of ${formatFen(order.total)}.`
-        : `Order ${order.order_id} is paid for by your wallet and rebates: nothing is left to pay.`),
-      held.length ? h("p", { class: "sub" }, `Held for it until ${formatTime(order.expires_at)}: ${held.join(", ")}.`) : null,
+        ? t("cart.waiting", { order: order.order_id, total: formatFen(order.total) })
+        : t("cart.coveredByWallet", { order: order.order_id })),
+      held.length ? h("p", { class: "sub" }, t("cart.held", { until: formatTime(order.expires_at), what: held.join(t("list.sep")) })) : null,
       h("div", { class: "actions" }, button)));
   }
 
@@ -166,12 +167,12 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
         api.postWithKey(`checkout/reservations/${order.order_id}/release`, undefined, key), button);
       if (orderBox.dataset.order === order.order_id) {
         orderBox.replaceChildren(h("p", { class: "notice ok" },
-          `Order ${order.order_id} is released: what it held is yours to use again.`));
+          t("cart.released", { order: order.order_id })));
       }
       onChanged();
       quote();
     } catch (error) {
-      orderBox.replaceChildren(h("p", { class: "notice error" }, error.message));
+      orderBox.replaceChildren(h("p", { class: "notice error" }, errorText(error)));
     }
   }
 
@@ -179,8 +180,8 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
   function paid(order) {
     if (orderBox.dataset.order !== order.order_id) return;
     const voucher = order.applied.find((a) => a.kind !== "stored_value");
-    const used = voucher ? ` “${voucher.name}” is used.` : "";
-    orderBox.replaceChildren(h("p", { class: "notice ok" }, `Order ${order.order_id} is paid.${used}`));
+    const used = voucher ? t("cart.voucherUsed", { name: voucher.name }) : "";
+    orderBox.replaceChildren(h("p", { class: "notice ok" }, t("cart.paid", { order: order.order_id, used })));
   }
 
   render();
@@ -193,23 +194,24 @@ function summary(priced, chosen) {
   const row = (label, value, cls) =>
     h("div", { class: `quote-row ${cls ?? ""}`.trim() }, h("span", {}, label), h("span", {}, value));
   return [
-    row("Subtotal", formatFen(priced.subtotal)),
-    row("Voucher discount", `−${formatFen(priced.discount)}`, "discount"),
+    row(t("cart.subtotal"), formatFen(priced.subtotal)),
+    row(t("cart.discount"), `−${formatFen(priced.discount)}`, "discount"),
     priced.points_amount
-      ? row(`Paid by ${formatCount(priced.points_used)} points`, `−${formatFen(priced.points_amount)}`) : null,
-    priced.stored_value ? row("Paid by stored-value cards", `−${formatFen(priced.stored_value)}`) : null,
-    priced.balance_used ? row("Paid by my balance", `−${formatFen(priced.balance_used)}`) : null,
-    row("Total to pay", formatFen(priced.total), "total"),
+      ? row(t("cart.paidByPoints", { n: formatCount(priced.points_used) }), `−${formatFen(priced.points_amount)}`) : null,
+    priced.stored_value ? row(t("cart.paidByCards"), `−${formatFen(priced.stored_value)}`) : null,
+    priced.balance_used ? row(t("cart.paidByBalance"), `−${formatFen(priced.balance_used)}`) : null,
+    row(t("cart.total"), formatFen(priced.total), "total"),
     h("p", { class: "best" }, voucher
-      ? `${chosen ? "Your voucher" : "Best voucher from your wallet"}: “${voucher.name}”, saving ${formatFen(voucher.amount)}.`
-      : chosen ? "No voucher chosen." : "No voucher in your wallet applies to this cart."),
+      ? t(chosen ? "cart.yourVoucher" : "cart.bestVoucher", { name: voucher.name, saving: formatFen(voucher.amount) })
+      : t(chosen ? "cart.noVoucherChosen" : "cart.noVoucherApplies")),
     cards.length
-      ? h("p", { class: "sub" }, `Cards used: ${cards.map((c) => `“${c.name}” (${formatFen(c.amount)})`).join(", ")}.`)
+      ? h("p", { class: "sub" }, t("cart.cardsUsed", { cards: cards.map((c) => t("cart.cardUsed", { name: c.name, amount: formatFen(c.amount) })).join(t("list.sep")) }))
       : null,
     expected(priced.expected_rebate),
-    ...priced.trimmed.map((t) => h("p", { class: "sub trimmed" },
-      `${t.asset === "points" ? `${formatCount(t.used)} of ${formatCount(t.asked)} points` : `${formatFen(t.used)} of ${formatFen(t.asked)}`}`
-      + ` used: ${TRIMMED[t.reason] ?? t.reason}.`)),
+    ...priced.trimmed.map((cut) => h("p", { class: "sub trimmed" }, t("cart.trimmed", {
+      part: cut.asset === "points" ? t("common.of", { part: formatCount(cut.used), whole: t("common.points", { n: formatCount(cut.asked) }) })
+        : t("common.of", { part: formatFen(cut.used), whole: formatFen(cut.asked) }),
+      why: tOr("trimmed", cut.reason) }))),
   ].filter(Boolean);
 }
 
@@ -218,11 +220,11 @@ function summary(priced, chosen) {
 function expected(rebate) {
   if (!rebate) return null;
   const parts = [
-    rebate.balance ? `${formatFen(rebate.balance)} to your balance` : null,
-    rebate.points ? `${formatCount(rebate.points)} points` : null,
-    rebate.vouchers ? `${rebate.vouchers} voucher${rebate.vouchers === 1 ? "" : "s"}` : null,
+    rebate.balance ? t("cart.toBalance", { amount: formatFen(rebate.balance) }) : null,
+    rebate.points ? t("common.points", { n: formatCount(rebate.points) }) : null,
+    rebate.vouchers ? t(rebate.vouchers === 1 ? "cart.voucher1" : "cart.vouchers", { n: rebate.vouchers }) : null,
   ].filter(Boolean);
   return parts.length
-    ? h("p", { class: "sub expected-rebate" }, `Expected back: ${parts.join(", ")} (daily caps and budgets may give less).`)
+    ? h("p", { class: "sub expected-rebate" }, t("cart.expected", { parts: parts.join(t("list.sep")) }))
     : null;
 }

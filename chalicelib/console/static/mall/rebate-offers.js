@@ -2,35 +2,39 @@
 // back, on what, until when. The cart's summary shows what they would give on its total.
 import { h } from "./dom.js";
 import { formatBp, formatFen, formatTime } from "./format.js";
+import { errorText, t } from "./i18n.js";
 
 function reward(offer) {
-  if (offer.reward === "points") return "in points";
-  if (offer.reward === "balance") return "to your balance";
-  return "as a voucher";
+  if (offer.reward === "points") return t("offers.inPoints");
+  if (offer.reward === "balance") return t("offers.toBalance");
+  return t("offers.asVoucher");
 }
 
 export function describeRebateOffer(offer) {
   let what;
-  if (offer.kind === "fixed_ratio") what = `${formatBp(offer.ratio_bp)} back ${reward(offer)}`;
+  if (offer.kind === "fixed_ratio") what = t("offers.fixed", { pct: formatBp(offer.ratio_bp), reward: reward(offer) });
   else if (offer.kind === "tiered") {
-    const steps = offer.ladder.map((s) => `${formatBp(s.ratio_bp)} from ${formatFen(s.min_paid)}`).join(", ");
-    what = `Back ${reward(offer)} on the whole payment: ${steps}`;
+    const steps = offer.ladder.map((s) => t("offers.step", { pct: formatBp(s.ratio_bp), min: formatFen(s.min_paid) }))
+      .join(t("list.sep"));
+    what = t("offers.tiered", { reward: reward(offer), steps });
   } else if (offer.kind === "threshold") {
     const gift = offer.reward === "voucher"
-      ? `a voucher${offer.voucher_face ? ` worth ${formatFen(offer.voucher_face)}` : ""}`
-      : `${formatFen(offer.threshold.amount)} ${reward(offer)}`;
-    what = `${gift} when you pay ${formatFen(offer.threshold.min_paid)} or more`;
+      ? (offer.voucher_face ? t("offers.voucherWorth", { face: formatFen(offer.voucher_face) }) : t("offers.aVoucher"))
+      : t("offers.amountReward", { amount: formatFen(offer.threshold.amount), reward: reward(offer) });
+    what = t("offers.threshold", { gift, min: formatFen(offer.threshold.min_paid) });
   } else {
-    const share = offer.ratio_bp === null ? "Everything you pay" : `${formatBp(offer.ratio_bp)} of what you pay`;
-    what = `${share} back to your balance in ${offer.installments} parts, one every ${offer.period_days} days`;
+    const share = offer.ratio_bp === null ? t("offers.everything") : t("offers.share", { pct: formatBp(offer.ratio_bp) });
+    what = t("offers.full", { share, parts: offer.installments, days: offer.period_days });
   }
   const limits = [
-    offer.per_order ? `at most ${formatFen(offer.per_order)} an order` : null,
-    offer.per_user_per_day ? `at most ${formatFen(offer.per_user_per_day)} a day` : null,
-    offer.exclusive ? "not combined with other offers" : null,
-    offer.ends_at ? `until ${formatTime(offer.ends_at)}` : null,
+    offer.per_order ? t("offers.perOrder", { amount: formatFen(offer.per_order) }) : null,
+    offer.per_user_per_day ? t("offers.perDay", { amount: formatFen(offer.per_user_per_day) }) : null,
+    offer.exclusive ? t("offers.exclusive") : null,
+    offer.ends_at ? t("offers.until", { time: formatTime(offer.ends_at) }) : null,
   ].filter(Boolean);
-  return `${what.charAt(0).toUpperCase()}${what.slice(1)}${limits.length ? ` (${limits.join("; ")})` : ""}.`;
+  const sentence = `${what.charAt(0).toUpperCase()}${what.slice(1)}`;
+  return limits.length ? t("offers.withLimits", { what: sentence, limits: limits.join(t("list.steps")) })
+    : t("offers.sentence", { what: sentence });
 }
 
 export function rebateOffers(api) {
@@ -38,15 +42,15 @@ export function rebateOffers(api) {
   async function load() {
     try {
       const offers = await api.get("rebate-offers");
-      box.replaceChildren(offers.items.length
-        ? h("ul", { class: "offers" }, offers.items.map((o) => h("li", {}, h("strong", {}, o.name), ": ",
+      box.replaceChildren(...[offers.items.length
+        ? h("ul", { class: "offers" }, offers.items.map((o) => h("li", {}, h("strong", {}, o.name), t("common.colon"),
           describeRebateOffer(o))))
-        : h("p", { class: "sub" }, "No rebate offers right now."),
+        : h("p", { class: "sub" }, t("offers.none")),
       offers.items.length > 1
-        ? h("p", { class: "sub" }, `Together they give back at most ${formatBp(offers.max_return_bp)} of a payment.`)
-        : null);
+        ? h("p", { class: "sub" }, t("offers.together", { pct: formatBp(offers.max_return_bp) }))
+        : null].filter(Boolean)); // replaceChildren(…, null) would show "null"
     } catch (error) {
-      box.replaceChildren(h("p", { class: "notice error" }, error.message));
+      box.replaceChildren(h("p", { class: "notice error" }, errorText(error)));
     }
   }
   return { load };

@@ -2,27 +2,19 @@
 // a withdrawal form (with an optional payee: channel, account, name), my withdrawals with their
 // status, reason and payout reference (the payee masked, as the API shows it), and the ledger.
 import { Intent } from "./api.js";
-import { badge, dataTable, figure, h, say } from "./dom.js";
+import { badge, dataTable, figure, say } from "./dom.js";
 import { formatCount, formatFen, formatTime, parseYuan } from "./format.js";
+import { crossField, errorText, t, tOr } from "./i18n.js";
 
-const ENTRY_NAMES = {
-  rebate: "rebate", clawback: "refund clawback", instalment: "instalment released",
-  withdrawal: "withdrawal asked", withdrawal_paid: "withdrawal paid out", withdrawal_rejected: "withdrawal returned",
-  withdrawal_failed: "withdrawal payout failed, returned",
-  voucher_not_granted: "voucher earned but not granted",
-  reserve: "held for an order", unreserve: "order released", spend: "paid for an order", refund: "given back by a refund",
-  release: "pending rebate released", exchange: "points redeemed for a voucher",
-};
-// Why a voucher reward could not be granted (the grant's refusal code).
-const REASONS = {
-  LIMIT_REACHED: "you already hold as many as allowed", SOLD_OUT: "none were left",
-  NOT_CLAIMABLE: "it is no longer issued", NOT_FOUND: "it no longer exists",
-};
+const BANK_ACCOUNT = /^\d{12,30}$/; // the API's rule for a bank card (withdrawal_models.py)
+
+// A ledger entry's type in words: entry.<type>; why a voucher reward could not be granted (the
+// grant's refusal code): notGranted.<code>.
 
 // Points are counted, every other asset is money in fen.
 function formatAsset(amount, asset) {
   return asset === "points" || asset === "points_debt" || asset === "pending_points"
-    ? `${formatCount(amount)} points` : formatFen(amount);
+    ? t("common.points", { n: formatCount(amount) }) : formatFen(amount);
 }
 
 export function rebates(api) {
@@ -45,29 +37,29 @@ export function rebates(api) {
     const account = await api.get("me/account");
     const next = account.pending_instalments[0];
     figures.replaceChildren(...[
-      figure("Balance", formatFen(account.balance)),
-      figure("Being withdrawn", formatFen(account.frozen)),
-      figure("Points", formatCount(account.points)),
-      account.pending_balance ? figure("Pending (return window)", formatFen(account.pending_balance)) : null,
-      account.pending_points ? figure("Points pending (return window)", formatCount(account.pending_points)) : null,
-      account.held ? figure("Held for orders", formatFen(account.held)) : null,
-      account.points_held ? figure("Points held for orders", formatCount(account.points_held)) : null,
-      account.debt ? figure("Owed from refunds", formatFen(account.debt)) : null,
-      account.points_debt ? figure("Points owed", formatCount(account.points_debt)) : null,
-      next ? figure("Next instalment", `${formatAsset(next.amount, next.asset)} on ${formatTime(next.due_at)}`) : null,
+      figure(t("account.balance"), formatFen(account.balance)),
+      figure(t("rebates.beingWithdrawn"), formatFen(account.frozen)),
+      figure(t("account.points"), formatCount(account.points)),
+      account.pending_balance ? figure(t("rebates.pending"), formatFen(account.pending_balance)) : null,
+      account.pending_points ? figure(t("rebates.pendingPoints"), formatCount(account.pending_points)) : null,
+      account.held ? figure(t("rebates.held"), formatFen(account.held)) : null,
+      account.points_held ? figure(t("rebates.pointsHeld"), formatCount(account.points_held)) : null,
+      account.debt ? figure(t("rebates.debt"), formatFen(account.debt)) : null,
+      account.points_debt ? figure(t("rebates.pointsDebt"), formatCount(account.points_debt)) : null,
+      next ? figure(t("rebates.next"), t("rebates.nextOn", { amount: formatAsset(next.amount, next.asset), time: formatTime(next.due_at) })) : null,
     ].filter(Boolean));
   }
 
   async function loadWithdrawals() {
     const page = await api.get("me/withdrawals", { limit: 10 });
     withdrawals.replaceChildren(dataTable([
-      { label: "Amount", num: true, cell: (w) => formatFen(w.amount) },
-      { label: "Asked", cell: (w) => formatTime(w.created_at) },
-      { label: "Status", cell: (w) => badge(w.status) },
-      { label: "Pay to", cell: (w) => (w.payee ? `${w.payee.channel} ${w.payee.account} ${w.payee.name}` : "") },
+      { label: t("col.amount"), num: true, cell: (w) => formatFen(w.amount) },
+      { label: t("col.asked"), cell: (w) => formatTime(w.created_at) },
+      { label: t("col.status"), cell: (w) => badge(w.status) },
+      { label: t("col.payTo"), cell: (w) => (w.payee ? `${tOr("payee", w.payee.channel)} ${w.payee.account} ${w.payee.name}` : "") },
       // why it was rejected or its payout failed, or the reference of the payout
-      { label: "Details", cell: (w) => w.reason ?? (w.payout_ref ? `payout reference ${w.payout_ref}` : "") },
-    ], page.items, "No withdrawals yet."));
+      { label: t("col.details"), cell: (w) => w.reason ?? (w.payout_ref ? t("rebates.payoutRef", { ref: w.payout_ref }) : "") },
+    ], page.items, t("rebates.noWithdrawals")));
   }
 
   async function loadLedger(append = false) {
@@ -76,11 +68,11 @@ export function rebates(api) {
     cursor = page.next_cursor;
     more.hidden = !cursor;
     ledger.replaceChildren(dataTable([
-      { label: "When", cell: (e) => formatTime(e.created_at) },
-      { label: "What", cell: (e) => `${ENTRY_NAMES[e.type] ?? e.type}${e.reason ? `: ${REASONS[e.reason] ?? e.reason}` : ""}`
-        + ` (${e.asset.replace(/_/g, " ")})` },
-      { label: "Change", num: true, cell: (e) => `${e.amount > 0 ? "+" : ""}${formatAsset(e.amount, e.asset)}` },
-    ], entries, "No rebates yet: pay for an order under a rebate offer."));
+      { label: t("col.when"), cell: (e) => formatTime(e.created_at) },
+      { label: t("col.what"), cell: (e) => t("rebates.entry", { type: tOr("entry", e.type),
+        reason: e.reason ? t("rebates.because", { why: tOr("notGranted", e.reason) }) : "", asset: tOr("asset", e.asset) }) },
+      { label: t("col.change"), num: true, cell: (e) => `${e.amount > 0 ? "+" : ""}${formatAsset(e.amount, e.asset)}` },
+    ], entries, t("rebates.none")));
   }
 
   function refresh() {
@@ -91,34 +83,62 @@ export function rebates(api) {
     try {
       await refresh();
     } catch (error) {
-      say(status, error.message, "error");
+      say(status, errorText(error), "error");
     }
+  }
+
+  // A problem with what was typed, beside the input it concerns (the amount, or the payee).
+  function fieldError(input, text) {
+    input.setAttribute("aria-invalid", "true");
+    const note = document.createElement("small");
+    note.className = "field-error";
+    note.id = `${input.id}-error`;
+    note.textContent = text;
+    input.setAttribute("aria-describedby", note.id);
+    input.closest(".inline").after(note);
+    say(status, t("form.check"), "error");
+  }
+
+  function clearFieldErrors() {
+    form.querySelectorAll(".field-error").forEach((el) => el.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
   }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    clearFieldErrors();
     const fen = parseYuan(amount.value);
     if (fen === null || fen < 1) {
-      say(status, "Enter an amount in yuan, such as 12 or 12.50.", "error");
+      fieldError(amount, t("rebates.enterAmount"));
       return;
     }
     const payee = { channel: channel.value, account: account.value.trim(), name: name.value.trim() };
     if (payee.channel && (!payee.account || !payee.name)) {
-      say(status, "To pay to an account, give its number and the holder's real name.", "error");
+      fieldError(payee.account ? name : account, t("rebates.payeeNeeded"));
       return;
     }
+    if (payee.channel === "bank" && !BANK_ACCOUNT.test(payee.account.replace(/\s/g, ""))) {
+      fieldError(account, t("rule.bankAccount"));
+      return;
+    }
+    if (payee.channel === "bank") payee.account = payee.account.replace(/\s/g, "");
     const body = payee.channel ? { amount: fen, payee } : { amount: fen };
     try {
       const asked = await withdrawal.post(api, "me/withdrawals", body, submit);
-      say(status, `Asked to withdraw ${formatFen(asked.amount)}: an operator will review it.`, "ok");
+      say(status, t("rebates.asked", { amount: formatFen(asked.amount) }), "ok");
       amount.value = "";
       await refresh();
     } catch (error) {
-      const shown = error.code === "INSUFFICIENT_BALANCE" ? `Your balance cannot cover ${formatFen(fen)}.`
-        : error.code === "VALIDATION_ERROR" && payee.channel ? `Check the payee: ${error.message}` : error.message;
-      say(status, shown, "error");
+      // The API's refusals of a withdrawal, beside the input they concern.
+      if (error.code === "INSUFFICIENT_BALANCE") fieldError(amount, t("rebates.cannotCover", { amount: formatFen(fen) }));
+      else if (error.code === "LIMIT_REACHED") fieldError(amount, t("rebates.limit"));
+      else if (error.code === "VALIDATION_ERROR" && (error.details ?? []).some((d) => String(d.field).startsWith("payee"))) {
+        const rule = error.details.map((d) => crossField(d.message)).find(Boolean);
+        fieldError(account, rule ? t(rule.key) : t("rebates.checkPayee"));
+      } else if (error.code === "VALIDATION_ERROR") fieldError(amount, t("rebates.enterAmount"));
+      else say(status, errorText(error), "error");
     }
   });
-  more.addEventListener("click", () => loadLedger(true).catch((error) => say(status, error.message, "error")));
+  more.addEventListener("click", () => loadLedger(true).catch((error) => say(status, errorText(error), "error")));
   return { load };
 }

@@ -1,8 +1,9 @@
 // Vouchers the shopper can claim now, and claiming by code. Each claim the shopper means is one
 // Intent: one Idempotency-Key however often its button is clicked, and the button disabled meanwhile.
 import { Intent } from "./api.js";
-import { h, say } from "./dom.js";
+import { h, say, sayError } from "./dom.js";
 import { formatCount } from "./format.js";
+import { t } from "./i18n.js";
 import { describeOffer, describeScope, describeValidity } from "./offers.js";
 
 export function vouchers(api, onClaimed) {
@@ -18,28 +19,28 @@ export function vouchers(api, onClaimed) {
     try {
       const claimable = await api.all("templates");
       list.replaceChildren(...claimable.map(tile));
-      if (!claimable.length) list.append(h("p", { class: "empty" }, "Nothing to claim right now. Check back later."));
+      if (!claimable.length) list.append(h("p", { class: "empty" }, t("vouchers.none")));
     } catch (error) {
-      say(status, error.message, "error");
+      sayError(status, error);
     }
   }
 
   function tile(template) {
-    const mine = template.claimed_by_me ? ` · you have ${template.claimed_by_me} of ${template.per_user_limit}` : "";
-    const button = h("button", { type: "button", class: "primary", onclick: () => claim(template, button) }, "Claim");
+    const mine = template.claimed_by_me ? t("vouchers.mine", { n: template.claimed_by_me, limit: template.per_user_limit }) : "";
+    const button = h("button", { type: "button", class: "primary", onclick: () => claim(template, button) }, t("vouchers.claim"));
     claims.get(template.id)?.bind(button); // a claim still in flight keeps its redrawn button disabled
     const buttons = [button];
     if (template.points_price) {  // 积分兑换: the same coupon, paid with points
       const redeemButton = h("button", { type: "button", class: "redeem-points",
-        onclick: () => redeem(template, redeemButton) }, `Redeem for ${formatCount(template.points_price)} points`);
+        onclick: () => redeem(template, redeemButton) }, t("vouchers.redeemPoints", { n: formatCount(template.points_price) }));
       redemptions.get(template.id)?.bind(redeemButton);
       buttons.push(redeemButton);
     }
     return h("article", { class: "tile", "data-template": template.id },
       h("h3", {}, template.name),
       h("p", { class: "offer" }, describeOffer(template)),
-      h("p", { class: "sub" }, `For ${describeScope(template.scope)}; ${describeValidity(template.validity)}.`),
-      h("div", { class: "tile-foot" }, h("span", { class: "sub" }, `${formatCount(template.remaining)} left${mine}`),
+      h("p", { class: "sub" }, t("vouchers.for", { scope: describeScope(template.scope), validity: describeValidity(template.validity) })),
+      h("div", { class: "tile-foot" }, h("span", { class: "sub" }, t("vouchers.left", { n: formatCount(template.remaining), mine })),
         ...buttons));
   }
 
@@ -48,14 +49,12 @@ export function vouchers(api, onClaimed) {
     try {
       const coupon = await redemptions.get(template.id).post(api, `templates/${template.id}/redeem-points`, undefined,
         button);
-      say(status, `Redeemed ${formatCount(template.points_price)} points for “${coupon.name}”: it is in your wallet.`,
-        "ok");
+      say(status, t("vouchers.redeemed", { n: formatCount(template.points_price), name: coupon.name }), "ok");
       await load();
       onClaimed();
     } catch (error) {
-      const short = error.code === "INSUFFICIENT_POINTS";
-      say(status, short ? `You need ${formatCount(template.points_price)} free points to redeem this.` : error.message,
-        "error");
+      if (error.code === "INSUFFICIENT_POINTS") say(status, t("vouchers.needPoints", { n: formatCount(template.points_price) }), "error");
+      else sayError(status, error);
     }
   }
 
@@ -63,11 +62,11 @@ export function vouchers(api, onClaimed) {
     if (!claims.has(template.id)) claims.set(template.id, new Intent());
     try {
       const coupon = await claims.get(template.id).post(api, `templates/${template.id}/claim`, undefined, button);
-      say(status, `Claimed “${coupon.name}”: it is in your wallet.`, "ok");
+      say(status, t("vouchers.claimed", { name: coupon.name }), "ok");
       await load();
       onClaimed();
     } catch (error) {
-      say(status, error.message, "error");
+      sayError(status, error);
     }
   }
 
@@ -77,12 +76,12 @@ export function vouchers(api, onClaimed) {
     if (!code) return;
     try {
       const coupon = await codeClaim.post(api, `codes/${encodeURIComponent(code)}/claim`, undefined, codeButton);
-      say(status, `Redeemed the code: “${coupon.name}” is in your wallet.`, "ok");
+      say(status, t("vouchers.codeRedeemed", { name: coupon.name }), "ok");
       codeForm.reset();
       onClaimed();
     } catch (error) {
-      const unknown = error.code === "NOT_FOUND"; // a code of the wrong shape names nothing either
-      say(status, unknown ? "There is no such code. Check it and try again." : error.message, "error");
+      // a code of the wrong shape names nothing either: both say "no such code"
+      sayError(status, error, { NOT_FOUND: "vouchers.noSuchCode", VALIDATION_ERROR: "vouchers.noSuchCode" });
     }
   });
 

@@ -1,6 +1,7 @@
 // The wallet, one tab per coupon status, newest first.
-import { badge, h, say } from "./dom.js";
+import { badge, h, say, sayError } from "./dom.js";
 import { formatFen, formatTime } from "./format.js";
+import { t, tOr } from "./i18n.js";
 import { describeOffer, describeScope } from "./offers.js";
 
 const STATUSES = ["unused", "locked", "used", "expired"];
@@ -15,7 +16,7 @@ export function wallet(api) {
 
   const buttons = STATUSES.map((name) => h("button", {
     type: "button", role: "tab", "data-status": name, onclick: () => { current = name; load(); },
-  }, name));
+  }, tOr("status", name)));
   tabs.append(...buttons);
 
   async function load(append = false) {
@@ -26,10 +27,10 @@ export function wallet(api) {
       more.hidden = !cursor;
       if (!append) list.replaceChildren();
       list.append(...page.items.map(tile));
-      if (!list.children.length) list.append(h("p", { class: "empty" }, `No ${current} coupons.`));
+      if (!list.children.length) list.append(h("p", { class: "empty" }, t("wallet.none", { status: tOr("status", current) })));
       say(status, "");
     } catch (error) {
-      say(status, error.message, "error");
+      sayError(status, error);
     }
   }
 
@@ -40,12 +41,14 @@ export function wallet(api) {
 function tile(coupon) {
   const card = coupon.kind === "stored_value" && coupon.balance !== null
     ? h("p", { class: "offer" },
-      `Balance ${formatFen(coupon.balance)}${coupon.held ? `, ${formatFen(coupon.held)} held by open orders` : ""}`)
+      t("wallet.cardBalance", { balance: formatFen(coupon.balance),
+        held: coupon.held ? t("wallet.cardHeld", { held: formatFen(coupon.held) }) : "" }))
     : null;
   return h("article", { class: "tile", "data-coupon": coupon.id },
     h("h3", {}, coupon.name, " ", badge(coupon.status)),
     h("p", { class: "offer" }, describeOffer(coupon)),
     card,
     h("p", { class: "sub" },
-      `For ${describeScope(coupon.scope)}; usable ${formatTime(coupon.valid_from)} – ${formatTime(coupon.valid_until)}.`));
+      t("vouchers.for", { scope: describeScope(coupon.scope),
+        validity: t("validity.fixed", { from: formatTime(coupon.valid_from), until: formatTime(coupon.valid_until) }) })));
 }

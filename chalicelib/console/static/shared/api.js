@@ -1,4 +1,5 @@
 // The API client of both pages: this tab's bearer token, JSON in and out, errors as ApiError.
+import { t } from "./i18n.js";
 
 // Relative to the page, so the same files work at "/" locally and under API Gateway's stage ("/api/").
 const BASE = new URL(".", document.baseURI);
@@ -11,6 +12,10 @@ class ApiError extends Error {
     this.details = details;
   }
 }
+
+// No answer within this long (API Gateway gives up at 29 s) is an unknown outcome: the Intent keeps
+// its key, and a retry of the same action (automatic, or the user's) is applied at most once.
+const TIMEOUT_MS = 30000;
 
 function newIdempotencyKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -45,10 +50,16 @@ export class Api {
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
     let response;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), TIMEOUT_MS);
     try {
-      response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        signal: timeout.signal });
     } catch {
-      throw new ApiError(0, "NETWORK", "The service cannot be reached. Check your connection and try again.");
+      throw timeout.signal.aborted ? new ApiError(0, "TIMEOUT", t("error.TIMEOUT"))
+        : new ApiError(0, "NETWORK", t("error.NETWORK"));
+    } finally {
+      clearTimeout(timer);
     }
     if (!response.ok) {
       const error = await errorOf(response);
@@ -177,7 +188,6 @@ async function errorOf(response) {
     const { error } = await response.json();
     return new ApiError(response.status, error.code, error.message, error.details);
   } catch {
-    return new ApiError(response.status, "HTTP_" + response.status,
-      `The service answered with status ${response.status}. Try again in a moment.`);
+    return new ApiError(response.status, "HTTP_" + response.status, t("error.HTTP", { status: response.status }));
   }
 }

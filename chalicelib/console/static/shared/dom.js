@@ -1,4 +1,5 @@
 // Small helpers to build DOM and SVG elements without any framework.
+import { errorText, tOr } from "./i18n.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -27,6 +28,11 @@ export function say(el, text, kind = "") {
   el.className = `notice ${kind}`.trim();
 }
 
+// An API error as a sentence in the page's language (see i18n.js errorText).
+export function sayError(el, error, overrides) {
+  say(el, errorText(error, overrides), "error");
+}
+
 // A table whose cells carry their column's label, so that on a phone each row reads as a card.
 // columns: [{label, num?, cell: (row) => text or node}]
 export function dataTable(columns, rows, emptyText) {
@@ -39,7 +45,7 @@ export function dataTable(columns, rows, emptyText) {
 }
 
 export function badge(status) {
-  return h("span", { class: `badge ${status}` }, status.replace(/_/g, " "));
+  return h("span", { class: `badge ${status}` }, tOr("status", status));
 }
 
 // A labelled figure (a count, an amount) in a grid of `.figures`.

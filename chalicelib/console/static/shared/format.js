@@ -17,6 +17,15 @@ export function parseYuan(text) {
   return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
 }
 
+const PERCENT = /^(\d{1,3})(?:\.(\d{1,2}))?\s*%?$/;
+
+// A percentage typed by a person ("2", "2.5", "12.75%") -> basis points (200, 250, 1275); else null.
+export function parsePercentBp(text) {
+  const match = PERCENT.exec(text.trim());
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
+}
+
 // Basis points as a percentage: 250 -> "2.50%".
 export function formatBp(bp) {
   return `${(bp - (bp % 100)) / 100}.${String(bp % 100).padStart(2, "0")}%`;

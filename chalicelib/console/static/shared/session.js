@@ -1,7 +1,8 @@
 // Sign in by pasting a token. It is kept in this tab's sessionStorage only and sent as a bearer
 // token; the page reads its claims just to show who is signed in (the API verifies it).
-import { say } from "./dom.js";
+import { say, sayError } from "./dom.js";
 import { formatTime } from "./format.js";
+import { t, tOr } from "./i18n.js";
 
 function claimsOf(token) {
   try {
@@ -17,7 +18,8 @@ function claimsOf(token) {
 
 // `check()` makes one API call that the token must pass (it throws ApiError otherwise);
 // `onSignedIn(claims)` starts the page (the token's claims: `sub`, `roles`).
-export function startSession({ api, check, onSignedIn }) {
+// `refusals` maps an error code of the check to the key of what it means on this page.
+export function startSession({ api, check, onSignedIn, refusals = {} }) {
   const form = document.getElementById("signin-form");
   const status = document.getElementById("signin-status");
   const who = document.getElementById("who-name");
@@ -35,34 +37,40 @@ export function startSession({ api, check, onSignedIn }) {
     say(status, message, kind);
   }
 
+  function refused(error) {
+    leave("");
+    sayError(status, error, refusals);
+  }
+
   async function enter(token) {
     const claims = claimsOf(token);
     if (!claims) {
-      say(status, "That is not a token: paste the whole JWT, three parts separated by dots.", "error");
+      say(status, t("session.notToken"), "error");
       return;
     }
     api.signIn(token);
-    say(status, "Checking the token…");
+    say(status, t("session.checking"));
     try {
       await check();
     } catch (error) {
-      leave(error.message, "error");
+      refused(error);
       return;
     }
-    const roles = (claims.roles ?? []).length ? ` (${claims.roles.join(", ")})` : "";
-    const until = claims.exp ? ` · until ${formatTime(new Date(claims.exp * 1000).toISOString())}` : "";
+    const roles = (claims.roles ?? []).length
+      ? t("session.roles", { roles: claims.roles.map((role) => tOr("role", role)).join(t("list.sep")) }) : "";
+    const until = claims.exp ? t("session.until", { time: formatTime(new Date(claims.exp * 1000).toISOString()) }) : "";
     who.textContent = `${claims.sub}${roles}${until}`;
     say(status, "");
     show(true);
     onSignedIn(claims);
   }
 
-  api.onUnauthenticated = (error) => leave(error.message, "error");
+  api.onUnauthenticated = (error) => refused(error);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     enter(form.elements.token.value.trim());
   });
-  document.getElementById("sign-out").addEventListener("click", () => leave("Signed out."));
+  document.getElementById("sign-out").addEventListener("click", () => leave(t("session.signedOut")));
   if (api.token) enter(api.token);
   else show(false);
 }
