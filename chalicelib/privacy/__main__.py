@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict
 from typing import TextIO
 
 from chalicelib.clock import utcnow
@@ -41,9 +40,9 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout, err: TextIO = 
     progress = ScanProgress(err)
     try:
         if args.command == "export":
-            result: object = service.export(args.user_id, utcnow(), progress)
+            result = service.export(args.user_id, utcnow(), progress).model_dump(mode="json")
         else:
-            result = asdict(service.erase(args.user_id, utcnow(), args.actor, progress))
+            result = service.erase(args.user_id, utcnow(), args.actor, progress).model_dump(mode="json")
     except DomainError as exc:
         progress.done()
         err.write(f"{exc.code}: {exc.message}\n")

@@ -16,15 +16,14 @@ changes nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.models import Change
-from chalicelib.clock import iso
-from chalicelib.errors import InvalidState
+from chalicelib.errors import InvalidState, NotFound
 from chalicelib.privacy import store
+from chalicelib.privacy.models import ErasureReport, PrivacyExport
 
 # entity -> the export's group (coupons of kind stored_value go to `cards`)
 GROUPS = {
@@ -66,12 +65,19 @@ def _collect(user_id: str, progress: store.Progress | None) -> dict[str, list[di
     return groups
 
 
-def export(user_id: str, now: datetime, progress: store.Progress | None = None) -> dict[str, Any]:
-    """Everything stored about `user_id`, as stored (JSON-ready), grouped by kind."""
+def require_user(user_id: str) -> None:
+    """NotFound unless anything is stored under the user's own partitions (a user id is any
+    token's `sub`: one that never claimed or earned anything names nobody here)."""
+    if not store.known(user_id):
+        raise NotFound("Nothing is stored about this user.")
+
+
+def export(user_id: str, now: datetime, progress: store.Progress | None = None) -> PrivacyExport:
+    """Everything stored about `user_id`, as stored, grouped by kind."""
     groups = _collect(user_id, progress)
     [account] = groups.pop("account", [None])
-    return {"user_id": user_id, "exported_at": iso(now), "account": account,
-            **{name: groups[name] for name in sorted(groups)}}
+    return PrivacyExport(user_id=user_id, exported_at=now, account=account,
+                         items={name: groups[name] for name in sorted(groups)})
 
 
 def blockers(groups: dict[str, list[dict[str, Any]]], user_id: str) -> list[str]:
@@ -99,17 +105,6 @@ def blockers(groups: dict[str, list[dict[str, Any]]], user_id: str) -> list[str]
     return found
 
 
-@dataclass
-class ErasureReport:
-    user_id: str
-    payees_erased: int = 0
-    idempotency_records_deleted: int = 0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.payees_erased or self.idempotency_records_deleted)
-
-
 def erase(user_id: str, now: datetime, actor: str | None, progress: store.Progress | None = None) -> ErasureReport:
     """Erase what identifies `user_id` directly (see the module's docstring), or refuse (409
     INVALID_STATE, every blocker in the message and `details`) changing nothing. Audited
@@ -117,7 +112,7 @@ def erase(user_id: str, now: datetime, actor: str | None, progress: store.Progre
     groups = _collect(user_id, progress)
     if found := blockers(groups, user_id):
         raise InvalidState("The user's data cannot be erased yet. " + " ".join(found), details=found)
-    report = ErasureReport(user_id)
+    report = ErasureReport(user_id=user_id)
     for withdrawal in groups["withdrawals"]:
         if withdrawal.get("payee") is not None and store.erase_payee(withdrawal["id"], now):
             report.payees_erased += 1
@@ -125,7 +120,7 @@ def erase(user_id: str, now: datetime, actor: str | None, progress: store.Progre
         store.delete_record(record)
         report.idempotency_records_deleted += 1
     if report.changed:
-        audit_store.record(Change(actor, "erase", "account", user_id, None, asdict(report), now))
+        audit_store.record(Change(actor, "erase", "account", user_id, None, report.model_dump(mode="json"), now))
     return report
 
 

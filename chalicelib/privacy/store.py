@@ -42,6 +42,13 @@ def _query(partition: str, index: IndexSpec = TABLE) -> Iterator[dict[str, Any]]
             return
 
 
+def known(user_id: str) -> bool:
+    """Whether the user's account or coupon partition holds anything (one item read of each)."""
+    return any(dynamo.query_once(index=None, key_condition="#pk = :pk", names={"#pk": TABLE.pk},
+                                 vals=dynamo.values(pk=partition), limit=1)[0]
+               for partition in (rebate_keys.account_partition(user_id), coupon_keys.user_partition(user_id)))
+
+
 def own_partitions(user_id: str) -> list[dict[str, Any]]:
     """Every item of the user's account partition and coupon partition."""
     return [*_query(rebate_keys.account_partition(user_id)), *_query(coupon_keys.user_partition(user_id))]

@@ -87,23 +87,24 @@ def programme_totals() -> dict[str, Any]:
 
 def test_the_export_holds_every_kind_of_item_a_user_can_have():
     a_user_with_everything(instalments=True)
-    exported = service.export(USER, NOW)
+    exported = service.export(USER, NOW).model_dump(mode="json")
     for group in ("ledger", "instalments", "withdrawal_days", "coupons", "cards", "claim_counters", "card_history",
                   "redemptions", "reservations", "payments", "payment_rebates", "payment_refunds", "withdrawals",
                   "rule_day_counters", "idempotency_records", "audit_entries"):
-        assert exported.get(group), group
+        assert exported["items"].get(group), group
     assert exported["account"]["user_id"] == USER
-    assert exported.get("other", []) == []
-    payees = [w["payee"] for w in exported["withdrawals"]]
+    assert exported["items"].get("other", []) == []
+    payees = [w["payee"] for w in exported["items"]["withdrawals"]]
     assert PAYEE in payees and ALIPAY in payees  # unmasked
-    assert {p["payment_ref"] for p in exported["payments"]} == {"generic:pay-1"}
+    assert {p["payment_ref"] for p in exported["items"]["payments"]} == {"generic:pay-1"}
 
 
 def test_the_export_holds_every_item_that_names_the_user():
     a_user_with_everything(instalments=True)
     exported = service.export(USER, NOW)
-    found = {(i["PK"], i["SK"]) for name, group in exported.items() if isinstance(group, list) for i in group}
-    found.add((exported["account"]["PK"], exported["account"]["SK"]))
+    found = {(i["PK"], i["SK"]) for group in exported.items.values() for i in group}
+    assert exported.account is not None
+    found.add((exported.account["PK"], exported.account["SK"]))
     assert {(i["PK"], i["SK"]) for i in mentioning(USER)} <= found
 
 
@@ -144,7 +145,7 @@ def test_erasure_is_audited_once_on_the_account():
     a_user_with_everything()
     service.erase(USER, NOW, "dpo")
     service.erase(USER, NOW, "dpo")
-    entries = [e for e in service.export(USER, NOW)["audit_entries"] if e["action"] == "erase"]
+    entries = [e for e in service.export(USER, NOW).items["audit_entries"] if e["action"] == "erase"]
     assert [(e["actor"], e["target_type"], e["target_id"]) for e in entries] == [("dpo", "account", USER)]
 
 
@@ -189,3 +190,25 @@ def test_the_cli_refusal_says_what_to_do_and_exits_2():
     assert main(["erase", USER], io.StringIO(), err) == 2
     said = err.getvalue().splitlines()[-1]
     assert said.startswith("INVALID_STATE: ") and "adjustment" in said
+
+
+def test_operators_export_and_erase_over_http(api):
+    a_user_with_everything()
+    status, exported = api.get(f"/admin/privacy/{USER}", operator=True)
+    assert status == 200, exported
+    assert PAYEE in [w["payee"] for w in exported["items"]["withdrawals"]]
+    status, report = api.post(f"/admin/privacy/{USER}/erase", operator=True)
+    assert (status, report["payees_erased"]) == (200, 2), report
+    after = api.get(f"/admin/privacy/{USER}", operator=True)[1]["items"]["withdrawals"]
+    assert [("payee" in w, bool(w["payee_erased_at"])) for w in after] == [(False, True)] * 2
+
+
+def test_over_http_a_refusal_is_409_and_an_unknown_user_404(api):
+    a_user_with_everything()
+    support.adjust(USER, AdjustmentCreate(asset="balance", amount=5, reason="x"), "fay", NOW, None)
+    status, body = api.post(f"/admin/privacy/{USER}/erase", operator=True)
+    assert (status, body["error"]["code"]) == (409, "INVALID_STATE")
+    assert "adjustment" in body["error"]["message"] and body["error"]["details"]
+    assert api.get("/admin/privacy/nobody-here", operator=True)[0] == 404
+    assert api.post(f"/admin/privacy/{USER}/erase", user="mia", roles=("marketing",))[0] == 403
+    assert api.post(f"/admin/privacy/{USER}/erase", user="ada", roles=("auditor",))[0] == 403
