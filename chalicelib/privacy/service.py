@@ -107,20 +107,25 @@ def blockers(groups: dict[str, list[dict[str, Any]]], user_id: str) -> list[str]
 
 def erase(user_id: str, now: datetime, actor: str | None, progress: store.Progress | None = None) -> ErasureReport:
     """Erase what identifies `user_id` directly (see the module's docstring), or refuse (409
-    INVALID_STATE, every blocker in the message and `details`) changing nothing. Audited
-    (`erase`, target `account`) when it changed anything: a second run records nothing."""
+    INVALID_STATE, every blocker in the message and `details`) changing nothing. The audit entry
+    (`erase`, target `account`, `after` what is to be erased) is written before the first change,
+    so no erasure goes unrecorded; a run that finds nothing left to erase records nothing."""
     groups = _collect(user_id, progress)
     if found := blockers(groups, user_id):
         raise InvalidState("The user's data cannot be erased yet. " + " ".join(found), details=found)
+    payees = [w["id"] for w in groups.get("withdrawals", []) if w.get("payee") is not None]
+    records = groups.get("idempotency_records", [])
+    planned = ErasureReport(user_id=user_id, payees_erased=len(payees), idempotency_records_deleted=len(records))
+    if not planned.changed:
+        return planned
+    audit_store.record(Change(actor, "erase", "account", user_id, None, planned.model_dump(mode="json"), now))
     report = ErasureReport(user_id=user_id)
-    for withdrawal in groups["withdrawals"]:
-        if withdrawal.get("payee") is not None and store.erase_payee(withdrawal["id"], now):
+    for withdrawal_id in payees:
+        if store.erase_payee(withdrawal_id, now):
             report.payees_erased += 1
-    for record in groups.get("idempotency_records", []):
+    for record in records:
         store.delete_record(record)
         report.idempotency_records_deleted += 1
-    if report.changed:
-        audit_store.record(Change(actor, "erase", "account", user_id, None, report.model_dump(mode="json"), now))
     return report
 
 

@@ -212,3 +212,10 @@ def test_over_http_a_refusal_is_409_and_an_unknown_user_404(api):
     assert api.get("/admin/privacy/nobody-here", operator=True)[0] == 404
     assert api.post(f"/admin/privacy/{USER}/erase", user="mia", roles=("marketing",))[0] == 403
     assert api.post(f"/admin/privacy/{USER}/erase", user="ada", roles=("auditor",))[0] == 403
+
+
+def test_a_user_with_only_a_coupon_is_erased_without_error_and_nothing_to_record():
+    create_template()
+    issuing.claim(create_template().id, USER, NOW, None)
+    report = service.erase(USER, NOW, "dpo")
+    assert (report.payees_erased, report.idempotency_records_deleted, report.changed) == (0, 0, False)
