@@ -10,6 +10,7 @@ from chalicelib.jobs import routes as jobs
 from chalicelib.orders import routes as orders
 from chalicelib.payments import consumer as payment_events
 from chalicelib.payments import routes as payments
+from chalicelib.privacy import routes as privacy
 from chalicelib.programme import routes as programme
 from chalicelib.rebates import routes as rebates
 from chalicelib.web import http_middleware
@@ -23,6 +24,7 @@ app.register_blueprint(payment_events.bp)
 app.register_blueprint(rebates.bp)
 app.register_blueprint(programme.bp)
 app.register_blueprint(audit.bp)
+app.register_blueprint(privacy.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(jobs.bp)
 app.register_middleware(http_middleware, "http")

@@ -74,6 +74,9 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/admin/settings"): _changes(),
     # the audit trail: every admin role reads it; nothing changes it
     ("GET", "/admin/audit"): EVERY_ROLE,
+    # personal data: the operator exports (the auditor reads, as every read) and erases
+    ("GET", "/admin/privacy/{user_id}"): _reads(),
+    ("POST", "/admin/privacy/{user_id}/erase"): _changes(),
 }
 
 

@@ -334,3 +334,25 @@ def query_once(*, index: str | None, key_condition: str, names: dict[str, str], 
         kwargs["ExclusiveStartKey"] = start
     response = _call("query", **kwargs)
     return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+# --- whole-table reads and deletes (privacy export and erasure only) -----------------------
+
+def scan_once(*, filter_expression: str, names: dict[str, str], vals: dict[str, Any], limit: int,
+              start: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None, int]:
+    """Exactly one DynamoDB Scan request: the items its filter kept, its LastEvaluatedKey (raw,
+    for the next call) and how many items it read. It reads the whole table a page at a time:
+    only for rare operator work (chalicelib/privacy), never on a request path."""
+    kwargs: dict[str, Any] = {"TableName": table_name(), "Limit": limit}
+    _add_condition(kwargs, None, names, vals)
+    kwargs["FilterExpression"] = filter_expression
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    response = _call("scan", **kwargs)
+    return ([from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey"),
+            int(response.get("ScannedCount", 0)))
+
+
+def delete(key: dict[str, str]) -> None:
+    """DeleteItem (no condition: deleting what is gone is done)."""
+    _call("delete_item", TableName=table_name(), Key=to_item(key))

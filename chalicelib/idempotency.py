@@ -34,6 +34,11 @@ class Replay(Exception):
     """The transaction lost to an earlier request with the same key: answer from its record."""
 
 
+def scope_prefix(scope: str) -> str:
+    """The start of the partition keys of every record of one caller (a user id): chalicelib/privacy."""
+    return f"IDEM#{scope}#"
+
+
 @dataclass(frozen=True)
 class StoredResponse:
     status: int
@@ -51,7 +56,7 @@ class Idempotency:
 
     @property
     def item_key(self) -> dict[str, str]:
-        return {"PK": f"IDEM#{self.scope}#{self.key}", "SK": "IDEM"}
+        return {"PK": f"{scope_prefix(self.scope)}{self.key}", "SK": "IDEM"}
 
     def _record(self, status: int, body: Any) -> dict[str, Any]:
         now_epoch = int(self.now.timestamp())

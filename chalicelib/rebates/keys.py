@@ -128,7 +128,12 @@ def order_cap(rule_id: str, order_id: str) -> dict[str, str]:
 
 
 def user_day_cap(rule_id: str, user_id: str, day: str) -> dict[str, str]:
-    return {"PK": f"RULE#{rule_id}", "SK": f"USERDAY#{user_id}#{day}"}
+    return {"PK": f"RULE#{rule_id}", "SK": f"{user_day_prefix(user_id)}{day}"}
+
+
+def user_day_prefix(user_id: str) -> str:
+    """The start of the sort keys of one user's daily cap counters, in every rule (chalicelib/privacy)."""
+    return f"USERDAY#{user_id}#"
 
 
 def event(provider: str, event_id: str) -> dict[str, str]:

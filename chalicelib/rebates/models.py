@@ -193,6 +193,9 @@ class RuleTotals(BaseModel):
     rewards_not_granted: int = Field(0, description="Payments that earned this rule's voucher but were not granted "
                                                     "it (the template sold out, not claimable, or the shopper at its "
                                                     "per-user limit); each is on the payment's rebate with its reason.")
+    rewards_not_granted_by_reason: dict[str, int] = Field(
+        default_factory=dict, description="rewards_not_granted by the refusal's code (SOLD_OUT, LIMIT_REACHED, "
+                                           "NOT_CLAIMABLE, NOT_FOUND); the counts add up to rewards_not_granted.")
 
 
 class RuleView(Rule, RuleTotals):

@@ -84,7 +84,8 @@ def _release_voucher(rebate: Rebate, now: datetime) -> None:
             logger.warning("pending rebate voucher not granted", extra={
                 "payment_ref": rebate.payment_ref, "rule_id": rebate.rule_id, "reason": exc.code})
             rebate.voucher_state, rebate.not_granted_reason = "not_granted", exc.code
-            also.update(rules_store.totals_update(rebate, TotalsChange(rewards_not_granted=1), now))
+            also.update(rules_store.totals_update(
+                rebate, TotalsChange(rewards_not_granted=1, not_granted_reason=rebate.not_granted_reason), now))
             also.update(_programme(rebate, vouchers_not_granted=1, now=now))
             also.update(accounts_store.ledger_puts(rebate.user_id, [
                 ledger.voucher_not_granted(exc.code, rebate.payment_ref, rebate.rule_id, now)]))

@@ -22,6 +22,9 @@ from chalicelib.rebates import keys
 from chalicelib.rebates.models import Rebate, Rule, RuleView, Stale
 
 TOTAL_FIELDS = ("rebated_payments", "rebate_cost", "sales_driven", "rewards_not_granted")
+# `rewards_not_granted` by reason: one top-level attribute per refusal code (ADD takes no map path),
+# e.g. `not_granted_by_SOLD_OUT`, moved with `rewards_not_granted` in the same transaction.
+BY_REASON_PREFIX = "not_granted_by_"
 RULE, TOTALS = "rule", "totals"  # their names among a transaction's items
 LIVE_SK = "live_sk"  # the rule's own copy of its live listing sort key, for publishing
 
@@ -34,10 +37,14 @@ class TotalsChange:
     rebate_cost: int = 0
     sales_driven: int = 0
     rewards_not_granted: int = 0
+    not_granted_reason: str | None = None  # the refusal's code, counted with `rewards_not_granted`
 
     def deltas(self) -> dict[str, int]:
         """The fields that change (an ADD of 0 would only add an attribute)."""
-        return {name: getattr(self, name) for name in TOTAL_FIELDS if getattr(self, name)}
+        deltas = {name: getattr(self, name) for name in TOTAL_FIELDS if getattr(self, name)}
+        if self.rewards_not_granted and self.not_granted_reason:
+            deltas[BY_REASON_PREFIX + self.not_granted_reason] = self.rewards_not_granted
+        return deltas
 
 
 def add(deltas: dict[str, int]) -> str:
@@ -58,11 +65,18 @@ def _with_totals(items: list[dict[str, Any]]) -> list[RuleView]:
     """Rule items with their totals: what the item holds (grants of a rule with a budget)
     plus its shards (everything else). Shards are read eventually consistently: a total may
     lag a grant by a moment, never lose it."""
-    totals = {item["id"]: {name: int(item.get(name, 0)) for name in TOTAL_FIELDS} for item in items}
-    for shard in dynamo.batch_get([key for item in items for key in keys.rule_stats_shards(item["id"])]):
+    totals: dict[str, dict[str, Any]] = {item["id"]: {name: 0 for name in TOTAL_FIELDS} for item in items}
+    by_reason: dict[str, dict[str, int]] = {item["id"]: {} for item in items}
+    shards = dynamo.batch_get([key for item in items for key in keys.rule_stats_shards(item["id"])])
+    for rule_id, found in [(item["id"], item) for item in items] + [(shard["rule_id"], shard) for shard in shards]:
         for name in TOTAL_FIELDS:
-            totals[shard["rule_id"]][name] += int(shard.get(name, 0))
-    return [RuleView.model_validate({**item, **totals[item["id"]]}) for item in items]
+            totals[rule_id][name] += int(found.get(name, 0))
+        for name, value in found.items():
+            if name.startswith(BY_REASON_PREFIX):
+                reason = name.removeprefix(BY_REASON_PREFIX)
+                by_reason[rule_id][reason] = by_reason[rule_id].get(reason, 0) + int(value)
+    return [RuleView.model_validate({**item, **totals[item["id"]], "rewards_not_granted_by_reason": by_reason[item["id"]]})
+            for item in items]
 
 
 def create_rule(rule: RuleView, idem: Idempotency | None, audit: Change | None = None) -> None:

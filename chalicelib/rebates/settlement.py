@@ -255,7 +255,7 @@ def _grant_voucher(payment: Payment, rule: Rule, template_id: str, now: datetime
         totals = TotalsChange(rebated_payments=1, sales_driven=payment.amount)
         programme = _programme(payment.programme_counted, vouchers_granted=1)
     elif rebate.voucher_state == "not_granted":
-        totals = TotalsChange(rewards_not_granted=1)
+        totals = TotalsChange(rewards_not_granted=1, not_granted_reason=rebate.not_granted_reason)
         programme = _programme(payment.programme_counted, vouchers_not_granted=1)
     try:
         settlement_store.record_rebate(rebate, totals, programme, entries, now, move)

@@ -83,6 +83,7 @@ class _WithdrawalBase(BaseModel):
     payout_ref: str | None = None   # the payout's reference, once paid
     paid_out_at: datetime | None = None  # paid or failed
     paid_out_by: str | None = None
+    payee_erased_at: datetime | None = None  # the payee's details were erased (chalicelib/privacy)
 
 
 class Withdrawal(_WithdrawalBase):

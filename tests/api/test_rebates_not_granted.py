@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.coupons import templates
+from chalicelib.coupons import redemption, templates
 from chalicelib.models import PageQuery
 from chalicelib.rebates import accounts, rules, settlement, settlement_store
 from tests.checkout_helpers import give
@@ -98,3 +98,32 @@ def test_operators_and_the_shopper_see_it_over_http(api):
         "ref": "generic:pay_1", "rule_id": rule.id}
     status, figures = api.get("/admin/rebates/overview", operator=True)
     assert (status, figures["vouchers_not_granted"]) == (200, 1)
+
+
+@pytest.mark.parametrize("template, reason", [
+    (at_the_limit, "LIMIT_REACHED"), (sold_out, "SOLD_OUT"), (ended, "NOT_CLAIMABLE"),
+])
+def test_the_rules_figures_count_each_refusal_by_its_reason_once_however_often_redelivered(template, reason):
+    rule = voucher_rule(template())
+    for event_id in ("evt-a", "evt-a", "evt-b"):
+        pay(event_id=event_id)
+    current = rules.get_rule(rule.id)
+    assert (current.rewards_not_granted, current.rewards_not_granted_by_reason) == (1, {reason: 1})
+
+
+def test_refusals_of_different_reasons_are_counted_apart_and_add_up():
+    template_id = give("alice", per_user_limit=1, total_stock=2).template_id
+    rule = voucher_rule(template_id)
+    pay(payment_id="p1")  # alice holds one already: LIMIT_REACHED
+    redemption.grant_one(template_id, "bob", NOW, "bob-1")  # the second unit goes: SOLD_OUT for carol
+    pay(payment_id="p2", user="carol")
+    current = rules.get_rule(rule.id)
+    assert current.rewards_not_granted_by_reason == {"LIMIT_REACHED": 1, "SOLD_OUT": 1}
+    assert sum(current.rewards_not_granted_by_reason.values()) == current.rewards_not_granted == 2
+
+
+def test_operators_see_the_counts_by_reason_over_http(api):
+    rule = voucher_rule(at_the_limit())
+    pay()
+    status, seen = api.get(f"/admin/rebate-rules/{rule.id}", operator=True)
+    assert (status, seen["rewards_not_granted_by_reason"]) == (200, {"LIMIT_REACHED": 1})
