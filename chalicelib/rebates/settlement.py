@@ -294,7 +294,7 @@ def _record_refund(event: PaymentEvent, now: datetime) -> None:
                            refunded_payments=int(payment.refunded < payment.amount <= after))
     try:
         settlement_store.record_refund(payment, event.refund_id, event.event_id, event.provider,
-                                  after - payment.refunded, after, programme, now)
+                                  after - payment.refunded, after, programme, now, event.refunded_at or now)
     except AlreadyDone:
         return
     count("RefundRecorded", provider=event.provider)
