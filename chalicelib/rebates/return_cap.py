@@ -28,6 +28,12 @@ DEFAULT_POINTS_PER_YUAN = 100  # one point per fen of reward: what payments reco
 R = TypeVar("R", bound="Rule")
 
 
+def terms(max_return_bp: int | None, points_per_yuan: int | None) -> tuple[int, int]:
+    """(max_return_bp, points_per_yuan) recorded with a payment, or the defaults for a payment
+    recorded before they were (the whole payment, one point per fen)."""
+    return BP if max_return_bp is None else max_return_bp, points_per_yuan or DEFAULT_POINTS_PER_YUAN
+
+
 def cap_of(paid: int, max_return_bp: int) -> int:
     """The most all rules together return on a payment of `paid` fen: rounded down."""
     return ratio_of(paid, min(max(max_return_bp, 0), BP))

@@ -40,8 +40,7 @@ def voucher_face(template_id: str) -> int:
 
 def cap_terms(payment: Payment) -> tuple[int, int]:
     """(max_return_bp, points_per_yuan) of the payment: as recorded, or the defaults."""
-    return (policy.BP if payment.max_return_bp is None else payment.max_return_bp,
-            payment.points_per_yuan or return_cap.DEFAULT_POINTS_PER_YUAN)
+    return return_cap.terms(payment.max_return_bp, payment.points_per_yuan)
 
 
 def returned(payment: Payment) -> int:
