@@ -87,6 +87,19 @@ def rules_with(payment: Payment, rule: Rule) -> list[Rule]:
     return return_cap.published_order([*others, rule] if applies(rule, payment.paid_at) else others)
 
 
+def before(payment: Payment, draft: Rule) -> list[Rule]:
+    """The rules that share the payment's return cap before `draft` (as published): whose
+    recorded rebates the replay reads. None if `draft` does not apply to the payment."""
+    ordered = rules_with(payment, draft)
+    position = next((i for i, r in enumerate(ordered) if r.id == draft.id), 0)
+    return ordered[:position]
+
+
+def templates(rules: Iterable[Rule]) -> set[str]:
+    """The voucher templates of `rules` (their face values count against the return cap)."""
+    return {r.reward.voucher_template_id for r in rules if not isinstance(r.reward, str)}
+
+
 @dataclass
 class _Caps:
     """The previewed rule's cap counters, running over the window."""
