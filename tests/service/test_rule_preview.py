@@ -120,6 +120,27 @@ def test_a_points_draft_that_is_exclusive_matches_settlement_too():
     assert answer.payments == payments
 
 
+def test_a_full_return_draft_over_last_weeks_payments_matches_settlement_to_the_fen():
+    """Issue 18's done-when: a 全返 draft previewed over the week equals publishing it a week
+    earlier (instalments cancelled and clawed back by the refunds alike)."""
+    fields = {"kind": "full_return", "ratio_bp": 2500, "installments": 4, "period_days": 2,
+              "caps": {"per_user_per_day": 9_000, "budget": 40_000}}
+    with fresh_stack():
+        live_rules()
+        previewed = draft(**fields)
+        settle_the_window()
+        answer = rules.preview_rule(previewed, window())
+    with fresh_stack():
+        live_rules()
+        published = draft(**fields)
+        rules.change_rule_status(published, "publish", START)
+        refs = settle_the_window()
+        payments, budget_used, cost = real_cost(published, refs)
+    assert cost["balance"] > 0 and (answer.cost.balance, answer.cost.points) == (cost["balance"], cost["points"])
+    assert answer.payments == payments
+    assert answer.granted.balance == budget_used
+
+
 def test_the_preview_reads_only_the_payments_and_refunds_of_its_window(aws):
     live_rules()
     previewed = draft()
