@@ -58,6 +58,7 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/rebate-rules/{rule_id}/publish"): _changes(MARKETING),
     ("POST", "/admin/rebate-rules/{rule_id}/pause"): _changes(MARKETING),
     ("POST", "/admin/rebate-rules/{rule_id}/end"): _changes(MARKETING),
+    ("POST", "/admin/rebate-rules/{rule_id}/preview"): _reads(MARKETING),
     ("GET", "/admin/rebates/overview"): _reads(MARKETING, FINANCE),
     # withdrawals: finance
     ("GET", "/admin/withdrawals"): _reads(FINANCE),
@@ -80,9 +81,9 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
-# Routes that take a body but change nothing (a rule's preview, when it exists): reads for the
-# auditor and for the audit trail, whatever their method.
-READ_ONLY: frozenset[tuple[str, str]] = frozenset()
+# Routes that take a body but change nothing (a rule's preview): reads for the auditor and for
+# the audit trail, whatever their method.
+READ_ONLY: frozenset[tuple[str, str]] = frozenset({("POST", "/admin/rebate-rules/{rule_id}/preview")})
 
 
 def changes(method: str, path: str) -> bool:

@@ -64,13 +64,12 @@ def expected_rebate(paid: int, rules: Sequence[Rule], faces: Mapping[str, int], 
             if paid >= rule.threshold.min_paid and face <= return_cap.room(paid, max_return_bp, seen):
                 vouchers, seen = vouchers + 1, seen + face
             continue
-        reward_fen = return_cap.trimmed(values[i], return_cap.room(paid, max_return_bp, seen))
         is_points = rule.asset == "points"
-        units = return_cap.reward_points(reward_fen, points_per_yuan) if is_points else reward_fen
-        granted = policy.within_caps(units, [rule.caps.per_order])
-        seen += return_cap.points_counted(granted, points_per_yuan) if is_points else granted
+        share = return_cap.grant(values[i], return_cap.room(paid, max_return_bp, seen), [rule.caps.per_order],
+                                 excluded=False, points=is_points, points_per_yuan=points_per_yuan)
+        seen += share.counted
         if is_points:
-            points += granted
+            points += share.granted
         else:
-            balance += granted
+            balance += share.granted
     return Expected(balance=balance, points=points, vouchers=vouchers)

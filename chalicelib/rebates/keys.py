@@ -30,6 +30,9 @@ Index entries:
 - payment: GSI1 ORDER_PAYMENTS#<uid>#<order_id> / <payment_ref> (a shopper's order -> its payments,
   for GET /me/orders/{order_id}/rebates; written with the payment, so payments recorded before
   it are not listed)
+- payment: GSI2 PAYMENTS_DAY#<yyyy-mm-dd> / <paid_at>#<payment_ref>; refund: GSI2 PAYMENTS_DAY#<yyyy-mm-dd> /
+  <refunded_at>#<payment_ref>#<refund_id> (the Beijing day of that time: a rule's preview reads a window
+  of days; written with the item, so payments and refunds recorded before it are not listed)
 
 (*) only while published: the rules a payment can earn under. A rule without `ends_at` lists
 under `~`, which sorts after every time, so `GSI2SK > <paid_at>` always finds it.
@@ -60,6 +63,7 @@ DUE = GSI1                # pending instalments, by due time
 WITHDRAWALS = GSI1        # withdrawals by status, oldest first
 USER_WITHDRAWALS = GSI2   # one shopper's withdrawals
 ORDER_PAYMENTS = GSI1     # the payments of one shopper's order
+PAYMENTS_BY_DAY = GSI2    # payments and refunds by Beijing day, by time (a rule's preview)
 NEW = f"attribute_not_exists({TABLE.pk})"  # the condition of a put that must not overwrite
 RULES_PARTITION = "REBATE_RULES"
 LIVE_RULES_PARTITION = "REBATE_RULES#live"
@@ -228,3 +232,19 @@ def order_payment_listing(user_id: str, order_id: str, payment_ref: str) -> dict
 def purchase(payment_ref: str, line: int) -> dict[str, str]:
     """What line `line` of the payment's `purchases` issued (cards and vouchers for sale)."""
     return {"PK": f"PAY#{payment_ref}", "SK": f"{PURCHASE_PREFIX}{line:02d}"}
+
+
+def payments_day_partition(day: str) -> str:
+    """The payments and refunds of one Beijing day (`yyyy-mm-dd`)."""
+    return f"PAYMENTS_DAY#{day}"
+
+
+def payment_day_listing(day: str, paid_at: str, payment_ref: str) -> dict[str, str]:
+    return PAYMENTS_BY_DAY.listing(payments_day_partition(day), f"{paid_at}#{payment_ref}")
+
+
+def refund_day_listing(day: str, refunded_at: str, payment_ref: str, refund_id: str) -> dict[str, str]:
+    return PAYMENTS_BY_DAY.listing(payments_day_partition(day), f"{refunded_at}#{payment_ref}#{refund_id}")
+
+
+DAY_WINDOW = f"{PAYMENTS_BY_DAY.sk} BETWEEN :from AND :to"  # ISO times: from inclusive, to exclusive (`<to>#` > `<to>`)

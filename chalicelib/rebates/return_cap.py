@@ -14,10 +14,11 @@ rule applies: the largest return (in the same fen of reward), ties to the earlie
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Sequence, TypeVar
+from typing import TYPE_CHECKING, Literal, Sequence, TypeVar
 
-from chalicelib.rebates.policy import BP, ratio_of
+from chalicelib.rebates.policy import BP, ratio_of, within_caps
 
 if TYPE_CHECKING:  # a rule is only read here
     from chalicelib.rebates.models import Rule
@@ -25,6 +26,12 @@ if TYPE_CHECKING:  # a rule is only read here
 DEFAULT_POINTS_PER_YUAN = 100  # one point per fen of reward: what payments recorded before the rate used
 
 R = TypeVar("R", bound="Rule")
+
+
+def terms(max_return_bp: int | None, points_per_yuan: int | None) -> tuple[int, int]:
+    """(max_return_bp, points_per_yuan) recorded with a payment, or the defaults for a payment
+    recorded before they were (the whole payment, one point per fen)."""
+    return BP if max_return_bp is None else max_return_bp, points_per_yuan or DEFAULT_POINTS_PER_YUAN
 
 
 def cap_of(paid: int, max_return_bp: int) -> int:
@@ -95,3 +102,46 @@ def best_exclusive(values: Sequence[int], exclusive: Sequence[bool]) -> int | No
         return None
     best = max(values)
     return next(i for i, value in enumerate(values) if value == best)
+
+
+def excluded(rules: Sequence[R], values: Sequence[int]) -> set[str]:
+    """The ids of the rules (in published order, with what each returns before caps) that give
+    nothing because an exclusive rule is in play: all but the best (`best_exclusive`)."""
+    best = best_exclusive(values, [rule.exclusive for rule in rules])
+    return set() if best is None else {rule.id for i, rule in enumerate(rules) if i != best}
+
+
+LimitedBy = Literal["return_cap", "exclusive"]
+
+
+def limited_by(excluded: bool, computed_fen: int, reward_fen: int) -> LimitedBy | None:
+    """Why a rebate is below what its rule computed, as far as the return cap goes."""
+    if computed_fen <= 0:
+        return None
+    if excluded:
+        return "exclusive"
+    return "return_cap" if reward_fen < computed_fen else None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One balance or points rule's grant on one payment (settlement's `_grant`, the preview)."""
+
+    computed: int  # what the rule computes before any cap, in its unit (fen or points)
+    granted: int   # what it grants, in its unit: within the return cap's room and its own caps
+    counted: int   # the fen of reward the grant counts against the return cap
+    limited_by: LimitedBy | None
+
+
+def grant(computed_fen: int, left: int, remaining: Sequence[int | None], *, excluded: bool, points: bool,
+          points_per_yuan: int) -> Grant:
+    """What a rule computing `computed_fen` grants when the return cap has `left` fen and its own
+    caps have `remaining` (None: no such cap; policy.within_caps): excluded, nothing; otherwise
+    trimmed to `left` (rounded down), turned into points at the rate (rounded down) for a points
+    rule, then within its caps; counted against the cap at `points_counted` (rounded up)."""
+    reward_fen = 0 if excluded else trimmed(computed_fen, left)
+    computed = reward_points(computed_fen, points_per_yuan) if points else computed_fen
+    units = reward_points(reward_fen, points_per_yuan) if points else reward_fen
+    granted = within_caps(units, remaining)
+    counted = points_counted(granted, points_per_yuan) if points else granted
+    return Grant(computed, granted, counted, limited_by(excluded, computed_fen, reward_fen))

@@ -14,7 +14,8 @@ if TYPE_CHECKING:  # what a type checker reads; at run time the same names, boun
     from chalicelib import models as common
     from chalicelib.coupons import models as coupon_models
     from chalicelib.rebates import (
-        accounts, exchange, models, offers, offers_models, order_rebates, rules, support, support_models, withdrawals,
+        accounts, exchange, models, offers, offers_models, order_rebates, preview_models, rules, support,
+        support_models, withdrawals,
     )
 else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
     common = lazy_module("chalicelib.models")
@@ -29,6 +30,7 @@ else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy
     order_rebates = lazy_module("chalicelib.rebates.order_rebates")
     coupon_models = lazy_module("chalicelib.coupons.models")
     support_models = lazy_module("chalicelib.rebates.support_models")
+    preview_models = lazy_module("chalicelib.rebates.preview_models")
 
 bp = Blueprint(__name__)
 
@@ -67,6 +69,14 @@ def pause_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleVi
 def end_rule(ctx: RequestContext, rule_id: common.ResourceId) -> models.RuleView:
     """End a published or paused rule for good."""
     return rules.change_rule_status(rule_id, "end", ctx.now, ctx.user_id)
+
+
+@endpoint(bp, "/admin/rebate-rules/{rule_id}/preview", methods=("POST",), auth=OPERATOR)
+def preview_rule(ctx: RequestContext, rule_id: common.ResourceId,
+                 body: preview_models.PreviewRequest) -> preview_models.RulePreview:
+    """What a draft or live rule would have cost on the payments and refunds of a past window
+    (at most 93 days), published at its start: changes nothing."""
+    return rules.preview_rule(rule_id, body)
 
 
 @endpoint(bp, "/admin/rebates/overview", auth=OPERATOR)

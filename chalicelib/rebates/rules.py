@@ -17,10 +17,11 @@ from chalicelib.ids import new_id
 from chalicelib.idempotency import Idempotency
 from chalicelib.models import Page
 from chalicelib.programme import store as programme_store
-from chalicelib.rebates import policy, return_cap, rules_store, settlement_store
+from chalicelib.rebates import policy, preview, preview_store, return_cap, rules_store, settlement_store, shares
 from chalicelib.rebates.models import (
     AssetFigures, RebateOverview, RefundFigures, RuleCreate, RuleListQuery, RuleView, Stale, VoucherReward,
 )
+from chalicelib.rebates.preview_models import PreviewRequest, PreviewWindow, RulePreview
 
 STATUS_ATTEMPTS = 5  # reads and writes of a status change that met another change
 
@@ -85,6 +86,30 @@ def _publish(rule: RuleView, now: datetime, audit: Change) -> None:
                            "lower its ratio or raise the cap in the programme settings.")
     rules_store.publish_rule(rule.id, now, rule.status, audit,
                              {programme_store.SETTINGS: programme_store.unchanged_check(settings)})
+
+
+def preview_rule(rule_id: str, request: PreviewRequest) -> RulePreview:
+    """What the rule (draft or live) would have cost on the payments and refunds of the window,
+    published at its start (rebates/preview.py); reads only the window (preview_store)."""
+    rule = get_rule(rule_id)
+    found = preview_store.window(request.start, request.end)
+    draft = preview.as_published(rule, request.start)
+    earlier = {p.payment_ref: preview.before(p, draft) for p in found.payments}
+    returned = preview_store.recorded_returns([(ref, r.id) for ref, rules in earlier.items() for r in rules])
+    voucher_rules = [draft, *(r for rules in earlier.values() for r in rules)]
+    faces = {template: shares.voucher_face(template) for template in preview.templates(voucher_rules)}
+    stream = [preview.Replayed(p, found.refunded.get(p.payment_ref, 0),
+                               {r.id: returned[(p.payment_ref, r.id)] for r in earlier[p.payment_ref]
+                                if (p.payment_ref, r.id) in returned}) for p in found.payments]
+    outcome = preview.replay(rule, request.start, stream, faces)
+
+    def figures(f: preview.Figures) -> AssetFigures:
+        return AssetFigures(balance=f.balance, points=f.points, vouchers=f.vouchers)
+
+    return RulePreview(rule_id=rule.id, window=PreviewWindow(start=request.start, end=request.end),
+                       payments=outcome.payments, cost=figures(outcome.cost), granted=figures(outcome.granted),
+                       taken_back=figures(outcome.taken_back), budget_exhausted_at=outcome.budget_exhausted_at,
+                       scanned=outcome.scanned)
 
 
 # --- the programme's figures ------------------------------------------------------------------

@@ -179,17 +179,14 @@ def _grant(payment: Payment, rule: Rule, computed_fen: int, now: datetime, exclu
     A 0 needs no pin: what the cap has left only shrinks, and exclusion is fixed."""
     max_bp, rate = shares.cap_terms(payment)
     seen = shares.returned(payment)
-    reward_fen = 0 if excluded else return_cap.trimmed(computed_fen, return_cap.room(payment.amount, max_bp, seen))
-    points = rule.asset == "points"
-    computed = return_cap.reward_points(computed_fen, rate) if points else computed_fen
-    units = return_cap.reward_points(reward_fen, rate) if points else reward_fen
     caps = _caps(payment, rule)
-    granted = policy.within_caps(units, [cap.limit - settlement_store.cap_used(cap) for cap in caps])
-    counted = return_cap.points_counted(granted, rate) if points else granted
+    share = return_cap.grant(computed_fen, return_cap.room(payment.amount, max_bp, seen),
+                             [cap.limit - settlement_store.cap_used(cap) for cap in caps], excluded=excluded,
+                             points=rule.asset == "points", points_per_yuan=rate)
+    granted, counted = share.granted, share.counted
     rebate = Rebate(payment_ref=payment.payment_ref, rule_id=rule.id, user_id=payment.user_id, asset=rule.asset,
-                    computed=computed, amount=granted, counted=granted > 0, returned=counted,
-                    limited_by=shares.limited_by(excluded, computed_fen, reward_fen),
-                    programme_counted=payment.programme_counted, created_at=now)
+                    computed=share.computed, amount=granted, counted=granted > 0, returned=counted,
+                    limited_by=share.limited_by, programme_counted=payment.programme_counted, created_at=now)
     if granted == 0:
         settlement_store.record_rebate(rebate, None, ProgrammeChange(), [], now)
         return
@@ -300,7 +297,7 @@ def _record_refund(event: PaymentEvent, now: datetime) -> None:
                            refunded_payments=int(payment.refunded < payment.amount <= after))
     try:
         settlement_store.record_refund(payment, event.refund_id, event.event_id, event.provider,
-                                  after - payment.refunded, after, programme, now)
+                                  after - payment.refunded, after, programme, now, event.refunded_at or now)
     except AlreadyDone:
         return
     count("RefundRecorded", provider=event.provider)

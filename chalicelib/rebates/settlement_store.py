@@ -31,6 +31,7 @@ from chalicelib.clock import iso
 from chalicelib.rebates import accounts_store, keys, pending_store, rules_store
 from chalicelib.rebates.instalments_store import instalment_key
 from chalicelib.rebates.returns_store import ReturnedMove, returned_update
+from chalicelib.rebates.policy import beijing_day
 from chalicelib.rebates.models import AlreadyDone as AlreadyDone  # re-exported: the settlement's name for it
 from chalicelib.rebates.models import (
     AccountChange, InstalmentRecord, LedgerEntry, Payment, PlannedPart, Rebate, Stale,
@@ -145,7 +146,8 @@ def record_payment(payment: Payment, programme: ProgrammeChange) -> bool:
     event_item = {**keys.event(payment.provider, payment.event_id), "entity": "payment_event",
                   "payment_ref": payment.payment_ref, "type": "payment", "received_at": iso(payment.created_at)}
     payment_item = {**keys.payment(payment.payment_ref), "entity": "payment", **payment.model_dump(mode="json"),
-                    **keys.order_payment_listing(payment.user_id, payment.order_id, payment.payment_ref)}
+                    **keys.order_payment_listing(payment.user_id, payment.order_id, payment.payment_ref),
+                    **keys.payment_day_listing(beijing_day(payment.paid_at), iso(payment.paid_at), payment.payment_ref)}
     try:
         dynamo.transact({EVENT: dynamo.tx_put(event_item, keys.NEW),
                          PAYMENT: dynamo.tx_put(payment_item, keys.NEW),
@@ -278,13 +280,15 @@ def set_voucher_state(rebate: Rebate, state: str, programme: ProgrammeChange, no
 # --- refunds and clawbacks ----------------------------------------------------------------
 
 def record_refund(payment: Payment, refund_id: str, event_id: str, provider: str, amount: int,
-                  refunded_after: int, programme: ProgrammeChange, now: datetime) -> None:
-    """One transaction: the refund's once-only record, its event, the payment's refunded
-    total moved from the value it was computed from (`payment.refunded`), and the programme's
-    totals."""
+                  refunded_after: int, programme: ProgrammeChange, now: datetime, refunded_at: datetime) -> None:
+    """One transaction: the refund's once-only record (listed by the day of `refunded_at`), its
+    event, the payment's refunded total moved from the value it was computed from
+    (`payment.refunded`), and the programme's totals."""
     refund_item = {**keys.refund(payment.payment_ref, refund_id), "entity": "refund", "refund_id": refund_id,
                    "payment_ref": payment.payment_ref, "amount": amount, "refunded_before": payment.refunded,
-                   "refunded_after": refunded_after, "event_id": event_id, "created_at": iso(now)}
+                   "refunded_after": refunded_after, "event_id": event_id, "created_at": iso(now),
+                   "refunded_at": iso(refunded_at),
+                   **keys.refund_day_listing(beijing_day(refunded_at), iso(refunded_at), payment.payment_ref, refund_id)}
     event_item = {**keys.event(provider, event_id), "entity": "payment_event", "payment_ref": payment.payment_ref,
                   "type": "refund", "received_at": iso(now)}
     try:

@@ -5,8 +5,6 @@ No boto3, no Chalice."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from chalicelib.coupons import redemption as coupons
 from chalicelib.errors import NotFound
 from chalicelib.rebates import policy, return_cap, settlement_store
@@ -19,8 +17,7 @@ def excluded(payment: Payment, rules: list[Rule]) -> set[str]:
     delivery: it depends only on the payment and its rules snapshot."""
     if not any(rule.exclusive for rule in rules):
         return set()
-    best = return_cap.best_exclusive([value(payment, rule) for rule in rules], [rule.exclusive for rule in rules])
-    return set() if best is None else {rule.id for i, rule in enumerate(rules) if i != best}
+    return return_cap.excluded(rules, [value(payment, rule) for rule in rules])
 
 
 def value(payment: Payment, rule: Rule) -> int:
@@ -43,8 +40,7 @@ def voucher_face(template_id: str) -> int:
 
 def cap_terms(payment: Payment) -> tuple[int, int]:
     """(max_return_bp, points_per_yuan) of the payment: as recorded, or the defaults."""
-    return (policy.BP if payment.max_return_bp is None else payment.max_return_bp,
-            payment.points_per_yuan or return_cap.DEFAULT_POINTS_PER_YUAN)
+    return return_cap.terms(payment.max_return_bp, payment.points_per_yuan)
 
 
 def returned(payment: Payment) -> int:
@@ -52,12 +48,3 @@ def returned(payment: Payment) -> int:
     stored = settlement_store.get_payment(payment.payment_ref)
     assert stored is not None
     return stored.returned
-
-
-def limited_by(excluded: bool, computed_fen: int, reward_fen: int) -> Literal["return_cap", "exclusive"] | None:
-    """Why a rebate is below what its rule computed, as far as the return cap goes."""
-    if computed_fen <= 0:
-        return None
-    if excluded:
-        return "exclusive"
-    return "return_cap" if reward_fen < computed_fen else None

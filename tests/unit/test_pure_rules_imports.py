@@ -14,6 +14,8 @@ PURE_MODULES = [
     "chalicelib.rebates.policy",
     "chalicelib.rebates.return_cap",
     "chalicelib.rebates.expected",
+    "chalicelib.rebates.preview",
+    "chalicelib.rebates.preview_models",
     "chalicelib.rebates.ledger",
     "chalicelib.rebates.points_expiry",
     "chalicelib.rebates.retry",

@@ -92,3 +92,27 @@ def test_without_an_exclusive_rule_that_earns_every_rule_applies():
 def test_an_exclusive_rule_in_play_leaves_only_the_best_rule_ties_to_the_earliest():
     assert return_cap.best_exclusive([100, 300, 50], [True, False, False]) == 1  # the best need not be exclusive
     assert return_cap.best_exclusive([300, 300], [False, True]) == 0
+
+
+def test_a_grant_is_trimmed_to_the_room_then_bounded_by_its_own_caps():
+    assert return_cap.grant(600, 400, [None, 350], excluded=False, points=False, points_per_yuan=100) == \
+        return_cap.Grant(computed=600, granted=350, counted=350, limited_by="return_cap")
+    assert return_cap.grant(600, 1000, [], excluded=False, points=False, points_per_yuan=100) == \
+        return_cap.Grant(computed=600, granted=600, counted=600, limited_by=None)
+
+
+def test_a_points_grant_rounds_points_down_and_counts_its_fen_up():
+    # 333 fen at 50 points per yuan: 166 points (166.5 rounded down); 166 points count as 332 fen
+    share = return_cap.grant(333, 10_000, [None], excluded=False, points=True, points_per_yuan=50)
+    assert share == return_cap.Grant(computed=166, granted=166, counted=332, limited_by=None)
+
+
+def test_an_excluded_rule_grants_nothing_and_says_why():
+    assert return_cap.grant(600, 1000, [], excluded=True, points=False, points_per_yuan=100) == \
+        return_cap.Grant(computed=600, granted=0, counted=0, limited_by="exclusive")
+
+
+def test_exclusion_names_every_rule_but_the_best():
+    rules = [rule("a", ratio_bp=100), rule("b", ratio_bp=500, exclusive=True), rule("c", ratio_bp=300)]
+    assert return_cap.excluded(rules, [100, 500, 300]) == {"a", "c"}
+    assert return_cap.excluded(rules, [100, 0, 300]) == set()  # the exclusive rule returns nothing
