@@ -1,0 +1,98 @@
+"""The operators' daily tools in a real browser (issue 19 items 4-5): templates searched, filtered,
+detailed, edited, duplicated and deleted; the programme settings form; the rules list. On the
+desktop viewport (the phone layout of the same tables is covered by tests/browser/test_browser.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.pages import cell, needs_chromium, sign_in
+from tests.helpers import headers_for, template_body, token
+from tests.helpers import session as http_session
+
+pytestmark = [pytest.mark.e2e, needs_chromium]
+
+
+def created_template(stack, **overrides) -> dict:
+    http = http_session()
+    response = http.post(f"{stack.api_url}/admin/templates", json=template_body(**overrides),
+                         headers=headers_for("ops-tools", operator=True), timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_an_operator_finds_a_draft_by_name_reads_its_details_edits_duplicates_and_deletes_it(stack, desktop):
+    tag = uuid.uuid4().hex[:6]
+    draft = created_template(stack, name=f"Spring {tag}", total_stock=40, per_user_limit=2,
+                             scope={"categories": ["tea", "cups"]}, price=1800, points_price=900)
+    created_template(stack, name=f"Autumn {tag}")
+    ops = desktop.page("/console", stack.api_url)
+    ops.on("dialog", lambda dialog: dialog.accept())
+    sign_in(ops, token("ops-tools", ("operator",)))
+    view = ops.locator("#view-templates")
+
+    # Searching by part of the name lists that template alone
+    view.get_by_label("Search templates by name").fill(f"Spring {tag}")
+    rows = ops.locator("#template-list tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(f"Spring {tag}")
+    view.get_by_label("Search templates by name").fill(f"Nothing {tag}")
+    expect(ops.locator("#template-list")).to_contain_text(f"No templates whose name contains “Nothing {tag}”.")
+    view.get_by_label("Search templates by name").fill(tag)
+    expect(rows).to_have_count(2)
+    desktop.shot(ops, "templates-searched")
+
+    # Its details: scope, limits, prices, counters and (no) code batches
+    row = rows.filter(has_text=f"Spring {tag}")
+    row.get_by_role("button", name=f"Spring {tag}").click()
+    detail = ops.locator("#template-detail")
+    expect(detail).to_contain_text("stock 40, 2 per shopper, 1 stock shards")
+    expect(detail).to_contain_text("tea")
+    expect(detail).to_contain_text("¥18.00")
+    expect(detail).to_contain_text("900 points")
+    expect(detail).to_contain_text("No codes minted for this template.")
+    expect(detail).to_contain_text(draft["id"])
+    desktop.shot(ops, "template-detail")
+
+    # Edit: the form is filled in from the draft; the change is saved
+    detail.get_by_role("button", name="Edit").click()
+    form = ops.locator("#template-form")
+    expect(form.get_by_label("Name")).to_have_value(f"Spring {tag}")
+    expect(form.get_by_label("Total stock")).to_have_value("40")
+    expect(form.locator('[data-field="price"] input')).to_have_value("18.00")
+    form.get_by_label("Total stock").fill("7")
+    form.get_by_role("button", name="Save changes").click()
+    expect(view).to_contain_text(f"Saved the draft “Spring {tag}”.")
+    expect(cell(row, "Remaining")).to_have_text("7 of 7")
+    expect(detail).to_contain_text("stock 7, 2 per shopper")
+
+    # Duplicate: a new draft from it, named as a copy
+    row.get_by_role("button", name="Duplicate").click()
+    expect(form.get_by_label("Name")).to_have_value(f"Spring {tag} (copy)")
+    expect(form.get_by_label("Total stock")).to_have_value("7")
+    form.get_by_role("button", name="Create draft").click()
+    expect(view).to_contain_text(f"Created the draft “Spring {tag} (copy)”.")
+    expect(rows).to_have_count(3)
+
+    # Delete the copy (confirmed): it is gone
+    copy = rows.filter(has_text=f"Spring {tag} (copy)")
+    copy.get_by_role("button", name="Delete").click()
+    expect(view).to_contain_text(f"Deleted the draft “Spring {tag} (copy)”.")
+    expect(rows).to_have_count(2)
+
+    # A published template offers neither Edit nor Delete, only Duplicate
+    row.get_by_role("button", name="publish").click()
+    expect(cell(row, "Status")).to_have_text("published")
+    expect(row.get_by_role("button", name="Edit")).to_have_count(0)
+    expect(row.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(row.get_by_role("button", name="Duplicate")).to_have_count(1)
+
+    # The status filter narrows the search
+    view.get_by_label("Status").select_option("draft")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(f"Autumn {tag}")
+    desktop.shot(ops, "templates-filtered")
