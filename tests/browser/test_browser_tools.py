@@ -96,3 +96,47 @@ def test_an_operator_finds_a_draft_by_name_reads_its_details_edits_duplicates_an
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(f"Autumn {tag}")
     desktop.shot(ops, "templates-filtered")
+
+
+def test_an_operator_changes_the_settings_and_finance_reads_them(stack, desktop):
+    http, url = http_session(), f"{stack.api_url}/admin/settings"
+    ops = desktop.page("/console", stack.api_url)
+    sign_in(ops, token("ops-settings", ("operator",)))
+    ops.get_by_role("link", name="Settings").click()
+    form = ops.locator("#settings-form")
+    expect(form.get_by_label("Return cap on a payment (%)")).to_have_value("100.00%")
+
+    # A cap past 100% is refused beside its field, before anything is sent
+    form.get_by_label("Return cap on a payment (%)").fill("120")
+    form.get_by_role("button", name="Save settings").click()
+    expect(form.locator('[data-field="max_return_bp"] .field-error')).to_have_text(
+        "Enter a percentage from 0 to 100, with at most two decimals.")
+
+    # A percentage is sent as basis points, yuan as fen; the minimum above the daily limit is refused
+    form.get_by_label("Return cap on a payment (%)").fill("12.5")
+    form.get_by_label("Smallest withdrawal (¥)").fill("50")
+    form.get_by_label("Withdrawals per shopper per day (¥)").fill("20")
+    form.get_by_role("button", name="Save settings").click()
+    expect(form.locator('[data-field="withdrawal_min"] .field-error')).to_have_text(
+        "The smallest withdrawal cannot be above the daily limit.")
+    form.get_by_label("Withdrawals per shopper per day (¥)").fill("2000")
+    form.get_by_role("button", name="Save settings").click()
+    expect(ops.locator("#view-settings")).to_contain_text("Settings saved.")
+    expect(ops.locator("#settings-version")).to_contain_text("ops-settings")
+    expect(form.get_by_label("Return cap on a payment (%)")).to_have_value("12.50%")
+    saved = http.get(url, headers=headers_for("ops-settings", operator=True), timeout=30).json()
+    assert (saved["max_return_bp"], saved["withdrawal_min"], saved["withdrawal_daily_max"]) == (1250, 5000, 200000)
+    desktop.shot(ops, "settings-saved")
+
+    # Finance reads the same settings and cannot change them
+    finance = desktop.page("/console", stack.api_url)
+    sign_in(finance, token("finance-settings", ("finance",)))
+    finance.get_by_role("link", name="Settings").click()
+    read_only = finance.locator("#settings-form")
+    expect(read_only.get_by_label("Return cap on a payment (%)")).to_have_value("12.50%")
+    expect(read_only.get_by_label("Return cap on a payment (%)")).to_be_disabled()
+    expect(read_only.get_by_role("button", name="Save settings")).to_be_hidden()
+    expect(finance.locator("#view-settings")).to_contain_text("Only an operator may change the settings")
+    restored = http.put(url, json={"max_return_bp": 10000, "withdrawal_min": 0, "withdrawal_daily_max": 0},
+                        headers=headers_for("ops-settings", operator=True), timeout=30)
+    assert restored.status_code == 200, restored.text
