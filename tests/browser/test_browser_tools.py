@@ -5,14 +5,17 @@ desktop viewport (the phone layout of the same tables is covered by tests/browse
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import cell, needs_chromium, sign_in
+from tests.browser.pages import TIMEOUT_MS, cell, needs_chromium, sign_in
 from tests.helpers import headers_for, template_body, token
 from tests.helpers import session as http_session
+from tests.payment_helpers import generic_payment, rule_body, signed_generic
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -140,3 +143,69 @@ def test_an_operator_changes_the_settings_and_finance_reads_them(stack, desktop)
     restored = http.put(url, json={"max_return_bp": 10000, "withdrawal_min": 0, "withdrawal_daily_max": 0},
                         headers=headers_for("ops-settings", operator=True), timeout=30)
     assert restored.status_code == 200, restored.text
+
+
+def test_a_shopper_sees_a_card_for_sale_and_what_an_order_earned_and_bought(stack, desktop):
+    http, ops = http_session(), headers_for("ops-mall", operator=True)
+    tag, now = uuid.uuid4().hex[:8], datetime.now(timezone.utc)
+    buyer = f"buyer-{tag}"
+    card = created_template(stack, name=f"Card {tag}", kind="stored_value", value=20000, min_spend=0, price=18000,
+                            claim_channel="grant", total_stock=1, per_user_limit=5)
+    assert http.post(f"{stack.api_url}/admin/templates/{card['id']}/publish", headers=ops, timeout=30).status_code == 200
+    window = {"starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(days=1)).isoformat()}
+    for reward in ("balance", "points"):
+        rule = http.post(f"{stack.api_url}/admin/rebate-rules", headers=ops, timeout=30,
+                         json=rule_body(name=f"5% {reward} {tag}", ratio_bp=500, reward=reward, **window)).json()
+        assert http.post(f"{stack.api_url}/admin/rebate-rules/{rule['id']}/publish", headers=ops,
+                         timeout=30).status_code == 200
+    assert http.put(f"{stack.api_url}/admin/settings", json={"points_valid_days": 30}, headers=ops,
+                    timeout=30).status_code == 200
+
+    # The card for sale shows its price and no Claim button (it is only bought)
+    mall = desktop.page("/mall", stack.api_url)
+    sign_in(mall, token(buyer))
+    tile = mall.locator("#claimable article", has_text=f"Card {tag}")
+    expect(tile).to_contain_text("Buy ¥180.00")
+    expect(tile).to_contain_text("¥200.00")
+    expect(tile.get_by_role("button", name="Claim")).to_have_count(0)
+    desktop.shot(mall, "mall-card-for-sale")
+
+    # A payment of ¥360.00 that buys two (one is left) and earns 5% twice
+    event = generic_payment(event_id=f"evt-{tag}", payment_id=f"pay-{tag}", user=buyer, amount=36000,
+                            paid_at=now, order_id=f"order-{tag}")
+    event["data"]["purchases"] = [{"template_id": card["id"], "quantity": 2}]
+    raw, headers = signed_generic(event, secret=stack.env["PAYMENT_WEBHOOK_SECRET"])
+    assert http.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers, timeout=30).json() == {
+        "received": True, "queued": True}
+    settled(stack, buyer, f"order-{tag}")
+
+    # The order's rebates, looked up by its number: each rule's, and the purchase's shortfall
+    mall.get_by_label("Order number").fill(f"order-{tag}")
+    mall.get_by_role("button", name="Show", exact=True).click()
+    earned = mall.locator("#order-rebates")
+    expect(earned).to_contain_text(f"Order order-{tag}")
+    expect(earned).to_contain_text("¥18.00")
+    expect(earned.locator("tr", has_text=f"5% balance {tag}")).to_contain_text("¥18.00")
+    expect(earned.locator("tr", has_text=f"5% points {tag}")).to_contain_text("1,800 points")
+    purchase = earned.locator(".purchases tbody tr")
+    expect(purchase).to_contain_text("1 of 2")
+    expect(purchase).to_contain_text("1 not issued: none were left")
+    desktop.shot(mall, "mall-order-rebates")
+
+    # The account card shows the points and when the soonest expire
+    mall.reload()
+    expect(mall.locator("#rebate-account")).to_contain_text("Points expiring soonest")
+    expect(mall.locator("#rebate-account .figure", has_text="Points expiring soonest")).to_contain_text("1,800 points by")
+    assert http.put(f"{stack.api_url}/admin/settings", json={"points_valid_days": 0}, headers=ops,
+                    timeout=30).status_code == 200
+
+
+def settled(stack, user: str, order_id: str) -> None:
+    """Wait until every payment of the order has had its rebates applied (GET /me/orders/{id}/rebates)."""
+    http, deadline = http_session(), time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        earned = http.get(f"{stack.api_url}/me/orders/{order_id}/rebates", headers=headers_for(user), timeout=30)
+        if earned.status_code == 200 and earned.json()["payments"] and all(p["settled"] for p in earned.json()["payments"]):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the pump did not settle {order_id} (see {stack.log_dir}/pump.log)")
