@@ -196,6 +196,14 @@ def test_a_shopper_sees_a_card_for_sale_and_what_an_order_earned_and_bought(stac
     mall.reload()
     expect(mall.locator("#rebate-account")).to_contain_text("Points expiring soonest")
     expect(mall.locator("#rebate-account .figure", has_text="Points expiring soonest")).to_contain_text("1,800 points by")
+
+    # Support sees the same points by the day they expire
+    console = desktop.page("/console", stack.api_url)
+    sign_in(console, token("finance-mall", ("finance",)))
+    console.get_by_role("link", name="Accounts").click()
+    console.locator("#account-user").fill(buyer)
+    console.get_by_role("button", name="Look up").click()
+    expect(console.locator("#points-expiring")).to_contain_text("1,800 points by")
     assert http.put(f"{stack.api_url}/admin/settings", json={"points_valid_days": 0}, headers=ops,
                     timeout=30).status_code == 200
 

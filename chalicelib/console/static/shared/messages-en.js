@@ -15,6 +15,7 @@ export default {
   "accounts.noLedger": "No ledger entries.",
   "accounts.noWithdrawals": "No withdrawals.",
   "accounts.notFound": "No account for this user id: they have not earned or been given anything yet.",
+  "accounts.pointsExpiring": "Points by the day they expire",
   "accounts.signedAmount": "Enter a signed amount other than 0.",
   "accounts.title": "Accounts",
   "accounts.userId": "User id",

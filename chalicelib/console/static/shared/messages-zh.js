@@ -15,6 +15,7 @@ export default {
   "accounts.noLedger": "没有明细记录。",
   "accounts.noWithdrawals": "没有提现记录。",
   "accounts.notFound": "没有该用户的账户：该用户还没有获得过返利或调整。",
+  "accounts.pointsExpiring": "积分到期时间",
   "accounts.signedAmount": "请输入非 0 的金额，可带正负号。",
   "accounts.title": "账户查询",
   "accounts.userId": "用户 ID",
