@@ -217,3 +217,26 @@ def settled(stack, user: str, order_id: str) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"the pump did not settle {order_id} (see {stack.log_dir}/pump.log)")
+
+
+def test_the_rules_list_shows_caps_reward_template_names_and_pending_days(stack, desktop):
+    http, ops = http_session(), headers_for("ops-rules", operator=True)
+    tag = uuid.uuid4().hex[:8]
+    voucher = created_template(stack, name=f"Reward voucher {tag}")
+    for body in (rule_body(name=f"Capped {tag}", ratio_bp=500, pending_days=7,
+                           caps={"per_order": 500, "per_user_per_day": 1000, "budget": 100000}),
+                 rule_body(name=f"Voucher {tag}", kind="threshold", ratio_bp=None, threshold={"min_paid": 10000},
+                           reward={"voucher_template_id": voucher["id"]})):
+        response = http.post(f"{stack.api_url}/admin/rebate-rules", json=body, headers=ops, timeout=30)
+        assert response.status_code == 201, response.text
+    page = desktop.page("/console", stack.api_url)
+    sign_in(page, token("ops-rules", ("operator",)))
+    page.get_by_role("link", name="Rebate rules").click()
+    capped = page.locator("#rule-list tbody tr", has_text=f"Capped {tag}")
+    expect(cell(capped, "Caps")).to_have_text("¥5.00 an order, ¥10.00 a shopper a day")
+    expect(cell(capped, "Pending")).to_contain_text("7 days")
+    expect(cell(capped, "Budget used")).to_contain_text("¥1,000.00")
+    rewarded = page.locator("#rule-list tbody tr", has_text=f"Voucher {tag}")
+    expect(cell(rewarded, "Reward")).to_contain_text(f"Reward voucher {tag}")
+    expect(cell(rewarded, "Caps")).to_have_text("no caps")
+    desktop.shot(page, "rules-list")

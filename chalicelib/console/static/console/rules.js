@@ -29,6 +29,15 @@ function describeRule(rule) {
   return t("rules.gives.full", { share, parts: rule.installments, days: rule.period_days });
 }
 
+// The rule's per-order and per-shopper-per-day caps (in the reward's unit); the budget has its own column.
+function describeCaps(caps, reward) {
+  const parts = [
+    caps?.per_order ? t("rules.capPerOrder", { amount: formatReward(caps.per_order, reward) }) : null,
+    caps?.per_user_per_day ? t("rules.capPerUserDay", { amount: formatReward(caps.per_user_per_day, reward) }) : null,
+  ].filter(Boolean);
+  return parts.length ? parts.join(t("list.sep")) : t("rules.noCaps");
+}
+
 function describeReward(reward, names) {
   return typeof reward === "string" ? tOr("reward", reward)
     : t("rules.voucherReward", { name: names.get(reward.voucher_template_id) ?? reward.voucher_template_id });
@@ -54,6 +63,7 @@ export function rulesView(api) {
         { label: t("col.notGranted"), num: true, cell: (r) => (typeof r.reward === "string" ? "–"
           : formatCount(r.rewards_not_granted)) },
         { label: t("col.pending"), num: true, cell: (r) => (r.pending_days ? t("common.days", { n: r.pending_days }) : t("rules.noPending")) },
+        { label: t("col.caps"), cell: (r) => describeCaps(r.caps, r.reward) },
         { label: t("col.status"), cell: (r) => badge(r.status) },
         { label: t("col.budgetUsed"), num: true, cell: (r) => (r.caps.budget
           ? t("common.of", { part: formatReward(r.budget_used, r.reward), whole: formatReward(r.caps.budget, r.reward) })
