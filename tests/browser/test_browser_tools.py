@@ -240,3 +240,44 @@ def test_the_rules_list_shows_caps_reward_template_names_and_pending_days(stack,
     expect(cell(rewarded, "Reward")).to_contain_text(f"Reward voucher {tag}")
     expect(cell(rewarded, "Caps")).to_have_text("no caps")
     desktop.shot(page, "rules-list")
+
+
+def test_an_operator_previews_a_draft_rule_on_a_past_window(stack, desktop):
+    http, ops = http_session(), headers_for("ops-preview", operator=True)
+    tag = uuid.uuid4().hex[:8]
+    # A payment two days ago (no rule of this module was live then), settled
+    paid_at = (datetime.now(timezone.utc) - timedelta(days=2)).replace(second=0, microsecond=0)
+    raw, headers = signed_generic(generic_payment(event_id=f"evt-{tag}", payment_id=f"pay-{tag}", user=f"payer-{tag}",
+                                                  amount=20000, paid_at=paid_at, order_id=f"order-{tag}"),
+                                  secret=stack.env["PAYMENT_WEBHOOK_SECRET"])
+    assert http.post(f"{stack.api_url}/webhooks/payments/generic", data=raw, headers=headers, timeout=30).status_code == 200
+    settled(stack, f"payer-{tag}", f"order-{tag}")
+    rule = http.post(f"{stack.api_url}/admin/rebate-rules", headers=ops, timeout=30,
+                     json=rule_body(name=f"Preview {tag}", ratio_bp=500, starts_at=None, ends_at=None)).json()
+
+    page = desktop.page("/console", stack.api_url)
+    sign_in(page, token("ops-preview", ("operator",)))
+    page.get_by_role("link", name="Rebate rules").click()
+    row = page.locator("#rule-list tbody tr", has_text=f"Preview {tag}")
+    row.get_by_role("button", name="Preview").click()
+    dialog = page.locator("#rule-preview")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"Preview “Preview {tag}” on past payments")
+
+    # A window that ends before it starts is refused beside "To"
+    local = paid_at.astimezone()  # the browser's time zone is the test's
+    dialog.get_by_label("From").fill((local + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
+    dialog.get_by_label("To").fill((local - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
+    dialog.get_by_role("button", name="Preview").click()
+    expect(dialog.locator('[data-field="to"] .field-error')).to_have_text("The end must be after the start.")
+
+    # The window around the payment: 5% of ¥200.00
+    dialog.get_by_label("From").fill((local - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
+    dialog.get_by_label("To").fill((local + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"))
+    dialog.get_by_role("button", name="Preview").click()
+    answer = dialog.locator("#preview-answer")
+    expect(answer.locator(".figure", has_text="Payments it would have paid")).to_contain_text("1 of 1")
+    expect(answer.locator(".figure", has_text="Cost (after refunds)")).to_contain_text("¥10.00")
+    expect(answer).to_contain_text("Its budget would not have run out.")
+    desktop.shot(page, "rule-preview")
+    assert rule["status"] == "draft"

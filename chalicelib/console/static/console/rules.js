@@ -6,6 +6,7 @@ import { Reader, clearErrors, field, showErrors, showProblems } from "./forms.js
 import { formatBp, formatCount, formatFen, formatTime, parsePercentBp, parseYuan } from "./format.js";
 import { t, tOr } from "./i18n.js";
 import { templatePicker } from "./pickers.js";
+import { rulePreview } from "./rule-preview.js";
 
 const ACTIONS = { draft: ["publish"], published: ["pause", "end"], paused: ["publish", "end"], ended: [] };
 const KINDS = ["fixed_ratio", "tiered", "threshold", "full_return"];
@@ -51,6 +52,7 @@ export function rulesView(api) {
   const listStatus = h("p", { class: "notice", role: "status" });
   const creating = new Intent();
   const moves = new Map(); // rule id -> the Intent of its status change in flight
+  const preview = rulePreview(api); // what the rule would have returned on a past window
 
   async function load() {
     try {
@@ -74,7 +76,9 @@ export function rulesView(api) {
           const buttons = ACTIONS[r.status].map((action) => h("button", { type: "button", class: "small",
             onclick: () => act(r, action, buttons) }, t(`action.${action}`)));
           for (const button of buttons) moves.get(r.id)?.bind(button); // a move in flight: still disabled
-          return h("div", { class: "row-actions" }, buttons);
+          const previewing = r.status === "ended" ? null
+            : h("button", { type: "button", class: "small", onclick: () => preview.open(r) }, t("preview.open"));
+          return h("div", { class: "row-actions" }, buttons, previewing);
         } },
       ], rules, t("rules.none")));
     } catch (error) {
