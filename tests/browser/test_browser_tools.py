@@ -188,6 +188,7 @@ def test_a_shopper_sees_a_card_for_sale_and_what_an_order_earned_and_bought(stac
     expect(earned.locator("tr", has_text=f"5% balance {tag}")).to_contain_text("¥18.00")
     expect(earned.locator("tr", has_text=f"5% points {tag}")).to_contain_text("1,800 points")
     purchase = earned.locator(".purchases tbody tr")
+    expect(purchase).to_contain_text(f"Card {tag}")  # named from the coupon it issued
     expect(purchase).to_contain_text("1 of 2")
     expect(purchase).to_contain_text("1 not issued: none were left")
     desktop.shot(mall, "mall-order-rebates")

@@ -15,7 +15,8 @@ export function rulePreview(api) {
   const form = h("form", { id: "preview-form", method: "dialog", novalidate: true },
     h("div", { class: "form-grid" },
       field("from", t("preview.from"), h("input", { type: "datetime-local", value: localDateTime(new Date(now.getTime() - 7 * DAY_MS)) })),
-      field("to", t("preview.to"), h("input", { type: "datetime-local", value: localDateTime(now) }))),
+      // the next minute: the field has no seconds, and a payment of this minute belongs in the window
+      field("to", t("preview.to"), h("input", { type: "datetime-local", value: localDateTime(new Date(now.getTime() + 60000)) }))),
     h("div", { class: "actions" },
       h("button", { type: "submit", class: "primary" }, t("preview.run")),
       h("button", { type: "button", onclick: () => dialog.close() }, t("templates.closeDetail"))));

@@ -29,13 +29,28 @@ export async function showOrderRebates(api, orderId, box) {
       return;
     }
     const settling = earned.payments.some((p) => !p.settled);
-    box.replaceChildren(render(earned, settling));
+    const names = await purchaseNames(api, earned);
+    box.replaceChildren(render(earned, settling, names));
     if (!settling || attempt >= SETTLE_TRIES) return;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_WAIT_MS));
   }
 }
 
-function render(earned, settling) {
+// The name of each template bought, from one of the coupons it issued (the list shows ids only).
+async function purchaseNames(api, earned) {
+  const names = new Map();
+  for (const line of earned.payments.flatMap((p) => p.purchases ?? [])) {
+    if (names.has(line.template_id) || !line.coupon_ids.length) continue;
+    try {
+      names.set(line.template_id, (await api.get(`me/coupons/${line.coupon_ids[0]}`)).name);
+    } catch {
+      // the id stands for it
+    }
+  }
+  return names;
+}
+
+function render(earned, settling, names) {
   const totals = [
     earned.totals.balance ? formatFen(earned.totals.balance) : null,
     earned.totals.points ? t("common.points", { n: formatCount(earned.totals.points) }) : null,
@@ -45,10 +60,10 @@ function render(earned, settling) {
     h("h3", {}, t("orderRebates.title", { order: earned.order_id })),
     h("p", {}, totals.length ? t("orderRebates.totals", { what: totals.join(t("list.sep")) }) : t("orderRebates.nothing")),
     settling ? h("p", { class: "sub" }, t("orderRebates.settling")) : null,
-    earned.payments.map(payment));
+    earned.payments.map((p) => payment(p, names)));
 }
 
-function payment(p) {
+function payment(p, names) {
   return h("div", { class: "order-payment", "data-payment": p.payment_ref },
     h("p", { class: "sub" }, t("orderRebates.payment", { amount: formatFen(p.amount), time: formatTime(p.paid_at) }),
       p.refunded ? t("orderRebates.refunded", { amount: formatFen(p.refunded) }) : ""),
@@ -57,7 +72,7 @@ function payment(p) {
       { label: t("orderRebates.granted"), num: true, cell: (r) => amountOf(r.amount, r.asset) },
       { label: t("col.details"), cell: (r) => details(r) },
     ], p.rebates, "") : null,
-    p.purchases?.length ? purchases(p.purchases) : null);
+    p.purchases?.length ? purchases(p.purchases, names) : null);
 }
 
 function details(r) {
@@ -72,11 +87,11 @@ function details(r) {
   return parts.join(t("list.sep"));
 }
 
-function purchases(lines) {
+function purchases(lines, names) {
   return h("div", { class: "purchases" },
     h("h4", {}, t("orderRebates.purchases")),
     dataTable([
-      { label: t("col.template"), cell: (x) => x.template_id },
+      { label: t("col.template"), cell: (x) => names.get(x.template_id) ?? x.template_id },
       { label: t("orderRebates.issued"), num: true, cell: (x) => t("common.of", { part: formatCount(x.issued), whole: formatCount(x.quantity) }) },
       { label: t("col.details"), cell: (x) => [
         x.not_issued_reason ? t("orderRebates.shortfall", { n: formatCount(x.quantity - x.issued), why: tOr("notGranted", x.not_issued_reason) }) : null,
