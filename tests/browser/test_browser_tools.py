@@ -1,6 +1,6 @@
 """The operators' daily tools in a real browser (issue 19 items 4-5): templates searched, filtered,
 detailed, edited, duplicated and deleted; the programme settings form; the rules list. On the
-desktop viewport (the phone layout of the same tables is covered by tests/browser/test_browser.py).
+desktop viewport, and the templates on a phone too.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ def created_template(stack, **overrides) -> dict:
     return response.json()
 
 
-def test_an_operator_finds_a_draft_by_name_reads_its_details_edits_duplicates_and_deletes_it(stack, desktop):
-    tag = uuid.uuid4().hex[:6]
+def test_an_operator_finds_a_draft_by_name_reads_its_details_edits_duplicates_and_deletes_it(stack, session):
+    tag = f"{session.viewport}-{uuid.uuid4().hex[:6]}"
     draft = created_template(stack, name=f"Spring {tag}", total_stock=40, per_user_limit=2,
                              scope={"categories": ["tea", "cups"]}, price=1800, points_price=900)
     created_template(stack, name=f"Autumn {tag}")
-    ops = desktop.page("/console", stack.api_url)
+    ops = session.page("/console", stack.api_url)
     ops.on("dialog", lambda dialog: dialog.accept())
     sign_in(ops, token("ops-tools", ("operator",)))
     view = ops.locator("#view-templates")
@@ -47,7 +47,7 @@ def test_an_operator_finds_a_draft_by_name_reads_its_details_edits_duplicates_an
     expect(ops.locator("#template-list")).to_contain_text(f"No templates whose name contains “Nothing {tag}”.")
     view.get_by_label("Search templates by name").fill(tag)
     expect(rows).to_have_count(2)
-    desktop.shot(ops, "templates-searched")
+    session.shot(ops, "templates-searched")
 
     # Its details: scope, limits, prices, counters and (no) code batches
     row = rows.filter(has_text=f"Spring {tag}")
@@ -59,7 +59,7 @@ def test_an_operator_finds_a_draft_by_name_reads_its_details_edits_duplicates_an
     expect(detail).to_contain_text("900 points")
     expect(detail).to_contain_text("No codes minted for this template.")
     expect(detail).to_contain_text(draft["id"])
-    desktop.shot(ops, "template-detail")
+    session.shot(ops, "template-detail")
 
     # Edit: the form is filled in from the draft; the change is saved
     detail.get_by_role("button", name="Edit").click()
@@ -98,7 +98,7 @@ def test_an_operator_finds_a_draft_by_name_reads_its_details_edits_duplicates_an
     view.get_by_label("Status").select_option("draft")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(f"Autumn {tag}")
-    desktop.shot(ops, "templates-filtered")
+    session.shot(ops, "templates-filtered")
 
 
 def test_an_operator_changes_the_settings_and_finance_reads_them(stack, desktop):
