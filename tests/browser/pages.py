@@ -1,7 +1,8 @@
 """Helpers of the browser tests (the fixtures are in tests/browser/conftest.py): Debian's
 Chromium and its flags, the viewports, a `Session` of pages with numbered screenshots in
 test-artifacts/browser/, signing in, table cells, money as the pages show it, and a rebate
-settled through the whole local stack."""
+settled through the whole local stack; what a Chinese page shows that is English (`english_on`, data
+of the shared stack cut out first: `shared_data`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.helpers import REPO_ROOT, headers_for
 from tests.helpers import session as http_session
+from tests.i18n_helpers import english_words
 from tests.payment_helpers import generic_payment, rule_body, signed_generic
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -112,3 +114,68 @@ def settled_rebate(stack, name: str, amount: int, user: str | None = None) -> di
 def yuan(fen: int) -> str:
     """What the pages show for `fen` (formatFen): ¥1,234.50."""
     return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+# Every text node, option, placeholder, title and aria-label a person can meet on the page: not in
+# a hidden part, not a command to copy (<code>), not the audit's raw field-by-field diff.
+VISIBLE_TEXT = """() => {
+  const shown = (el) => !el.closest("[hidden], code, script, style, .changes");
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.textContent.trim() && shown(node.parentElement)) texts.push(node.textContent);
+  }
+  for (const el of document.querySelectorAll("[placeholder], [title], [aria-label]")) {
+    if (!shown(el)) continue;
+    for (const name of ["placeholder", "title", "aria-label"]) {
+      if (el.hasAttribute(name)) texts.push(el.getAttribute(name));
+    }
+  }
+  texts.push(document.title);
+  return texts;
+}"""
+
+
+def shared_data(stack) -> list[str]:
+    """What other tests of this shared stack put on the pages (names, ids, categories, users,
+    reasons): data, shown as typed, in any language. Longest first, to be cut out whole."""
+    http, ops = http_session(), headers_for("ops-i18n-data", operator=True)
+    found: set[str] = set()
+
+    def everything(path: str, **query) -> list[dict]:
+        items, cursor = [], None
+        while True:
+            page = http.get(f"{stack.api_url}/{path}", params={**query, "limit": 100, **({"cursor": cursor} if cursor else {})},
+                            headers=ops, timeout=30).json()
+            items += page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return items
+
+    for template in everything("admin/templates"):
+        found |= {template["name"], template["id"], *template["scope"].get("categories", []),
+                  *template["scope"].get("skus", [])}
+    for rule in everything("admin/rebate-rules"):
+        found |= {rule["name"], rule["id"]}
+        if isinstance(rule["reward"], dict):
+            found.add(rule["reward"]["voucher_template_id"])
+    for status in ("pending", "approved", "rejected", "paid", "failed"):
+        for withdrawal in everything("admin/withdrawals", status=status):
+            payee = withdrawal.get("payee") or {}
+            found |= {withdrawal["user_id"], withdrawal.get("reason") or "", withdrawal.get("payout_ref") or "",
+                      payee.get("account", ""), payee.get("name", "")}
+    audit = http.get(f"{stack.api_url}/admin/audit", params={"limit": 50}, headers=ops, timeout=30).json()["items"]
+    found |= {entry["actor"] or "" for entry in audit} | {entry["target_id"] for entry in audit}
+    return sorted((text for text in found if text), key=len, reverse=True)
+
+
+def english_on(page: Page, data: list[str]) -> list[str]:
+    """The texts of a Chinese page with English words that are not data, as `word: text`."""
+    found = set()
+    for text in page.evaluate(VISIBLE_TEXT):
+        cut = text
+        for datum in data:
+            cut = cut.replace(datum, " ")
+        found |= {f"{word}: {text.strip()[:120]}" for word in english_words(cut)}
+    return sorted(found)

@@ -14,83 +14,20 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import cell, needs_chromium, settled_rebate, sign_in
+from tests.browser.pages import cell, english_on, needs_chromium, settled_rebate, shared_data, sign_in
 from tests.helpers import headers_for, token
 from tests.helpers import session as http_session
-from tests.i18n_helpers import english_words
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
-CONSOLE_SECTIONS = ["templates", "codes", "grants", "rules", "withdrawals", "accounts", "stats", "audit"]
-# Every text node, option, placeholder, title and aria-label a person can meet on the page: not in
-# a hidden part, not a command to copy (<code>), not the audit's raw field-by-field diff.
-VISIBLE_TEXT = """() => {
-  const shown = (el) => !el.closest("[hidden], code, script, style, .changes");
-  const texts = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const node = walker.currentNode;
-    if (node.textContent.trim() && shown(node.parentElement)) texts.push(node.textContent);
-  }
-  for (const el of document.querySelectorAll("[placeholder], [title], [aria-label]")) {
-    if (!shown(el)) continue;
-    for (const name of ["placeholder", "title", "aria-label"]) {
-      if (el.hasAttribute(name)) texts.push(el.getAttribute(name));
-    }
-  }
-  texts.push(document.title);
-  return texts;
-}"""
+CONSOLE_SECTIONS = ["templates", "codes", "grants", "rules", "withdrawals", "accounts", "stats", "settings", "audit"]
+
 
 
 def watch_console(page: Page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     return errors
-
-
-def shared_data(stack) -> list[str]:
-    """What other tests of this shared stack put on the pages (names, ids, categories, users,
-    reasons): data, shown as typed, in any language. Longest first, to be cut out whole."""
-    http, ops = http_session(), headers_for("ops-i18n-data", operator=True)
-    found: set[str] = set()
-
-    def everything(path: str, **query) -> list[dict]:
-        items, cursor = [], None
-        while True:
-            page = http.get(f"{stack.api_url}/{path}", params={**query, "limit": 100, **({"cursor": cursor} if cursor else {})},
-                            headers=ops, timeout=30).json()
-            items += page["items"]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return items
-
-    for template in everything("admin/templates"):
-        found |= {template["name"], template["id"], *template["scope"].get("categories", []),
-                  *template["scope"].get("skus", [])}
-    for rule in everything("admin/rebate-rules"):
-        found |= {rule["name"], rule["id"]}
-        if isinstance(rule["reward"], dict):
-            found.add(rule["reward"]["voucher_template_id"])
-    for status in ("pending", "approved", "rejected", "paid", "failed"):
-        for withdrawal in everything("admin/withdrawals", status=status):
-            payee = withdrawal.get("payee") or {}
-            found |= {withdrawal["user_id"], withdrawal.get("reason") or "", withdrawal.get("payout_ref") or "",
-                      payee.get("account", ""), payee.get("name", "")}
-    audit = http.get(f"{stack.api_url}/admin/audit", params={"limit": 50}, headers=ops, timeout=30).json()["items"]
-    found |= {entry["actor"] or "" for entry in audit} | {entry["target_id"] for entry in audit}
-    return sorted((text for text in found if text), key=len, reverse=True)
-
-
-def english_on(page: Page, data: list[str]) -> list[str]:
-    """The texts of a Chinese page with English words that are not data, as `word: text`."""
-    found = set()
-    for text in page.evaluate(VISIBLE_TEXT):
-        cut = text
-        for datum in data:
-            cut = cut.replace(datum, " ")
-        found |= {f"{word}: {text.strip()[:120]}" for word in english_words(cut)}
-    return sorted(found)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

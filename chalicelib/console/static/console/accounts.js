@@ -25,7 +25,10 @@ export function accountsView(api) {
         h("div", { class: "figures" },
           figure(t("account.balance"), formatFen(view.account.balance)), figure(t("account.frozen"), formatFen(view.account.frozen)),
           figure(t("account.held"), formatFen(view.account.held)), figure(t("account.points"), formatCount(view.account.points)),
-          figure(t("account.debt"), formatFen(view.account.debt))),
+          figure(t("account.debt"), formatFen(view.account.debt)),
+          view.account.pending_balance ? figure(t("rebates.pending"), formatFen(view.account.pending_balance)) : null,
+          view.account.pending_points ? figure(t("rebates.pendingPoints"), formatCount(view.account.pending_points)) : null),
+        expiring(view.account.points_expiring ?? []),
         adjustForm(),
         h("h3", {}, t("mall.ledger")),
         dataTable([
@@ -90,4 +93,12 @@ export function accountsView(api) {
   const element = h("section", { id: "view-accounts" },
     h("div", { class: "card" }, h("div", { class: "toolbar" }, h("h2", {}, t("accounts.title")), lookup), status, shown));
   return { id: "accounts", title: t("accounts.title"), element, show: () => load() };
+}
+
+// The account's points by the day they expire, soonest first (points_valid_days > 0).
+function expiring(lots) {
+  if (!lots.length) return null;
+  return h("div", { id: "points-expiring" }, h("h3", {}, t("accounts.pointsExpiring")),
+    h("ul", { class: "changes" }, lots.map((lot) => h("li", {},
+      t("rebates.expiringOn", { n: formatCount(lot.points), time: formatTime(lot.expires_at) })))));
 }

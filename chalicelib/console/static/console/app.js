@@ -10,6 +10,7 @@ import { startI18n } from "./i18n.js";
 import { grantsView } from "./grants.js";
 import { rulesView } from "./rules.js";
 import { startSession } from "./session.js";
+import { settingsView } from "./settings.js";
 import { statsView } from "./stats.js";
 import { templatesView } from "./templates.js";
 import { withdrawalsView } from "./withdrawals.js";
@@ -20,7 +21,7 @@ const MARKETING_READS = ["operator", "marketing", "auditor"];
 const FINANCE_READS = ["operator", "finance", "auditor"];
 const ROLES_OF = { templates: MARKETING_READS, codes: MARKETING_READS, grants: MARKETING_READS,
   rules: MARKETING_READS, stats: MARKETING_READS, withdrawals: FINANCE_READS, accounts: FINANCE_READS };
-const views = [templatesView, codesView, grantsView, rulesView, withdrawalsView, accountsView, statsView, auditView]
+const views = [templatesView, codesView, grantsView, rulesView, withdrawalsView, accountsView, statsView, settingsView, auditView]
   .map((view) => view(api));
 const tabs = views.map((view) => h("a", { href: `#${view.id}`, "data-view": view.id }, view.title));
 let open = []; // the views the signed-in token's roles may read
@@ -43,6 +44,7 @@ startSession({
   onSignedIn: (claims) => {
     const roles = new Set(claims.roles ?? []);
     open = views.filter((view) => (view.roles ?? ROLES_OF[view.id]).some((role) => roles.has(role)));
+    for (const view of open) view.signedIn?.(roles);
     for (const tab of tabs) tab.hidden = !open.some((view) => view.id === tab.dataset.view);
     route();
   },

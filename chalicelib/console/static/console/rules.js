@@ -6,6 +6,7 @@ import { Reader, clearErrors, field, showErrors, showProblems } from "./forms.js
 import { formatBp, formatCount, formatFen, formatTime, parsePercentBp, parseYuan } from "./format.js";
 import { t, tOr } from "./i18n.js";
 import { templatePicker } from "./pickers.js";
+import { rulePreview } from "./rule-preview.js";
 
 const ACTIONS = { draft: ["publish"], published: ["pause", "end"], paused: ["publish", "end"], ended: [] };
 const KINDS = ["fixed_ratio", "tiered", "threshold", "full_return"];
@@ -29,6 +30,15 @@ function describeRule(rule) {
   return t("rules.gives.full", { share, parts: rule.installments, days: rule.period_days });
 }
 
+// The rule's per-order and per-shopper-per-day caps (in the reward's unit); the budget has its own column.
+function describeCaps(caps, reward) {
+  const parts = [
+    caps?.per_order ? t("rules.capPerOrder", { amount: formatReward(caps.per_order, reward) }) : null,
+    caps?.per_user_per_day ? t("rules.capPerUserDay", { amount: formatReward(caps.per_user_per_day, reward) }) : null,
+  ].filter(Boolean);
+  return parts.length ? parts.join(t("list.sep")) : t("rules.noCaps");
+}
+
 function describeReward(reward, names) {
   return typeof reward === "string" ? tOr("reward", reward)
     : t("rules.voucherReward", { name: names.get(reward.voucher_template_id) ?? reward.voucher_template_id });
@@ -42,6 +52,7 @@ export function rulesView(api) {
   const listStatus = h("p", { class: "notice", role: "status" });
   const creating = new Intent();
   const moves = new Map(); // rule id -> the Intent of its status change in flight
+  const preview = rulePreview(api); // what the rule would have returned on a past window
 
   async function load() {
     try {
@@ -54,6 +65,7 @@ export function rulesView(api) {
         { label: t("col.notGranted"), num: true, cell: (r) => (typeof r.reward === "string" ? "–"
           : formatCount(r.rewards_not_granted)) },
         { label: t("col.pending"), num: true, cell: (r) => (r.pending_days ? t("common.days", { n: r.pending_days }) : t("rules.noPending")) },
+        { label: t("col.caps"), cell: (r) => describeCaps(r.caps, r.reward) },
         { label: t("col.status"), cell: (r) => badge(r.status) },
         { label: t("col.budgetUsed"), num: true, cell: (r) => (r.caps.budget
           ? t("common.of", { part: formatReward(r.budget_used, r.reward), whole: formatReward(r.caps.budget, r.reward) })
@@ -64,7 +76,9 @@ export function rulesView(api) {
           const buttons = ACTIONS[r.status].map((action) => h("button", { type: "button", class: "small",
             onclick: () => act(r, action, buttons) }, t(`action.${action}`)));
           for (const button of buttons) moves.get(r.id)?.bind(button); // a move in flight: still disabled
-          return h("div", { class: "row-actions" }, buttons);
+          const previewing = r.status === "ended" ? null
+            : h("button", { type: "button", class: "small", onclick: () => preview.open(r) }, t("preview.open"));
+          return h("div", { class: "row-actions" }, buttons, previewing);
         } },
       ], rules, t("rules.none")));
     } catch (error) {

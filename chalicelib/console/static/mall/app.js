@@ -7,6 +7,7 @@
 import { Api } from "./api.js";
 import { cart } from "./cart.js";
 import { startI18n } from "./i18n.js";
+import { showOrderRebates } from "./order-rebates.js";
 import { rebateOffers } from "./rebate-offers.js";
 import { rebates } from "./rebates.js";
 import { startSession } from "./session.js";
@@ -26,6 +27,13 @@ const claimable = vouchers(api, () => {
   myWallet.load();
   myCart.refresh();
 });
+const orderRebatesForm = document.getElementById("order-rebates-form");
+const orderId = document.getElementById("order-id");
+const orderRebatesBox = document.getElementById("order-rebates");
+orderRebatesForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (orderId.value.trim()) showOrderRebates(api, orderId.value.trim(), orderRebatesBox);
+});
 let signedIn = false;
 let watching = null;
 
@@ -43,7 +51,11 @@ async function paymentArrived(order) {
   try {
     const reservation = await api.get(`checkout/reservations/${order.order_id}`);
     if (reservation.status === "reserved") return false;
-    if (reservation.status === "paid") myCart.paid(reservation);
+    if (reservation.status === "paid") {
+      myCart.paid(reservation);
+      orderId.value = reservation.order_id;
+      showOrderRebates(api, reservation.order_id, orderRebatesBox); // what the payment earned, once settled
+    }
     return true;
   } catch {
     return false; // asked again at the next tick

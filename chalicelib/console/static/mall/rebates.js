@@ -36,6 +36,7 @@ export function rebates(api) {
   async function loadAccount() {
     const account = await api.get("me/account");
     const next = account.pending_instalments[0];
+    const soonest = account.points_expiring?.[0]; // soonest first
     figures.replaceChildren(...[
       figure(t("account.balance"), formatFen(account.balance)),
       figure(t("rebates.beingWithdrawn"), formatFen(account.frozen)),
@@ -44,6 +45,7 @@ export function rebates(api) {
       account.pending_points ? figure(t("rebates.pendingPoints"), formatCount(account.pending_points)) : null,
       account.held ? figure(t("rebates.held"), formatFen(account.held)) : null,
       account.points_held ? figure(t("rebates.pointsHeld"), formatCount(account.points_held)) : null,
+      soonest ? figure(t("rebates.expiring"), t("rebates.expiringOn", { n: formatCount(soonest.points), time: formatTime(soonest.expires_at) })) : null,
       account.debt ? figure(t("rebates.debt"), formatFen(account.debt)) : null,
       account.points_debt ? figure(t("rebates.pointsDebt"), formatCount(account.points_debt)) : null,
       next ? figure(t("rebates.next"), t("rebates.nextOn", { amount: formatAsset(next.amount, next.asset), time: formatTime(next.due_at) })) : null,

@@ -2,7 +2,7 @@
 // Intent: one Idempotency-Key however often its button is clicked, and the button disabled meanwhile.
 import { Intent } from "./api.js";
 import { h, say, sayError } from "./dom.js";
-import { formatCount } from "./format.js";
+import { formatCount, formatFen } from "./format.js";
 import { t } from "./i18n.js";
 import { describeOffer, describeScope, describeValidity } from "./offers.js";
 
@@ -29,7 +29,8 @@ export function vouchers(api, onClaimed) {
     const mine = template.claimed_by_me ? t("vouchers.mine", { n: template.claimed_by_me, limit: template.per_user_limit }) : "";
     const button = h("button", { type: "button", class: "primary", onclick: () => claim(template, button) }, t("vouchers.claim"));
     claims.get(template.id)?.bind(button); // a claim still in flight keeps its redrawn button disabled
-    const buttons = [button];
+    // Only an open template is claimed free; one for sale (a price) is bought at the mall's checkout.
+    const buttons = template.claim_channel === "open" ? [button] : [];
     if (template.points_price) {  // 积分兑换: the same coupon, paid with points
       const redeemButton = h("button", { type: "button", class: "redeem-points",
         onclick: () => redeem(template, redeemButton) }, t("vouchers.redeemPoints", { n: formatCount(template.points_price) }));
@@ -40,6 +41,8 @@ export function vouchers(api, onClaimed) {
       h("h3", {}, template.name),
       h("p", { class: "offer" }, describeOffer(template)),
       h("p", { class: "sub" }, t("vouchers.for", { scope: describeScope(template.scope), validity: describeValidity(template.validity) })),
+      template.price ? h("p", { class: "price" }, h("strong", {}, t("vouchers.buy", { price: formatFen(template.price) })),
+        " ", h("span", { class: "sub" }, t("vouchers.buyNote"))) : null,
       h("div", { class: "tile-foot" }, h("span", { class: "sub" }, t("vouchers.left", { n: formatCount(template.remaining), mine })),
         ...buttons));
   }

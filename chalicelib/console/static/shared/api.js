@@ -82,6 +82,14 @@ export class Api {
     return this.request("POST", path, { ...options, body });
   }
 
+  put(path, body) {
+    return this.request("PUT", path, { body });
+  }
+
+  delete(path) {
+    return this.request("DELETE", path);
+  }
+
   // A POST under a given Idempotency-Key, retried with that same key when the answer is lost or
   // the service is busy, so the API applies it once however many tries it takes. Pages do not
   // call this directly: an Intent (below) chooses the key.

@@ -121,6 +121,9 @@ const CROSS_FIELD = [
   [/a voucher rule takes no caps/, "reward", "rule.voucherNoCaps"],
   [/amount must not be 0/, "amount", "accounts.signedAmount"],
   [/reason must not be blank/, "reason", "rule.reason"],
+  [/withdrawal_min \(\d+ fen\) cannot be above withdrawal_daily_max/, "withdrawal_min", "settings.minAboveMax"],
+  [/^Value error, to must be after from/, "to", "preview.order"],
+  [/the window is at most \d+ days/, "to", "preview.tooLong"],
 ];
 
 // A detail of the API's as {field, key} when it is one of the rules across fields, else null.
