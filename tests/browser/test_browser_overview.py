@@ -82,6 +82,7 @@ def test_the_overview_counts_each_payment_once_under_four_live_rules(stack, sess
     expect(cell(row, "Sales driven")).to_have_text("¥682.00")
     missed = ops.locator("#rewards-not-granted tbody tr", has_text="Overview voucher")
     expect(cell(missed, "Not granted")).to_have_text("2")
+    expect(cell(missed, "why")).to_have_text("you already hold as many as allowed: 2")  # LIMIT_REACHED, by reason
     overall.scroll_into_view_if_needed()
     session.shot(ops, "programme-overview")
 

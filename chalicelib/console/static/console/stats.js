@@ -157,6 +157,10 @@ function notGranted(rules) {
       { label: t("col.rule"), cell: (r) => r.name },
       { label: t("rules.voucherTemplate"), cell: (r) => r.reward.voucher_template_id },
       { label: t("col.notGrantedCount"), num: true, cell: (r) => formatCount(r.rewards_not_granted) },
+      { label: t("col.notGrantedWhy"), cell: (r) => Object.entries(r.rewards_not_granted_by_reason || {})
+        .sort((a, b) => b[1] - a[1])
+        .map(([reason, n]) => t("stats.notGrantedReason", { reason: tOr("notGranted", reason), n: formatCount(n) }))
+        .join(t("common.listSeparator")) },
     ], missed, "")),
   ];
 }
