@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib.coupons import issuing_store, minting_store, rules, templates_store
 from chalicelib.coupons.models import ClaimChannel, Coupon, GrantReport, GrantResult, Scope, Template, Validity
 from chalicelib.coupons.refused import Refused
-from chalicelib.errors import DomainError, InvalidState, LimitReached, NotClaimable, NotFound, SoldOut
+from chalicelib.errors import DomainError, InvalidState, LimitReached, NotClaimable, NotFound, SoldOut, Throttled
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.models import Change
 from chalicelib.idempotency import Idempotency
@@ -269,7 +269,29 @@ def grant_one(template_id: str, user_id: str, now: datetime, grant_ref: str, bou
     template = templates_store.get_template(template_id)
     if template is None:
         raise NotFound("No template with this id.")
-    return _grant(template, user_id, now, grant_ref, bought_with)
+    return _grant_current(template, user_id, now, grant_ref, bought_with)[0]
+
+
+GRANT_ATTEMPTS = 5
+
+
+def _grant_current(template: Template, user_id: str, now: datetime, grant_ref: str, bought_with: str | None = None
+                   ) -> tuple[Coupon, Template]:
+    """`_grant`, again from the template read afresh when it was a draft edited meanwhile (the
+    coupon copies the terms it is granted under); the coupon and the template it came from."""
+    for _ in range(GRANT_ATTEMPTS):
+        try:
+            return _grant(template, user_id, now, grant_ref, bought_with), template
+        except TermsChanged:
+            fresh = templates_store.get_template(template.id, consistent=True)
+            if fresh is None:
+                raise NotFound("No template with this id.") from None
+            template = fresh
+    raise Throttled("This template is being edited at this moment; retry shortly.")
+
+
+class TermsChanged(Exception):
+    """A grant from a draft met the draft edited since it was read (issuing_store.DRAFT_UNCHANGED)."""
 
 
 def _grant(template: Template, user_id: str, now: datetime, grant_ref: str, bought_with: str | None = None
@@ -303,6 +325,8 @@ def _grant_on(template: Template, coupon: Coupon, user_id: str, grant_ref: str, 
             if earlier is None:
                 raise InvalidState("This grant reference was used, but its coupon is gone.") from exc
             return earlier
+        if issuing_store.terms_changed(exc, template):
+            raise TermsChanged() from exc
         raise issue_refusal(exc, template, shard, now, rules.grant_refusal) from exc
     return coupon
 
@@ -319,7 +343,7 @@ def grant_many(template_id: str, user_ids: list[str], now: datetime, operator_id
     results = []
     for user_id in user_ids:
         try:
-            coupon = _grant(template, user_id, now, f"{batch_ref}:{user_id}")
+            coupon, template = _grant_current(template, user_id, now, f"{batch_ref}:{user_id}")
             results.append(GrantResult(user_id=user_id, status="granted", coupon_id=coupon.id))
         except DomainError as exc:
             results.append(GrantResult(user_id=user_id, status=exc.code))

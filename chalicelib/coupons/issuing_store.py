@@ -23,6 +23,7 @@ from chalicelib.indexes import ITEM_ABSENT, ITEM_EXISTS
 
 # The names of the items every way of issuing shares (see `_issue_items`).
 STOCK, USER_CLAIMS = "stock", "user_claims"
+TERMS = "terms"  # a grant from a draft: the template is still the draft it was read as
 
 
 def list_claimable(now: datetime, limit: int, cursor: str | None) -> tuple[list[Template], str | None]:
@@ -168,9 +169,33 @@ def grant(template: Template, coupon: Coupon, user_id: str, grant_ref: str, now:
     `user_claims`."""
     marker = {**keys.grant_marker(template.id, grant_ref), "entity": "grant", "template_id": template.id,
               "user_id": user_id, "coupon_id": coupon.id, "created_at": iso(now)}
+    condition = _grant_condition(now)
+    unchanged, unchanged_vals = _draft_unchanged(template)
+    if template.status == "draft" and template.stock_shards == 1:  # the stock item is the template item
+        condition = f"{condition[0]} AND {unchanged}", {**condition[1], **unchanged_vals}
     items = {"marker": dynamo.tx_put(marker, ITEM_ABSENT),
-             **_issue_items(template, coupon, user_id, now, shard, _grant_condition(now))}
+             **_issue_items(template, coupon, user_id, now, shard, condition)}
+    if template.status == "draft" and template.stock_shards > 1:
+        items[TERMS] = dynamo.tx_check(keys.template(template.id), unchanged, names={"#status": "status"},
+                                       vals=dynamo.values(**unchanged_vals))
     _transact(items, None, None)
+
+
+def _draft_unchanged(template: Template) -> tuple[str, dict[str, Any]]:
+    """A draft's terms may still change (templates.replace_draft, which needs `claimed = 0`): a
+    grant from a draft holds only while the template is the draft version the coupon's terms were
+    copied from. Publishing moves the status, never the terms: a template no longer draft passes."""
+    seen, vals = templates_store.draft_seen(template)
+    return f"(#status <> :draft OR {seen})", {"draft": "draft", **vals}
+
+
+def terms_changed(refused: Refused, template: Template) -> bool:
+    """Whether a refused grant from a draft met the draft edited since it was read."""
+    if TERMS in refused.failed:
+        return True
+    old = refused.old(STOCK)
+    return (template.status == "draft" and template.stock_shards == 1 and old is not None
+            and old.get("status") == "draft" and int(old.get("draft_version", 0)) != template.draft_version)
 
 
 def granted(template_id: str, grant_ref: str) -> Coupon | None:

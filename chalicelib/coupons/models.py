@@ -139,6 +139,9 @@ class Template(BaseModel):
     redeemed: int = 0
     created_at: datetime
     updated_at: datetime
+    # Stored, never shown: +1 on every edit of the draft; a grant from a draft and the edits pin it
+    # (times have whole seconds, too coarse to tell two edits apart).
+    draft_version: int = Field(0, exclude=True)
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy cannot see through it
     @property

@@ -65,7 +65,8 @@ def replace_draft(template_id: str, request: TemplateCreate, now: datetime, acto
     created_at kept); audited (`update`), pinned on the draft that was read."""
     for _ in range(STATUS_ATTEMPTS):
         before = _unissued_draft(template_id, "edited")
-        after = _from_request(request, before.id, before.created_at, now)
+        after = _from_request(request, before.id, before.created_at, now).model_copy(
+            update={"draft_version": before.draft_version + 1})
         audit = Change(actor, "update", "template", template_id, before.model_dump(mode="json"),
                        after.model_dump(mode="json"), now)
         try:

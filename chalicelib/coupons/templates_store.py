@@ -20,7 +20,7 @@ from chalicelib.indexes import ITEM_ABSENT, ITEM_EXISTS
 def template_item(template: Template) -> dict[str, Any]:
     data = template.model_dump(mode="json", exclude={"remaining"})
     item = {**keys.template(template.id), **keys.template_listing(data["created_at"], template.id),
-            "entity": "template", **data}
+            "entity": "template", **data, "draft_version": template.draft_version}
     item["claimable_sk"] = keys.claimable_sort_key(data["claim_ends_at"], template.id)
     if template.status == "published":
         item.update(keys.claimable_listing(data["claim_ends_at"], template.id))
@@ -119,13 +119,23 @@ def has_codes(template_id: str) -> bool:
     return bool(item and item.get("has_codes"))
 
 
+def draft_seen(template: Template) -> tuple[str, dict[str, Any]]:
+    """A condition that the template item is still at the `draft_version` it was read with (absent
+    on templates stored before versions: version 0), and its values."""
+    if template.draft_version == 0:
+        return "(attribute_not_exists(draft_version) OR draft_version = :seen_version)", {"seen_version": 0}
+    return "draft_version = :seen_version", {"seen_version": template.draft_version}
+
+
 def replace_draft(before: Template, after: Template, audit: Change) -> None:
-    """One transaction: the template item replaced by `after`, pinned on `before.updated_at` (what
-    the audit entry's `before` shows) and on being a draft that issued nothing; its stock shards
-    rewritten to `after`'s (the old ones beyond `after.stock_shards` deleted: at most 50 items in
-    all, as shards are); the audit entry. Refused (`template`, or `shard<n>`: a grant reached it)."""
-    vals = dynamo.values(draft="draft", zero=0, seen=iso(before.updated_at))
-    items = {"template": dynamo.tx_put(template_item(after), f"{UNISSUED_DRAFT} AND updated_at = :seen",
+    """One transaction: the template item replaced by `after` (its `draft_version` one more),
+    pinned on `before`'s version (what the audit entry's `before` shows) and on being a draft that
+    issued nothing; its stock shards rewritten to `after`'s (the old ones beyond
+    `after.stock_shards` deleted: at most 50 items in all, as shards are); the audit entry.
+    Refused (`template`, or `shard<n>`: a grant reached it)."""
+    seen, seen_vals = draft_seen(before)
+    vals = dynamo.values(draft="draft", zero=0, **seen_vals)
+    items = {"template": dynamo.tx_put(template_item(after), f"{UNISSUED_DRAFT} AND {seen}",
                                        names={"#status": "status"}, vals=vals)}
     new_shards = shard_items(after) if after.stock_shards > 1 else []
     old_keys = shard_keys(before) if before.stock_shards > 1 else []
@@ -139,9 +149,10 @@ def replace_draft(before: Template, after: Template, audit: Change) -> None:
 
 def delete_draft(template: Template, audit: Change) -> None:
     """One transaction: the template item and its stock shards deleted, on condition that it is
-    still the draft that was read (`updated_at`) and issued nothing; the audit entry."""
-    vals = dynamo.values(draft="draft", zero=0, seen=iso(template.updated_at))
-    items = {"template": dynamo.tx_delete(keys.template(template.id), f"{UNISSUED_DRAFT} AND updated_at = :seen",
+    still the draft that was read (`draft_version`) and issued nothing; the audit entry."""
+    seen, seen_vals = draft_seen(template)
+    vals = dynamo.values(draft="draft", zero=0, **seen_vals)
+    items = {"template": dynamo.tx_delete(keys.template(template.id), f"{UNISSUED_DRAFT} AND {seen}",
                                           names={"#status": "status"}, vals=vals)}
     if template.stock_shards > 1:
         items.update(dynamo.numbered("shard", (dynamo.tx_delete(key, UNISSUED_SHARD, vals=dynamo.values(zero=0))

@@ -119,3 +119,21 @@ def test_the_list_finds_templates_by_part_of_their_name_within_a_status(api):
     assert status == 200, page
     assert [t["id"] for t in page["items"]] == [wanted["id"]]
     assert api.get("/admin/templates?q=", user="mia", roles=MARKETING)[0] == 400
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_a_grant_that_read_a_draft_before_its_edit_issues_the_new_terms(api, shards):
+    """The race the race tests provoke, made deterministic: the grant read the draft, the draft
+    was edited, then the grant writes: it must not issue the old terms (it reads again)."""
+    from datetime import datetime, timezone
+
+    from chalicelib.coupons import issuing, templates_store
+
+    draft = _draft(api, value=500, total_stock=20, stock_shards=shards)
+    stale = templates_store.get_template(draft["id"], consistent=True)
+    assert _put(api, draft["id"], template_body(value=999, total_stock=20, stock_shards=shards))[0] == 200
+
+    coupon, used = issuing._grant_current(stale, "late-grant", datetime.now(timezone.utc), "ref-late")
+
+    assert (coupon.value, used.value) == (999, 999)
+    assert _put(api, draft["id"], template_body(name="again"))[0] == 409  # it has issued now

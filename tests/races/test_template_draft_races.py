@@ -38,13 +38,13 @@ def test_a_draft_is_never_deleted_once_it_issued_something(race_api, shards):
         granted = sum(1 for status, body in results[:3] + results[5:] if status == 200 and body["granted"])
         minted = results[4][0] == 201
         held = sum(wallet_size(race_api, user) for user in users)
-        assert held == granted
+        assert held == granted, (held, results)
         exists = requests.get(url, headers=MIA, timeout=30).status_code == 200
         if deleted:
-            assert (granted, minted, exists) == (0, False, False), results
+            assert (granted, minted, exists) == (0, False, False), (granted, minted, exists, results)
         else:
             assert results[3][1]["error"]["code"] == "INVALID_STATE", results[3]
-            assert exists and (granted or minted), results
+            assert exists and (granted or minted), (granted, minted, exists, results)
 
 
 def test_an_edit_never_lands_after_a_grant(race_api):
