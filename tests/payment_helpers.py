@@ -206,11 +206,16 @@ def live_rule(now: datetime = NOW, **overrides: Any):
     return rebate_rules.change_rule_status(rule.id, "publish", now)
 
 
-def settle_like_sqs(event, attempts=20):
-    """Process an event as SQS would deliver it: again after a throttled attempt."""
+def like_sqs(operation, attempts=20):
+    """Run as SQS (or the next schedule) would: again after a throttled attempt."""
     for _ in range(attempts):
         try:
-            return settlement.process(event, NOW)
+            return operation()
         except Throttled:
             continue
     raise AssertionError("still throttled after retries")
+
+
+def settle_like_sqs(event, attempts=20):
+    """Process an event as SQS would deliver it: again after a throttled attempt."""
+    return like_sqs(lambda: settlement.process(event, NOW), attempts)

@@ -7,26 +7,16 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from chalicelib.errors import Throttled
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
 from chalicelib.models import PageQuery
 from chalicelib.rebates import accounts, policy, settlement
 from tests.checkout_helpers import race
-from tests.payment_helpers import NOW, live_rule, payment_event, refund_event
+from tests.payment_helpers import NOW, like_sqs, live_rule, payment_event, refund_event
 
 WINDOW_END = NOW + timedelta(days=7)
 USERS = [f"shopper{i}" for i in range(6)]
 
-
-def like_sqs(operation, attempts=20):
-    """Run as SQS (or the next schedule) would: again after a throttled attempt."""
-    for _ in range(attempts):
-        try:
-            return operation()
-        except Throttled:
-            continue
-    raise AssertionError("still throttled after retries")
 
 
 def ledger_sums(user):

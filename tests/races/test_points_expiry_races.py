@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 from chalicelib import dynamo
-from chalicelib.errors import InsufficientPoints, Throttled
+from chalicelib.errors import InsufficientPoints
 from chalicelib.jobs import registry as jobs
 from chalicelib.jobs.budget import Unlimited
 from chalicelib.models import PageQuery
@@ -17,21 +17,13 @@ from chalicelib.orders import reservations
 from chalicelib.orders.models import ReservationRequest
 from chalicelib.rebates import accounts, accounts_store, holds
 from tests.checkout_helpers import item, race
-from tests.payment_helpers import NOW
+from tests.payment_helpers import NOW, like_sqs
 from tests.programme_helpers import set_programme
 from tests.reservation_helpers import fund
 
 USERS = [f"shopper{i}" for i in range(4)]
 EXPIRED_AT = datetime(2030, 6, 11, 16, 0, 1, tzinfo=timezone.utc)  # credited at NOW, 10 days
 
-
-def like_sqs(operation, attempts=20):
-    for _ in range(attempts):
-        try:
-            return operation()
-        except Throttled:
-            continue
-    raise AssertionError("still throttled after retries")
 
 
 def expire():
