@@ -84,3 +84,17 @@ def bearer(user: str, operator: bool = False) -> dict[str, str]:
 
     token = issue_token(BENCH_ENV["MALL_JWT_SECRET"], user, ["operator"] if operator else [], 3600, int(time.time()))
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+@contextmanager
+def dynamodb_hooks(client, before, after) -> Iterator[None]:
+    """`before(params, model, ...)` as each DynamoDB call is built and `after(http_response, parsed,
+    model, ...)` as it returns, on `client`, while the block runs (botocore's event hooks)."""
+    events = client.meta.events
+    events.register("before-parameter-build.dynamodb", before)
+    events.register("after-call.dynamodb", after)
+    try:
+        yield
+    finally:
+        events.unregister("before-parameter-build.dynamodb", before)
+        events.unregister("after-call.dynamodb", after)

@@ -46,7 +46,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from bench.common import bearer, local_aws
+from bench.common import bearer, dynamodb_hooks, local_aws
 
 THREADS, STOCK = 200, 50
 SHARD_COUNTS = (1, 16)
@@ -84,14 +84,8 @@ class ReadMeter:
 @contextmanager
 def metering(client: Any) -> Iterator[ReadMeter]:
     meter = ReadMeter()
-    events = client.meta.events
-    events.register("before-parameter-build.dynamodb", meter.ask)
-    events.register("after-call.dynamodb", meter.count)
-    try:
+    with dynamodb_hooks(client, meter.ask, meter.count):
         yield meter
-    finally:
-        events.unregister("before-parameter-build.dynamodb", meter.ask)
-        events.unregister("after-call.dynamodb", meter.count)
 
 
 def race(calls: list[Callable[[], Any]]) -> tuple[list[Any], float]:

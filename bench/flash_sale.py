@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from bench.common import bearer, local_aws
+from bench.common import bearer, dynamodb_hooks, local_aws
 
 SHOPPERS, STOCK = 300, 100
 SHARDS = 16
@@ -81,14 +81,8 @@ class KeyHeat:
 @contextmanager
 def counting(client: Any) -> Iterator[KeyHeat]:
     heat = KeyHeat()
-    events = client.meta.events
-    events.register("before-parameter-build.dynamodb", heat.before)
-    events.register("after-call.dynamodb", heat.after)
-    try:
+    with dynamodb_hooks(client, heat.before, heat.after):
         yield heat
-    finally:
-        events.unregister("before-parameter-build.dynamodb", heat.before)
-        events.unregister("after-call.dynamodb", heat.after)
 
 
 def _all_at_once(calls, workers=64):
