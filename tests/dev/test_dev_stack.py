@@ -452,28 +452,35 @@ def test_make_job_releases_a_lapsed_order_reservation_of_the_running_stack(tmp_p
     run.assert_stopped_cleanly(set())
 
 
+def _pay_under_a_live_rule(api, ops, name, **rule):
+    """Publish a rule live for the next hour, then pay ¥123.45 as `<name>-shopper` through the signed
+    generic webhook of the running stack; the rule and when it was paid."""
+    from tests.payment_helpers import generic_payment, rule_body, signed_generic
+
+    paid_at = datetime.now(timezone.utc)
+    window = {"starts_at": (paid_at - timedelta(hours=1)).isoformat(),
+              "ends_at": (paid_at + timedelta(hours=1)).isoformat()}
+    made = requests.post(f"{api}/admin/rebate-rules", json=rule_body(**rule, **window), headers=ops, timeout=30).json()
+    assert requests.post(f"{api}/admin/rebate-rules/{made['id']}/publish", headers=ops, timeout=30).ok
+    raw, headers = signed_generic(generic_payment(f"evt_{name}_1", f"pay_{name}_1", user=f"{name}-shopper",
+                                                  amount=12345, paid_at=paid_at))
+    assert requests.post(f"{api}/webhooks/payments/generic", data=raw, headers=headers, timeout=30).ok
+    return made, paid_at
+
+
 @pytest.mark.e2e
 def test_make_job_releases_a_pending_rebate_of_the_running_stack_once(tmp_path_factory):
     """Issue 17's "done when": a rule with pending_days 7 credits pending over HTTP; make job
     release-pending as of 8 days later makes it spendable, and again changes nothing."""
     from tests.helpers import headers_for
-    from tests.payment_helpers import generic_payment, rule_body, signed_generic
 
     run = MakeRun(PROJECT_ROOT, tmp_path_factory.mktemp("run"))
     try:
         run.wait_until_serving()
         api = json.loads(run.state_file.read_text())["api_url"]
         ops, shopper = headers_for("ops-job", operator=True), headers_for("pending-shopper")
-        paid_at = datetime.now(timezone.utc)
-        window = {"starts_at": (paid_at - timedelta(hours=1)).isoformat(),
-                  "ends_at": (paid_at + timedelta(hours=1)).isoformat()}
-        rule = requests.post(f"{api}/admin/rebate-rules", json=rule_body(ratio_bp=500, pending_days=7, **window),
-                             headers=ops, timeout=30).json()
+        rule, paid_at = _pay_under_a_live_rule(api, ops, "pending", ratio_bp=500, pending_days=7)
         assert rule["pending_days"] == 7
-        assert requests.post(f"{api}/admin/rebate-rules/{rule['id']}/publish", headers=ops, timeout=30).ok
-        raw, headers = signed_generic(generic_payment("evt_pending_1", "pay_pending_1", user="pending-shopper",
-                                                      amount=12345, paid_at=paid_at))
-        assert requests.post(f"{api}/webhooks/payments/generic", data=raw, headers=headers, timeout=30).ok
 
         def account():
             shown = requests.get(f"{api}/me/account", headers=shopper, timeout=30).json()
@@ -499,7 +506,6 @@ def test_make_job_expires_points_of_the_running_stack_once(tmp_path_factory):
     """Issue 17's "done when": with points_valid_days 10, a points rebate credited over HTTP shows
     in points_expiring; make job expire-points as of 12 days later takes it, and again changes nothing."""
     from tests.helpers import headers_for
-    from tests.payment_helpers import generic_payment, rule_body, signed_generic
 
     run = MakeRun(PROJECT_ROOT, tmp_path_factory.mktemp("run"))
     try:
@@ -507,15 +513,7 @@ def test_make_job_expires_points_of_the_running_stack_once(tmp_path_factory):
         api = json.loads(run.state_file.read_text())["api_url"]
         ops, shopper = headers_for("ops-job", operator=True), headers_for("points-shopper")
         assert requests.put(f"{api}/admin/settings", json={"points_valid_days": 10}, headers=ops, timeout=30).ok
-        paid_at = datetime.now(timezone.utc)
-        window = {"starts_at": (paid_at - timedelta(hours=1)).isoformat(),
-                  "ends_at": (paid_at + timedelta(hours=1)).isoformat()}
-        rule = requests.post(f"{api}/admin/rebate-rules", json=rule_body(ratio_bp=500, reward="points", **window),
-                             headers=ops, timeout=30).json()
-        assert requests.post(f"{api}/admin/rebate-rules/{rule['id']}/publish", headers=ops, timeout=30).ok
-        raw, headers = signed_generic(generic_payment("evt_points_1", "pay_points_1", user="points-shopper",
-                                                      amount=12345, paid_at=paid_at))
-        assert requests.post(f"{api}/webhooks/payments/generic", data=raw, headers=headers, timeout=30).ok
+        _, paid_at = _pay_under_a_live_rule(api, ops, "points", ratio_bp=500, reward="points")
 
         def account():
             return requests.get(f"{api}/me/account", headers=shopper, timeout=30).json()
