@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from bench import memory
 
@@ -61,12 +62,9 @@ def local_aws(dynamodb_endpoint: str | None = None) -> Iterator[MotoProcess]:
     os.environ.update({**BENCH_ENV, "AWS_ENDPOINT_URL": moto.url})
     if dynamodb_endpoint:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
-    from chalicelib import dynamo
-    from chalicelib.settings import get_settings
     from dev.bootstrap import bootstrap
 
-    dynamo.client.cache_clear()
-    get_settings.cache_clear()
+    forget_clients()
     bootstrap(os.environ)
     try:
         yield moto
@@ -75,8 +73,37 @@ def local_aws(dynamodb_endpoint: str | None = None) -> Iterator[MotoProcess]:
         moto.stop()
         os.environ.clear()
         os.environ.update(saved)
-        dynamo.client.cache_clear()
-        get_settings.cache_clear()
+        forget_clients()
+
+
+def forget_clients() -> None:
+    """Forget the clients, queue URLs and settings the app keeps between requests (DynamoDB and
+    SQS clients, settings, programme settings, live rules): the next benchmark's engine is another
+    server. (The kept templates and shard counts are keyed by table and template: nothing stale.)"""
+    from chalicelib import sqs
+    from tests.helpers import reset_clients
+
+    reset_clients()
+    sqs.client.cache_clear()
+    sqs.queue_url.cache_clear()
+
+
+def serve(app: Any, backlog: int = 5) -> Any:
+    """Chalice's threaded local server for `app` on a free loopback port, serving in a daemon
+    thread, without its line per request (a race of hundreds would bury the figures); `backlog`
+    is the listen queue (http.server's default of 5 drops a burst's connections)."""
+    from chalice.config import Config as ChaliceConfig
+    from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+    class Quiet(ChaliceRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = LocalDevServer(app, ChaliceConfig.create(chalice_stage="bench", app_name="mall"), "127.0.0.1", 0,
+                            handler_cls=Quiet)
+    server.server.socket.listen(backlog)
+    threading.Thread(target=server.server.serve_forever, daemon=True).start()
+    return server
 
 
 def bearer(user: str, operator: bool = False) -> dict[str, str]:

@@ -46,7 +46,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from bench.common import bearer, dynamodb_hooks, local_aws
+from bench.common import bearer, dynamodb_hooks, local_aws, serve
 
 THREADS, STOCK = 200, 50
 SHARD_COUNTS = (1, 16)
@@ -186,19 +186,12 @@ _servers: list[Any] = []
 
 def _local_server(app: Any) -> Any:
     """Chalice's local server for the app, started once per process (chalice cannot wrap an app
-    twice); the engine behind it is whatever the environment names when a request comes."""
-    from chalice.config import Config as ChaliceConfig
-    from chalice.local import create_local_server
-
+    twice); the engine behind it is whatever the environment names when a request comes.
+    Its backlog is the race's: http.server's default of 5 would drop the SYNs of 200 shoppers
+    connecting at once (retried a second later, or reset); the local gateway stands for API
+    Gateway, which takes them all."""
     if not _servers:
-        server = create_local_server(app, ChaliceConfig.create(chalice_stage="bench", app_name="mall"),
-                                     "127.0.0.1", 0)
-        # http.server listens with a backlog of 5: 200 shoppers connecting at once would have their
-        # SYNs dropped and retried a second later, or their connections reset. The local gateway
-        # stands for API Gateway, which takes them all.
-        server.server.socket.listen(THREADS * 2)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        _servers.append(server)
+        _servers.append(serve(app, backlog=THREADS * 2))
     return _servers[0]
 
 

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from bench.common import bearer, dynamodb_hooks, local_aws
+from bench.common import bearer, dynamodb_hooks, local_aws, serve
 
 SHOPPERS, STOCK = 300, 100
 SHARDS = 16
@@ -156,14 +156,11 @@ def run() -> dict[str, Any]:
     with local_aws() as moto:
         import boto3
         from botocore.config import Config
-        from chalice.config import Config as ChaliceConfig
-        from chalice.local import create_local_server
 
         from app import app
         from chalicelib import dynamo
 
-        server = create_local_server(app, ChaliceConfig.create(chalice_stage="bench", app_name="mall"), "127.0.0.1", 0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = serve(app, backlog=SHOPPERS * 2)
         base = "http://%s:%d" % server.server.server_address[:2]
         http = requests.Session()
         http.mount("http://", HTTPAdapter(pool_maxsize=64))
