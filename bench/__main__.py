@@ -23,6 +23,7 @@ from bench import memory
 BENCHMARKS = ["bench.cold_start", "bench.claim", "bench.reserve", "bench.webhook", "bench.flash_sale", "bench.capacity",
               "bench.flash_race", "bench.day", "bench.sweep"]
 RESULTS = Path(__file__).with_name("results.md")
+READING = Path(__file__).with_name("reading.md")  # the hand-written explanation appended to the figures
 
 
 def machine() -> str:
@@ -59,7 +60,7 @@ def main(names: list[str]) -> None:
         "# Benchmark results\n\n"
         f"Machine: {machine()}  \nDate: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  \n"
         "Command: `make bench`. Every figure is a ratio against a floor measured in the same run.\n\n"
-        + "\n".join(lines) + "\n\n" + memory_summary(peaks) + "\n"
+        + "\n".join(lines) + "\n\n" + memory_summary(peaks) + "\n\n" + READING.read_text()
     )
     print(f"wrote {RESULTS}", file=sys.stderr)
 

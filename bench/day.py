@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -118,6 +119,9 @@ def run() -> dict[str, float]:
             if api.requests >= next_sample:
                 samples.append((api.requests, memory.peak_rss_mb(moto.process.pid) or float("nan")))
                 next_sample += SAMPLE_EVERY
+                print(f"\r  day: {api.requests:,}/{DAY_REQUESTS:,} requests, moto server peak {samples[-1][1]:.0f} MB",
+                      end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
         elapsed = time.perf_counter() - started
         moto_peak = memory.peak_rss_mb(moto.process.pid) or float("nan")
         api_peak = memory.peak_rss_mb(api_child.process.pid) or float("nan")
