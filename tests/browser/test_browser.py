@@ -82,7 +82,7 @@ def test_an_operator_publishes_a_template_that_a_shopper_claims_and_gets_in_a_qu
     expect(cell(row, "Claimed")).to_have_text("1")
     expect(cell(row, "Remaining")).to_have_text("4 of 5")
     ops.get_by_role("link", name="Statistics").click()
-    expect(ops.locator("#view-stats figure", has_text="Claims and redemptions")).to_contain_text(name[:20])
+    expect(ops.locator("#view-stats figure", has_text="Claims and redemptions per template")).to_contain_text(name[:20])
     expect(ops.locator("#view-stats tbody tr", has_text=name)).to_contain_text("0.00%")
     session.shot(ops, "statistics")
 

@@ -82,7 +82,8 @@ function figureBox(title, series, chart) {
 }
 
 // series: [{name, class}]; rows: [{label, values: [number per series], texts: [string per series]}];
-// max: the largest value the axis must reach; axisText: a tick's label (default: the number).
+// max: the largest value the axis must reach; axisText: a tick's label (default: the number). A
+// bar's words are its aria-label and tooltip (no <title>: its row's label has the row's name).
 export function barChart({ title, series, rows, max, width, axisText = String }) {
   const rowHeight = LABEL + series.length * (BAR + GAP) + ROW_GAP;
   const height = AXIS_ROOM + rows.length * rowHeight;
@@ -105,8 +106,8 @@ export function barChart({ title, series, rows, max, width, axisText = String })
         const length = row.values[j] > 0 ? Math.max(x(row.values[j]), 2) : 0;
         const text = t("chart.tip", { label: row.label, series: s.name, value: row.texts[j] });
         return svg("g", {},
-          tip(svg("rect", { x: 0, y, width: Math.max(length, 2), height: BAR, rx: 2, class: `bar ${s.class}${length ? "" : " empty"}` },
-            svg("title", {}, text)), text),
+          tip(svg("rect", { x: 0, y, width: Math.max(length, 2), height: BAR, rx: 2, class: `bar ${s.class}${length ? "" : " empty"}` }),
+            text),
           svg("text", { x: length + 6, y: y + BAR - 3, class: "chart-value" }, row.texts[j]));
       }));
   }));

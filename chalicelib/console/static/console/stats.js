@@ -109,7 +109,7 @@ export function statsView(api) {
       body.replaceChildren(...[
         ...overviewFigures(overview, counts),
         ...dailyChart((daily ?? overview).days, width),
-        ...couponStats(templates, counts, width),
+        ...couponStats(templates, counts, width, range ? "stats.noClaimsInRange" : "stats.noClaims"),
         ...overTime(claimed, hourly, chartRange, width),
         ...rebateStats(rules, width),
       ].filter(Boolean)); // a part with nothing to show is null
@@ -205,7 +205,7 @@ function dailyChart(days, width) {
   }))];
 }
 
-function couponStats(templates, counts, width) {
+function couponStats(templates, counts, width, emptyKey) {
   const of = (x) => counts.byTemplate.get(x.id) ?? { claimed: 0, redeemed: 0 };
   const claimed = templates.filter((x) => of(x).claimed > 0).sort((a, b) => of(b).claimed - of(a).claimed);
   const top = claimed.slice(0, TOP);
@@ -216,7 +216,7 @@ function couponStats(templates, counts, width) {
       figure(t("col.redeemed"), formatCount(counts.redeemed)),
       figure(t("col.redemptionRate"), formatRate(counts.redeemed, counts.claimed))),
   ];
-  if (!top.length) return [...parts, h("p", { class: "empty" }, t("stats.noClaims"))];
+  if (!top.length) return [...parts, h("p", { class: "empty" }, t(emptyKey))];
   const scope = claimed.length > TOP ? t("stats.topOf", { top: TOP, all: claimed.length }) : t("stats.withClaims");
   return [
     ...parts,
