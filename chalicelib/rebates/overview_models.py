@@ -17,9 +17,10 @@ class OverviewQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_by_name=True, validate_by_alias=True,
                               serialize_by_alias=True, defer_build=True)
     start: date | None = Field(None, alias="from", description="First Beijing day, included.")
-    end: date | None = Field(None, alias="to", validate_default=True, description="Last Beijing day, included.")
+    # named as its query parameter: an error of the default (`to` absent) names `to` too
+    to: date | None = Field(None, validate_default=True, description="Last Beijing day, included.")
 
-    @field_validator("end")
+    @field_validator("to")
     @classmethod
     def _range(cls, end: date | None, info: ValidationInfo) -> date | None:
         if "start" not in info.data:
@@ -36,9 +37,9 @@ class OverviewQuery(BaseModel):
 
     def days(self) -> list[date]:
         """Every day of the range, oldest first (none for all time)."""
-        if self.start is None or self.end is None:
+        if self.start is None or self.to is None:
             return []
-        return [date.fromordinal(n) for n in range(self.start.toordinal(), self.end.toordinal() + 1)]
+        return [date.fromordinal(n) for n in range(self.start.toordinal(), self.to.toordinal() + 1)]
 
 
 class OverviewDay(BaseModel):
