@@ -68,10 +68,16 @@ FLOORS: dict[str, tuple[float, float, str]] = {
                              "4 ledger entries, settings check) + the reservation's due-index entry (1); "
                              "pricing reads the wallet (0.5)"),
     "webhook (payment)": (0, 0, "nothing stored: one SQS SendMessage"),
-    "settlement, 1 rule": (0.5, 10, "event, payment, rebate, account, ledger entry (5 x2); the live rules (0.5)"),
-    "settlement, 3 rules": (0.5, 18, "event, payment, 3 rebates, account, 3 ledger entries (9 x2)"),
-    "settlement, 全返 3 parts": (0.5, 15, "event, payment, rebate, 3 instalments (6 x2) + 3 due-index entries"),
-    "refund": (0.5, 12, "event, refund, payment, rebate, account, ledger entry (6 x2); its rebates (0.5)"),
+    "settlement, 1 rule": (0.5, 12, "event, payment, rebate, account, ledger entry, the programme's day totals "
+                                    "(6 x2: a per-day overview that counts each payment once must move in the "
+                                    "once-only transaction; the all-time totals could be summed from the days); "
+                                    "the live rules (0.5)"),
+    "settlement, 3 rules": (0.5, 20, "event, payment, 3 rebates, account, 3 ledger entries, the day's totals "
+                                     "(10 x2)"),
+    "settlement, 全返 3 parts": (0.5, 17, "event, payment, rebate, 3 instalments, the day's totals (7 x2) + 3 "
+                                        "due-index entries"),
+    "refund": (0.5, 14, "event, refund, payment, rebate, account, ledger entry, the day's totals (7 x2); its "
+                        "rebates (0.5)"),
     "withdrawal asked": (0, 7, "withdrawal, account, ledger entry (3 x2) + the status-index entry (1)"),
     "withdrawal decided": (1, 10, "withdrawal, account, ledger entry, audit entry (4 x2) + the status-index entry "
                                   "moved (2); the withdrawal read (1)"),

@@ -34,7 +34,9 @@ each in a partition of its own, never the template's.
 | claims of shard i in one hour    | STATS#<tid>#S<i> | HOUR#<hour> |
 
 <i> is 0..stock_shards-1 (a template with one shard keeps its stock on the template item and
-counts its hours under S0); <hour> is the hour's start, `2026-11-23T10:00:00Z`.
+counts its hours under S0); <hour> is the hour's start, `2026-11-23T10:00:00Z`. The same items
+count redemptions (`redeemed`), always under S0: a redemption moves the template item's
+`redeemed` in the same transaction, so the hour item is never hotter than the template item.
 """
 
 from __future__ import annotations
@@ -226,7 +228,10 @@ def claim_stats_sort_key(hour: str) -> str:
     return f"{STATS_HOUR_PREFIX}{hour}"
 
 
+REDEMPTION_STATS_SHARD = 0  # the hour item redemptions count on (see the table above)
+
+
 def claim_stats(template_id: str, shard: int, hour: str) -> dict[str, str]:
     """The count of one shard's claims in one hour: written by the claims of that shard only, so
-    it is never hotter than the shard it rides with."""
+    it is never hotter than the shard it rides with (and by redemptions on shard 0)."""
     return {"PK": claim_stats_partition(template_id, shard), "SK": claim_stats_sort_key(hour)}

@@ -198,11 +198,13 @@ class HourlyClaims(BaseModel):
 
     hour: datetime
     claimed: int
+    redeemed: int = Field(0, description="Coupons used by payments in the hour, less those a refund gave back.")
 
 
 class TemplateStats(BaseModel):
     """A template's counters and its claims per hour (claims, code claims and grants alike: all
-    take stock), every hour of the range listed, oldest first, zero where nothing was claimed."""
+    take stock) and redemptions per hour (a refund's restored coupon counted out of the hour it
+    was used in), every hour of the range listed, oldest first, zero where nothing happened."""
 
     model_config = ConfigDict(defer_build=True)
 

@@ -99,7 +99,7 @@ def restore_order(user_id: str, payment_id: str, now: datetime) -> list[Coupon]:
     restored: list[Coupon] = []
     for coupon_id in sorted(record.get("coupon_ids", [])):
         coupon = wallet_store.get_coupon(user_id, coupon_id, consistent=True)
-        back = coupon and _restore(user_id, coupon_id, coupon.template_id, payment_id, now)
+        back = coupon and _restore(user_id, coupon_id, coupon.template_id, payment_id, now, coupon.used_at)
         if back:
             restored.append(rules.shown(back, now))
     for card_id in sorted(record.get("card_ids", [])):
@@ -114,11 +114,12 @@ def restore_order(user_id: str, payment_id: str, now: datetime) -> list[Coupon]:
     return restored
 
 
-def _restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now: datetime) -> Coupon | None:
+def _restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now: datetime,
+             used_at: datetime | None) -> Coupon | None:
     """The coupon given back (also when an earlier delivery of the refund restored it), or None
     when it stays as it is."""
     try:
-        return redemption_store.restore(user_id, coupon_id, template_id, payment_id, now)
+        return redemption_store.restore(user_id, coupon_id, template_id, payment_id, now, used_at)
     except Refused as exc:
         old = exc.old("coupon")
         if old is not None and old.get("status") == "unused" and old.get("restored_from") == payment_id:

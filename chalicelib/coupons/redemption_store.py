@@ -1,5 +1,7 @@
-"""DynamoDB storage of redemption: a payment using a coupon (counted on its template), a
-refund giving it back, and the payment's redemption record (what a refund restores)."""
+"""DynamoDB storage of redemption: a payment using a coupon (counted on its template and in the
+hour of the redemption), a refund giving it back (counted down on both), and the payment's
+redemption record (what a refund restores). Named items: `coupon`, `template`, `redeemed_hour`,
+`redemption`."""
 
 from __future__ import annotations
 
@@ -8,10 +10,24 @@ from typing import Any
 
 from chalicelib import dynamo
 from chalicelib.clock import iso
-from chalicelib.coupons import keys, wallet_store
+from chalicelib.coupons import keys, rules, wallet_store
 from chalicelib.coupons.models import Coupon
 from chalicelib.coupons.refused import Refused
 from chalicelib.indexes import ITEM_EXISTS
+
+REDEEMED_HOUR = "redeemed_hour"
+
+
+def redeemed_hour(template_id: str, used_at: datetime, change: int) -> dict[str, Any]:
+    """`change` (+1 a redemption, -1 one undone) on the template's count of the hour of `used_at`
+    (keys.claim_stats, shard 0): an unconditional ADD in the transaction that moves the
+    template's `redeemed`, so it counts exactly as that counter does."""
+    hour = iso(rules.hour_of(used_at))
+    return dynamo.tx_update(
+        keys.claim_stats(template_id, keys.REDEMPTION_STATS_SHARD, hour),
+        "SET template_id = :tid, #shard = :shard, #hour = :hour ADD redeemed :change",
+        names={"#shard": "shard", "#hour": "hour"},
+        vals=dynamo.values(tid=template_id, shard=keys.REDEMPTION_STATS_SHARD, hour=hour, change=change))
 
 
 def record_payment(user_id: str, payment_id: str, order_id: str, field: str, coupon_id: str) -> dict[str, Any]:
@@ -48,8 +64,9 @@ _REDEEMABLE = ("#kind <> :card AND ((#status = :locked AND order_id = :order) OR
 
 def redeem_items(user_id: str, coupon_id: str, template_id: str, order_id: str, payment_id: str,
                  now: datetime) -> dict[str, dict[str, Any]]:
-    """The transaction items (`coupon`, `template`, `redemption`) using one coupon for a payment,
-    counted on its template. Refused (`coupon`) when this payment cannot use it."""
+    """The transaction items (`coupon`, `template`, `redeemed_hour`, `redemption`) using one coupon
+    for a payment, counted on its template and in the hour. Refused (`coupon`) when this payment
+    cannot use it."""
     return {
         "coupon": dynamo.tx_update(
             keys.coupon(user_id, coupon_id),
@@ -61,6 +78,7 @@ def redeem_items(user_id: str, coupon_id: str, template_id: str, order_id: str, 
         ),
         "template": dynamo.tx_update(keys.template(template_id), "SET redeemed = redeemed + :one",
                                      condition=ITEM_EXISTS, vals=dynamo.values(one=1)),
+        REDEEMED_HOUR: redeemed_hour(template_id, now, +1),
         "redemption": record_payment(user_id, payment_id, order_id, "coupon_ids", coupon_id),
     }
 
@@ -77,10 +95,13 @@ def redeem(user_id: str, coupon: Coupon, order_id: str, payment_id: str, now: da
     return used
 
 
-def restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now: datetime) -> Coupon:
+def restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now: datetime,
+            used_at: datetime | None = None) -> Coupon:
     """Give a coupon used by a refunded payment back (unused) if it is still valid, listed for
     expiry and for a reminder again (the reminder sweep checks `reminded_at`, so a coupon
-    reminded before is not reminded twice); returns it. Refused (`coupon`) otherwise."""
+    reminded before is not reminded twice), and count it out of the hour it was redeemed in
+    (`used_at`, as read: the payment that used it set it once); returns it. Refused (`coupon`)
+    otherwise."""
     listing, listing_vals = wallet_store.relist(coupon_id)
     reminder, reminder_vals = wallet_store.relist_reminder(coupon_id)
     items = {
@@ -96,6 +117,8 @@ def restore(user_id: str, coupon_id: str, template_id: str, payment_id: str, now
         "template": dynamo.tx_update(keys.template(template_id), "SET redeemed = redeemed - :one",
                                      condition="redeemed >= :one", vals=dynamo.values(one=1)),
     }
+    if used_at is not None:
+        items[REDEEMED_HOUR] = redeemed_hour(template_id, used_at, -1)
     try:
         dynamo.transact(items)
     except dynamo.ConditionFailed as exc:

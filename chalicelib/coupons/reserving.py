@@ -95,7 +95,8 @@ def spend_items(user_id: str, order_id: str, coupon_id: str | None, cards: list[
         coupon = wallet_store.get_coupon(user_id, coupon_id, consistent=True)
         if coupon is not None:
             redeem = redemption_store.redeem_items(user_id, coupon_id, coupon.template_id, order_id, payment_id, now)
-            items.update({COUPON: redeem[COUPON], TEMPLATE: redeem[TEMPLATE]})
+            items.update({COUPON: redeem[COUPON], TEMPLATE: redeem[TEMPLATE],
+                          redemption_store.REDEEMED_HOUR: redeem[redemption_store.REDEEMED_HOUR]})
             coupon_ids.append(coupon_id)
     for i, (card_id, amount) in enumerate(cards):
         held = cards_store.get_hold(user_id, card_id, order_id)

@@ -122,9 +122,10 @@ def change_template_status(template_id: str, action: str, now: datetime, actor: 
 
 
 def template_stats(template_id: str, query: TemplateStatsQuery, now: datetime) -> TemplateStats:
-    """A template's counters and its claims per hour, every hour of the range listed."""
+    """A template's counters and its claims and redemptions per hour, every hour of the range listed."""
     hours = rules.stats_hours(now, query.start, query.end)
     template = get_template(template_id)
     counts = templates_store.claims_by_hour(template, iso(hours[0]), iso(hours[-1]))
     return TemplateStats(template_id=template.id, claimed=template.claimed, redeemed=template.redeemed,
-                         hours=[HourlyClaims(hour=hour, claimed=counts.get(iso(hour), 0)) for hour in hours])
+                         hours=[HourlyClaims(hour=hour, claimed=counts.get(iso(hour), (0, 0))[0],
+                                             redeemed=counts.get(iso(hour), (0, 0))[1]) for hour in hours])

@@ -222,10 +222,11 @@ def end_lapsed(item: dict[str, Any], now: datetime) -> bool:
     return True
 
 
-def claims_by_hour(template: Template, first_hour: str, last_hour: str) -> dict[str, int]:
-    """Claims per hour from `first_hour` to `last_hour` (both included), summed over the stock
-    shards: one Query per shard (at most 50), each reading only the hours asked for."""
-    counts: dict[str, int] = {}
+def claims_by_hour(template: Template, first_hour: str, last_hour: str) -> dict[str, tuple[int, int]]:
+    """(claims, redemptions) per hour from `first_hour` to `last_hour` (both included), summed
+    over the stock shards: one Query per shard (at most 50), each reading only the hours asked
+    for (redemptions count on shard 0)."""
+    counts: dict[str, tuple[int, int]] = {}
     for shard in range(template.stock_shards):
         start = None
         while True:
@@ -238,7 +239,8 @@ def claims_by_hour(template: Template, first_hour: str, last_hour: str) -> dict[
                 limit=1000, start=start,
             )
             for item in items:
-                counts[item["hour"]] = counts.get(item["hour"], 0) + item["claimed"]
+                claimed, redeemed = counts.get(item["hour"], (0, 0))
+                counts[item["hour"]] = (claimed + int(item.get("claimed", 0)), redeemed + int(item.get("redeemed", 0)))
             if not start:
                 break
     return counts

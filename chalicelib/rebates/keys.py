@@ -9,6 +9,7 @@ Table `MallTable` (PK, SK), indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2
 | per-user daily cap counter  | RULE#<rid>           | USERDAY#<uid>#<yyyy-mm-dd>               |
 | rule totals, one shard      | RULE#<rid>#STATS#<n> | STATS                                    |
 | programme totals, one shard | REBATES#TOTALS#<n>   | TOTALS                                   |
+| the same, one Beijing day   | REBATES#TOTALS#<n>   | DAY#<yyyy-mm-dd>                         |
 | provider event seen         | EVT#<provider>#<eid> | EVT                                      |
 | payment                     | PAY#<payment_ref>    | PAY                                      |
 | rebate (one per rule)       | PAY#<payment_ref>    | REBATE#<rid>                             |
@@ -43,7 +44,10 @@ so `LEDGER#` sorts an account's ledger by time. A payment's changes of its rule'
 to shard `crc32(payment_ref) % STATS_SHARDS`, each shard its own partition (no index entry);
 a rule with a budget keeps its grants' totals on the rule item instead (docs/rebates.md).
 The programme's totals (each payment once, whatever rules it earned under) go to shard
-`crc32(payment_ref) % PROGRAMME_SHARDS` the same way.
+`crc32(payment_ref) % PROGRAMME_SHARDS` the same way; each change also goes, in the same
+transaction, to the day item of the Beijing day of its `now` in the same shard partition, so a
+range of days is one Query per shard (`SK BETWEEN DAY#<from> AND DAY#<to>`; `TOTALS` sorts
+after every `DAY#`).
 
 Each listing is an `IndexSpec` (index name, key attribute names, the `remove` fragment that
 takes an item out of a sparse index); with `NEW`, `LIVE_CONDITION` and
@@ -75,6 +79,7 @@ LEDGER_PREFIX = "LEDGER#"
 INSTALMENT_PREFIX = "INST#"
 REBATE_PREFIX = "REBATE#"
 PURCHASE_PREFIX = "PURCHASE#"
+PROGRAMME_DAY_PREFIX = "DAY#"
 OPEN_END = "~"  # the live listing's end of a rule without ends_at: after every ISO time
 STATS_SHARDS = 8  # a rule's totals take about 8 x 500 transactional writes/s (docs/rebates.md)
 # Every payment writes the programme's totals once, plus once per rule it earns under: twice the shards.
@@ -120,11 +125,24 @@ def programme_totals(payment_ref: str) -> dict[str, str]:
 
 
 def programme_totals_shard(shard: int) -> dict[str, str]:
-    return {"PK": f"REBATES#TOTALS#{shard}", "SK": "TOTALS"}
+    return {"PK": programme_partition(shard), "SK": "TOTALS"}
 
 
 def programme_totals_shards() -> list[dict[str, str]]:
     return [programme_totals_shard(shard) for shard in range(PROGRAMME_SHARDS)]
+
+
+def programme_partition(shard: int) -> str:
+    return f"REBATES#TOTALS#{shard}"
+
+
+def programme_day_sort_key(day: str) -> str:
+    return f"{PROGRAMME_DAY_PREFIX}{day}"
+
+
+def programme_day(payment_ref: str, day: str) -> dict[str, str]:
+    """The payment's shard of the programme's totals of Beijing day `day` (yyyy-mm-dd)."""
+    return {"PK": programme_partition(shard_of(payment_ref, PROGRAMME_SHARDS)), "SK": programme_day_sort_key(day)}
 
 
 def order_cap(rule_id: str, order_id: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_
 
 from chalicelib.models import MAX_FEN, PageQuery, ResourceId, Strict, UtcTime
 from chalicelib.payments.models import Purchase
+from chalicelib.rebates.overview_models import OverviewDay
 from chalicelib.rebates.policy import BP
 from chalicelib.rebates.withdrawal_models import (  # re-exported: routes read them as models.Withdrawal...
     Withdrawal as Withdrawal,
@@ -365,8 +366,8 @@ class RefundFigures(BaseModel):
 
 
 class RebateOverview(BaseModel):
-    """The whole programme, each payment counted once whatever rules it earned under
-    (docs/rebates.md, "Programme totals")."""
+    """The whole programme, or the Beijing days of a range, each payment counted once whatever
+    rules it earned under (docs/rebates.md, "Programme totals")."""
 
     model_config = ConfigDict(defer_build=True)
 
@@ -382,3 +383,5 @@ class RebateOverview(BaseModel):
                                               "rounded down (a point counts as one fen); null without net sales.")
     vouchers_not_granted: int = Field(description="Voucher rewards earned but not granted (see rewards_not_granted "
                                                   "of each rule).")
+    days: list[OverviewDay] = Field(default_factory=list, description="With ?from=&to=: every Beijing day of the "
+                                    "range, oldest first, zero where nothing changed; empty for all time.")

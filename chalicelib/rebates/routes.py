@@ -14,8 +14,8 @@ if TYPE_CHECKING:  # what a type checker reads; at run time the same names, boun
     from chalicelib import models as common
     from chalicelib.coupons import models as coupon_models
     from chalicelib.rebates import (
-        accounts, exchange, models, offers, offers_models, order_rebates, preview_models, rules, support,
-        support_models, withdrawals,
+        accounts, exchange, models, offers, offers_models, order_rebates, overview_models, preview_models, rules,
+        support, support_models, withdrawals,
     )
 else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy)
     common = lazy_module("chalicelib.models")
@@ -31,6 +31,7 @@ else:  # loaded on a route's first request, not by `import app` (chalicelib.lazy
     coupon_models = lazy_module("chalicelib.coupons.models")
     support_models = lazy_module("chalicelib.rebates.support_models")
     preview_models = lazy_module("chalicelib.rebates.preview_models")
+    overview_models = lazy_module("chalicelib.rebates.overview_models")
 
 bp = Blueprint(__name__)
 
@@ -80,9 +81,9 @@ def preview_rule(ctx: RequestContext, rule_id: common.ResourceId,
 
 
 @endpoint(bp, "/admin/rebates/overview", auth=OPERATOR)
-def get_overview(ctx: RequestContext) -> models.RebateOverview:
-    """The whole programme, each payment once: payments, sales, refunds, cost by asset, return rate."""
-    return rules.overview()
+def get_overview(ctx: RequestContext, query: overview_models.OverviewQuery) -> models.RebateOverview:
+    """The whole programme, or the Beijing days ?from=&to= (with each day's figures), each payment once."""
+    return rules.overview(query)
 
 
 @endpoint(bp, "/me/account")

@@ -7,7 +7,7 @@ the rules live at their time in `settlement`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from chalicelib import lifecycle
 from chalicelib.audit.models import Change
@@ -21,6 +21,7 @@ from chalicelib.rebates import policy, preview, preview_store, return_cap, rules
 from chalicelib.rebates.models import (
     AssetFigures, RebateOverview, RefundFigures, RuleCreate, RuleListQuery, RuleView, Stale, VoucherReward,
 )
+from chalicelib.rebates.overview_models import OverviewDay, OverviewQuery
 from chalicelib.rebates.preview_models import PreviewRequest, PreviewWindow, RulePreview
 
 STATUS_ATTEMPTS = 5  # reads and writes of a status change that met another change
@@ -114,10 +115,32 @@ def preview_rule(rule_id: str, request: PreviewRequest) -> RulePreview:
 
 # --- the programme's figures ------------------------------------------------------------------
 
-def overview() -> RebateOverview:
-    """The programme's totals, each payment once; cost is what was granted less what refunds
-    took back, and the return rate counts a point as one fen (as rules compute points)."""
-    t = settlement_store.programme_totals()
+def overview(query: OverviewQuery | None = None) -> RebateOverview:
+    """The programme's totals, each payment once, for all time or for the Beijing days of
+    `query` (summed from the day items, every day listed); cost is what was granted less what
+    refunds took back, and the return rate counts a point as one fen (as rules compute points)."""
+    days = query.days() if query is not None else []
+    if not days:
+        return _figures(settlement_store.programme_totals())
+    found = settlement_store.programme_days(days[0].isoformat(), days[-1].isoformat())
+    totals = dict.fromkeys(settlement_store.PROGRAMME_FIELDS, 0)
+    for day in found.values():
+        for name, value in day.items():
+            totals[name] += value
+    zero = dict.fromkeys(settlement_store.PROGRAMME_FIELDS, 0)
+    return _figures(totals).model_copy(update={"days": [_day(d, found.get(d.isoformat(), zero)) for d in days]})
+
+
+def _day(day: date, t: dict[str, int]) -> OverviewDay:
+    return OverviewDay(day=day, payments=t["payments"], sales=t["sales"], refunded_payments=t["refunded_payments"],
+                       refunded=t["refunded"], net_sales=t["sales"] - t["refunded"],
+                       cost_balance=t["granted_balance"] - t["taken_balance"],
+                       cost_points=t["granted_points"] - t["taken_points"],
+                       cost_vouchers=t["vouchers_granted"] - t["vouchers_revoked"],
+                       vouchers_not_granted=t["vouchers_not_granted"])
+
+
+def _figures(t: dict[str, int]) -> RebateOverview:
     granted = AssetFigures(balance=t["granted_balance"], points=t["granted_points"], vouchers=t["vouchers_granted"])
     taken = AssetFigures(balance=t["taken_balance"], points=t["taken_points"], vouchers=t["vouchers_revoked"])
     cost = AssetFigures(balance=granted.balance - taken.balance, points=granted.points - taken.points,

@@ -17,7 +17,9 @@ Transactions are of named items: `event`, `payment`, `refund`, `rebate`, `cap_<s
 rule's totals with the grant or clawback that causes it. The programme's totals
 (`ProgrammeChange`: each payment once, whatever rules it earned under) move in the
 transaction whose once-only record makes the change happen once: the payment's, a
-rebate's, a refund's, a clawback's, a voucher's revocation (`_programme_update`).
+rebate's, a refund's, a clawback's, a voucher's revocation (`_programme_update`), each twice:
+on the all-time item (`programme`) and on the item of the Beijing day of its `now`
+(`programme_day`, same shard partition), so a range of days sums to the all-time figures.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from chalicelib.rebates.rules_store import TotalsChange
 PROGRAMME_FIELDS = ("payments", "sales", "refunded_payments", "refunded", "granted_balance", "granted_points",
                     "vouchers_granted", "taken_balance", "taken_points", "vouchers_revoked", "vouchers_not_granted")
 EVENT, PAYMENT, REFUND, REBATE, PROGRAMME = "event", "payment", "refund", "rebate", "programme"
+PROGRAMME_DAY = "programme_day"  # the same change on the shard's item of the Beijing day of `now`
 INSTALMENT = "instalment"  # one instalment; a run of them is `instalment0`, `instalment1`, ...
 
 
@@ -113,16 +116,23 @@ def _cap_update(counter: CapCounter, amount: int, now: datetime, totals: TotalsC
 
 
 def _programme_update(payment_ref: str, change: ProgrammeChange, now: datetime) -> dict[str, dict[str, Any]]:
-    """Add `change` to the payment's shard of the programme's totals (`programme`): an
-    unconditional ADD in the transaction whose once-only record (or pinned values) makes it
-    count once. Nothing when nothing changes."""
+    """Add `change` to the payment's shard of the programme's totals (`programme`) and to the
+    same shard's item of the Beijing day of `now` (`programme_day`): unconditional ADDs in the
+    transaction whose once-only record (or pinned values) makes them count once. Nothing when
+    nothing changes."""
     deltas = change.deltas()
     if not deltas:
         return {}
-    return {PROGRAMME: dynamo.tx_update(
-        keys.programme_totals(payment_ref), "SET entity = :entity, updated_at = :now" + rules_store.add(deltas),
-        vals=dynamo.values(entity="rebate_programme_totals", now=iso(now), **deltas),
-    )}
+    day = beijing_day(now)
+    return {
+        PROGRAMME: dynamo.tx_update(
+            keys.programme_totals(payment_ref), "SET entity = :entity, updated_at = :now" + rules_store.add(deltas),
+            vals=dynamo.values(entity="rebate_programme_totals", now=iso(now), **deltas)),
+        PROGRAMME_DAY: dynamo.tx_update(
+            keys.programme_day(payment_ref, day), "SET entity = :entity, #day = :day, updated_at = :now"
+            + rules_store.add(deltas), names={"#day": "day"},
+            vals=dynamo.values(entity="rebate_programme_day", day=day, now=iso(now), **deltas)),
+    }
 
 
 programme_update = _programme_update  # for the other stores' transactions (pending vouchers)
@@ -136,6 +146,29 @@ def programme_totals() -> dict[str, int]:
         for name in PROGRAMME_FIELDS:
             totals[name] += int(shard.get(name, 0))
     return totals
+
+
+def programme_days(first: str, last: str) -> dict[str, dict[str, int]]:
+    """The programme's totals of each Beijing day from `first` to `last` (yyyy-mm-dd, both
+    included) that has any, summed over the shards: one Query per shard, reading only those
+    days (eventually consistent, as `programme_totals`)."""
+    days: dict[str, dict[str, int]] = {}
+    for shard in range(keys.PROGRAMME_SHARDS):
+        start = None
+        while True:
+            items, start = dynamo.query_once(
+                index=None, key_condition="#pk = :pk AND #sk BETWEEN :first AND :last",
+                names={"#pk": keys.TABLE.pk, "#sk": keys.TABLE.sk},
+                vals=dynamo.values(pk=keys.programme_partition(shard), first=keys.programme_day_sort_key(first),
+                                   last=keys.programme_day_sort_key(last)),
+                limit=1000, start=start)
+            for item in items:
+                totals = days.setdefault(item["day"], dict.fromkeys(PROGRAMME_FIELDS, 0))
+                for name in PROGRAMME_FIELDS:
+                    totals[name] += int(item.get(name, 0))
+            if not start:
+                break
+    return days
 
 
 # --- payments -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""GET /admin/templates/{id}/stats: claims per hour, counted exactly in each claim's transaction
-(chalice.test.Client and the service with a fixed clock, in-process moto)."""
+"""GET /admin/templates/{id}/stats: claims and redemptions per hour, counted exactly in each
+claim's and redemption's transaction (chalice.test.Client and the service with a fixed clock,
+in-process moto)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.coupons import issuing, minting, redemption, templates
+from chalicelib.coupons import checkout, issuing, minting, redemption, templates
 from chalicelib.coupons.models import CodeListQuery, TemplateStatsQuery
 from chalicelib.errors import SoldOut
-from tests.checkout_helpers import NOW, create_template
+from tests.checkout_helpers import NOW, create_template, lock_request
 from tests.helpers import iso
 
 
@@ -53,6 +54,32 @@ def test_a_refused_claim_counts_nothing(aws):
     assert by_hour(stats(template.id)) == {NOW: 1}
 
 
+def redeemed_by_hour(report):
+    return {h.hour: h.redeemed for h in report.hours if h.redeemed}
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_redemptions_count_in_their_hour_and_a_refund_counts_them_out_of_it(aws, shards):
+    template = create_template(total_stock=20, stock_shards=shards, per_user_limit=5)
+    paid = {}
+    for i, minutes in enumerate([-70, -10, 5]):
+        coupon = issuing.claim(template.id, "alice", NOW - timedelta(hours=3), None)
+        checkout.lock_coupon("alice", coupon.id, lock_request(f"order-{i}"), NOW - timedelta(hours=3))
+        [used] = redemption.redeem_order("alice", f"order-{i}", [coupon.id], f"pay-{i}", NOW + timedelta(minutes=minutes))
+        paid[i] = used
+    window = (NOW - timedelta(hours=3), NOW + timedelta(hours=1))
+    assert redeemed_by_hour(stats(template.id, *window)) == {NOW - timedelta(hours=2): 1, NOW - timedelta(hours=1): 1,
+                                                             NOW: 1}
+    # the payment of the second is refunded two hours later: its coupon leaves the hour it was used in
+    [back] = redemption.restore_order("alice", "pay-1", NOW + timedelta(hours=1))
+    assert back.id == paid[1].id and back.status == "unused"
+    assert redemption.restore_order("alice", "pay-1", NOW + timedelta(hours=1)) == [back]  # a redelivery: once
+    report = stats(template.id, *window)
+    assert redeemed_by_hour(report) == {NOW - timedelta(hours=2): 1, NOW: 1}
+    assert sum(h.redeemed for h in report.hours) == report.redeemed == 2
+    assert by_hour(report) == {NOW - timedelta(hours=3): 3}  # claims are their own count
+
+
 def test_stats_over_http_default_to_the_last_48_hours(api):
     template = api.published_template(total_stock=5, per_user_limit=2)
     for _ in range(2):
@@ -72,7 +99,7 @@ def test_stats_over_http_take_from_and_to(api):
     this_hour = body["hours"][-1]["hour"]
     status, body = api.get(f"/admin/templates/{template['id']}/stats?from={this_hour}&to={this_hour}", operator=True)
     assert status == 200, body
-    assert body["hours"] == [{"hour": this_hour, "claimed": 1}]
+    assert body["hours"] == [{"hour": this_hour, "claimed": 1, "redeemed": 0}]
 
 
 @pytest.mark.parametrize("query", ["from=2026-11-23T10:00:00Z&to=2026-11-23T09:00:00Z",

@@ -51,7 +51,7 @@ def test_three_live_rules_count_each_payment_once_in_the_programmes_sales(api):
         "payments": 4, "sales": 39682, "refunds": {"payments": 0, "amount": 0}, "net_sales": 39682,
         "granted": {"balance": balance, "points": 600, "vouchers": 0}, "taken_back": NOTHING,
         "cost": {"balance": balance, "points": 600, "vouchers": 0},
-        "return_bp": (balance + 600) * 10000 // 39682, "vouchers_not_granted": 0,
+        "return_bp": (balance + 600) * 10000 // 39682, "vouchers_not_granted": 0, "days": [],
     }
     # the rules' own sales still count every payment that earned them, each
     assert [rules.get_rule(r.id).sales_driven for r in live] == [39682, 35000, 39682]
@@ -136,5 +136,5 @@ def test_only_operators_read_the_overview(api, who):
 def test_an_empty_programme_has_zero_figures_and_no_rate(api):
     assert overview(api) == {
         "payments": 0, "sales": 0, "refunds": {"payments": 0, "amount": 0}, "net_sales": 0, "granted": NOTHING,
-        "taken_back": NOTHING, "cost": NOTHING, "return_bp": None, "vouchers_not_granted": 0,
+        "taken_back": NOTHING, "cost": NOTHING, "return_bp": None, "vouchers_not_granted": 0, "days": [],
     }

@@ -82,7 +82,7 @@ def test_an_operator_publishes_a_template_that_a_shopper_claims_and_gets_in_a_qu
     expect(cell(row, "Claimed")).to_have_text("1")
     expect(cell(row, "Remaining")).to_have_text("4 of 5")
     ops.get_by_role("link", name="Statistics").click()
-    expect(ops.locator("#view-stats figure", has_text="Claims and redemptions")).to_contain_text(name[:20])
+    expect(ops.locator("#view-stats figure", has_text="Claims and redemptions per template")).to_contain_text(name[:20])
     expect(ops.locator("#view-stats tbody tr", has_text=name)).to_contain_text("0.00%")
     session.shot(ops, "statistics")
 
@@ -208,7 +208,7 @@ def test_the_statistics_chart_a_settled_payments_rebate_cost_against_the_sales_i
     session.shot(ops, "rebate-cost-against-sales")
 
 
-def test_the_statistics_chart_claims_per_hour(stack, session):
+def test_the_statistics_chart_claims_per_day(stack, session):
     name = f"Claims chart {session.viewport} {uuid.uuid4().hex[:6]}"
     # Given a published template that three shoppers claimed just now
     http, ops = http_session(), headers_for("ops-claims", operator=True)
@@ -225,16 +225,17 @@ def test_the_statistics_chart_claims_per_hour(stack, session):
     page = session.page("/console#stats", stack.api_url)
     sign_in(page, token("ops-claims", ("operator",)))
     stats = page.locator("#view-stats")
-    expect(stats.locator("#claims-over-time figure")).to_contain_text("Claims per hour")
+    expect(stats.locator("#claims-over-time figure")).to_contain_text("Claims and redemptions per day")
     stats.locator("#claims-over-time-template").select_option(label=name)
 
-    # Then its chart has one column for this hour holding the three claims
+    # Then its chart (the last 7 days, the page's default range) has one column for today holding
+    # the three claims, on a value axis that reaches 3
     chart = stats.locator("#claims-over-time figure")
-    expect(chart).to_contain_text(f"Claims per hour: {name}")
-    expect(chart.locator("rect title", has_text=": 3")).to_have_count(1)
-    expect(chart).to_contain_text("max 3")
+    expect(chart).to_contain_text(f"Claims and redemptions per day: {name}")
+    expect(chart.locator("rect.claimed title", has_text=": 3")).to_have_count(1)
+    expect(chart.locator(".chart-tick", has_text="3")).to_have_count(1)
     chart.scroll_into_view_if_needed()
-    session.shot(page, "claims-per-hour")
+    session.shot(page, "claims-per-day")
 
 
 def test_a_shopper_sees_the_rebate_a_payment_earned_and_withdraws_part_of_it(stack, session):

@@ -252,21 +252,21 @@ def positions(writes: list[tuple[str, str]]):
 # --- the payment ------------------------------------------------------------------------------
 
 PAYMENT_WRITES = [
-    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
-    ("coupon used", "Transact[Update USER/CPN, Update TPL/TPL, Update USER/PAY]"),
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
+    ("coupon used", "Transact[Update USER/CPN, Update TPL/TPL, Update STATS/HOUR, Update USER/PAY]"),
     ("card hold spent", "Transact[Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG, Update USER/PAY]"),
     ("coupons outcome noted", "Update PAY/PAY"),
     # Each rebate moves the payment's running return (`Update PAY/PAY`, the return cap) in its transaction.
     ("balance rebate", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/ORDER, Update RULE/RULE, "
-                       "Update REBATES/TOTALS, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
-    ("points rebate", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+                       "Update REBATES/TOTALS, Update REBATES/DAY, Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
+    ("points rebate", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, "
                       "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
-    ("full-return instalments", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+    ("full-return instalments", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, "
                                 "Put ACCT/INST, Put ACCT/INST, Put ACCT/INST]"),
     ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, "
                         "Update STATS/HOUR]"),
     ("voucher rebate recorded", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, "
-                                "Update REBATES/TOTALS]"),
+                                "Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("payment applied", "Update PAY/PAY"),
 ]
 
@@ -301,19 +301,19 @@ def test_a_payment_redelivered_after_a_crash_ends_as_one_fault_free_delivery(pai
 
 REFUND_WRITES = [
     ("refund and event recorded",
-     "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS]"),
+     "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("balance clawed back, partly as debt",
-     "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, Put ACCT/LEDGER, "
+     "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, Update ACCT/ACCOUNT, Put ACCT/LEDGER, "
      "Put ACCT/LEDGER]"),
-    ("points clawed back", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, "
+    ("points clawed back", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, "
                            "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
     ("instalments cancelled, released part owed as debt",
-     "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/INST, Update ACCT/INST, "
+     "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, Update ACCT/INST, Update ACCT/INST, "
      "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
     ("voucher rule's totals lowered", "Transact[Update PAY/REBATE, Update RULE/STATS]"),
     ("voucher revoked", "Update USER/CPN"),
-    ("voucher rebate marked revoked", "Transact[Update PAY/REBATE, Update REBATES/TOTALS]"),
-    ("coupon restored", "Transact[Update USER/CPN, Update TPL/TPL]"),
+    ("voucher rebate marked revoked", "Transact[Update PAY/REBATE, Update REBATES/TOTALS, Update REBATES/DAY]"),
+    ("coupon restored", "Transact[Update USER/CPN, Update TPL/TPL, Update STATS/HOUR]"),
     ("card amount returned", "Transact[Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG]"),
 ]
 
@@ -350,12 +350,12 @@ def test_a_refund_redelivered_after_a_crash_ends_as_one_fault_free_delivery(refu
 # --- a voucher reward that cannot be granted ----------------------------------------------------
 
 NOT_GRANTED_WRITES = [
-    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("coupons outcome noted", "Update PAY/PAY"),
     ("voucher grant tried, refused by the per-user limit",
      "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, Update STATS/HOUR]"),
     ("voucher not granted: rebate, rule and programme figures, the shopper's notice",
-     "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Put ACCT/LEDGER]"),
+     "Transact[Put PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, Put ACCT/LEDGER]"),
     ("payment applied", "Update PAY/PAY"),
 ]
 
@@ -389,13 +389,13 @@ def test_a_voucher_not_granted_redelivered_after_a_crash_is_recorded_once(not_gr
 # --- rules past the return cap ------------------------------------------------------------------
 
 CAPPED_WRITES = [
-    ("payment and event recorded, with the cap", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("payment and event recorded, with the cap", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("coupons outcome noted", "Update PAY/PAY"),
     ("first rule whole, the running return moved",
-     "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, "
+     "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, Update ACCT/ACCOUNT, "
      "Put ACCT/LEDGER]"),
     ("second rule trimmed to the cap",
-     "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, "
+     "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, Update ACCT/ACCOUNT, "
      "Put ACCT/LEDGER]"),
     ("third rule past the cap: an ordinary 0", "Put PAY/REBATE"),
     ("payment applied", "Update PAY/PAY"),
@@ -445,21 +445,22 @@ def build_reserved_world() -> dict[str, Any]:
 
 RESERVED_PAID = 5000
 RESERVED_PAYMENT_WRITES = [
-    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("reservation spent: paid, coupon used, card hold spent, held balance and points spent",
-     "Transact[Update RSV/RSV, Update USER/CPN, Update TPL/TPL, Update USER/HOLD, Update USER/CPN, Put USER/CARDLOG, "
+     "Transact[Update RSV/RSV, Update USER/CPN, Update TPL/TPL, Update STATS/HOUR, Update USER/HOLD, Update USER/CPN, "
+     "Put USER/CARDLOG, "
      "Update USER/PAY, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
     ("reservation outcome noted", "Update PAY/PAY"),
     ("coupons outcome noted", "Update PAY/PAY"),
     ("balance rebate, the running return moved",
-     "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update ACCT/ACCOUNT, "
+     "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, Update ACCT/ACCOUNT, "
      "Put ACCT/LEDGER]"),
     ("payment applied", "Update PAY/PAY"),
 ]
 RESERVED_REFUND_WRITES = [
-    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS]"),
+    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("balance and points given back", "Transact[Update RSV/RSV, Update ACCT/ACCOUNT, Put ACCT/LEDGER, Put ACCT/LEDGER]"),
-    ("balance rebate clawed back", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, "
+    ("balance rebate clawed back", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, "
                                    "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
 ]
 
@@ -524,20 +525,20 @@ def build_pending_world() -> None:
 
 
 PENDING_PAYMENT_WRITES = [
-    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("coupons outcome noted", "Update PAY/PAY"),
-    ("balance onto pending", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+    ("balance onto pending", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, "
                              "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
-    ("points onto pending", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, "
+    ("points onto pending", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, "
                             "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
     ("voucher pending: its face counted against the cap", "Transact[Put PAY/REBATE, Update PAY/PAY]"),
     ("payment applied", "Update PAY/PAY"),
 ]
 PENDING_REFUND_WRITES = [
-    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS]"),
-    ("balance taken back from pending", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, "
+    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
+    ("balance taken back from pending", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, "
                                         "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
-    ("points taken back from pending", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, "
+    ("points taken back from pending", "Transact[Update PAY/REBATE, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY, "
                                        "Update ACCT/ACCOUNT, Put ACCT/LEDGER]"),
 ]
 PENDING_RELEASE_WRITES = [
@@ -546,7 +547,7 @@ PENDING_RELEASE_WRITES = [
     ("voucher granted", "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, "
                         "Update STATS/HOUR]"),
     ("voucher rebate settled, pinned on the refunded total",
-     "Transact[Update PAY/REBATE, ConditionCheck PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS]"),
+     "Transact[Update PAY/REBATE, ConditionCheck PAY/PAY, Update RULE/STATS, Update REBATES/TOTALS, Update REBATES/DAY]"),
 ]
 
 
@@ -662,7 +663,7 @@ CARD_GRANTED = ("Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, P
                 "Update STATS/HOUR]")
 VOUCHER_GRANTED = "Transact[Put GRANT/GRANT, Update TPL/TPL, Update USER/CLAIMS, Put USER/CPN, Update STATS/HOUR]"
 PURCHASE_WRITES = [
-    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("coupons outcome noted", "Update PAY/PAY"),
     ("first card issued, with its grant marker", CARD_GRANTED),
     ("second card issued", CARD_GRANTED),
@@ -672,7 +673,7 @@ PURCHASE_WRITES = [
     ("payment applied", "Update PAY/PAY"),
 ]
 PURCHASE_REFUND_WRITES = [
-    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS]"),
+    ("refund and event recorded", "Transact[Put EVT/EVT, Put PAY/REFUND, Update PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("first card revoked", "Update USER/CPN"),
     ("second card revoked", "Update USER/CPN"),
     ("card line's refund noted", "Update PAY/PURCHASE"),
@@ -734,10 +735,10 @@ def test_a_full_refund_of_a_purchase_redelivered_after_a_crash_revokes_once(boug
 
 EXPIRED_AT = NOW + timedelta(days=11)  # credited at NOW with points_valid_days 10: due
 EXPIRY_PAYMENT_WRITES = [
-    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS]"),
+    ("payment and event recorded", "Transact[Put EVT/EVT, Put PAY/PAY, Update REBATES/TOTALS, Update REBATES/DAY]"),
     ("coupons outcome noted", "Update PAY/PAY"),
     ("points rebate, into its bucket", "Transact[Put PAY/REBATE, Update PAY/PAY, Update RULE/STATS, "
-                                       "Update REBATES/TOTALS, Update ACCT/ACCOUNT, Update ACCT/PTLOT, Put ACCT/LEDGER]"),
+                                       "Update REBATES/TOTALS, Update REBATES/DAY, Update ACCT/ACCOUNT, Update ACCT/PTLOT, Put ACCT/LEDGER]"),
     ("payment applied", "Update PAY/PAY"),
 ]
 EXPIRY_JOB_WRITES = [
