@@ -143,7 +143,9 @@ export function rebates(api) {
   function described(e) {
     const notes = [];
     if (e.kind === "withdrawal") {
-      notes.push([...e.entries].reverse().map((x) => t("rebates.ev.step", { what: tOr("entry", x.type), time: formatTime(x.created_at) }))
+      // one step per kind of entry, oldest first (asking moves two assets: one step)
+      const steps = [...e.entries].reverse().filter((x, i, all) => all.findIndex((y) => y.type === x.type) === i);
+      notes.push(steps.map((x) => t("rebates.ev.step", { what: tOr("entry", x.type), time: formatTime(x.created_at) }))
         .join(t("rebates.ev.then")));
     }
     if (e.owed) notes.push(t("rebates.ev.owed", { amount: formatFen(e.owed) }));
