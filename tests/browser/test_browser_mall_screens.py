@@ -138,7 +138,7 @@ def test_every_mall_section_in_chinese_with_catalogue_words_only(stack, session)
     expect(mall.locator("#order-rebates")).not_to_contain_text("正在计算")
     expect(mall.locator(f'#order-rebates [data-order="{order_id}"]')).to_be_visible()
     check("rebates", rebates)
-    check("ledger", rebates.locator("#my-withdrawals"), rebates.locator("#ledger"))
+    check("ledger", rebates.locator("h3:has(+ #my-withdrawals)"), rebates.locator("#ledger"))
 
     for rule in seed["rules"]:  # the stack's later tests pay too: stop both rules
         made(f"admin/rebate-rules/{rule['id']}/end")
