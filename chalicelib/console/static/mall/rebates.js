@@ -12,6 +12,7 @@ import { OF_PAYMENT, ledgerEvents } from "./ledger-events.js";
 const BANK_ACCOUNT = /^\d{12,30}$/; // the API's rule for a bank card (withdrawal_models.py)
 const LEDGER_PAGE = 20; // entries a page ("more" loads the next)
 const LOOKUPS = 5; // orders asked for their payments per load of the ledger
+const SETTLED = new Set(["paid", "rejected", "failed"]); // a withdrawal's status that does not change any more
 
 // A ledger entry's type in words: entry.<type>; why a voucher reward could not be granted (the
 // grant's refusal code): notGranted.<code>.
@@ -57,6 +58,7 @@ export function rebates(api) {
   let entries = [];
   let cursor = null;
   const withdrawalStatus = new Map(); // withdrawal id -> its status, as GET /me/withdrawals says
+  let listed = new Set(); // the withdrawals the latest GET /me/withdrawals listed (their status is fresh)
   let lastAttempt = null; // the payments and orders of the last look for orders (ordersOfPayments)
 
   async function loadAccount() {
@@ -80,6 +82,7 @@ export function rebates(api) {
 
   async function loadWithdrawals() {
     const page = await api.get("me/withdrawals", { limit: 10 });
+    listed = new Set(page.items.map((w) => w.id));
     for (const w of page.items) withdrawalStatus.set(w.id, w.status);
     withdrawals.replaceChildren(dataTable([
       { label: t("col.amount"), num: true, cell: (w) => formatFen(w.amount) },
@@ -126,9 +129,11 @@ export function rebates(api) {
     }));
   }
 
-  // The status of each withdrawal shown that the first page of my withdrawals did not give.
+  // The status of each withdrawal shown that the first page of my withdrawals did not give
+  // (asked again while it may still change).
   async function statusesOf(events) {
-    const unknown = events.filter((e) => e.kind === "withdrawal" && !withdrawalStatus.has(e.ref));
+    const unknown = events.filter((e) => e.kind === "withdrawal" && !listed.has(e.ref)
+      && !SETTLED.has(withdrawalStatus.get(e.ref)));
     await Promise.all(unknown.map(async (e) => {
       try {
         withdrawalStatus.set(e.ref, (await api.get(`me/withdrawals/${encodeURIComponent(e.ref)}`)).status);
