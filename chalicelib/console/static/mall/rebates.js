@@ -61,8 +61,14 @@ export function rebates(api) {
   let listed = new Set(); // the withdrawals the latest GET /me/withdrawals listed (their status is fresh)
   let lastAttempt = null; // the payments and orders of the last look for orders (ordersOfPayments)
 
+  // Each part keeps only its latest answer: refreshes overlap (a payment watched, the page looked
+  // at again), and an older answer arriving late must not draw over a newer one.
+  const latest = { account: 0, withdrawals: 0, ledger: 0 };
+
   async function loadAccount() {
+    const ticket = ++latest.account;
     const account = await api.get("me/account");
+    if (ticket !== latest.account) return;
     const next = account.pending_instalments[0];
     const soonest = account.points_expiring?.[0]; // soonest first
     figures.replaceChildren(...[
@@ -81,7 +87,9 @@ export function rebates(api) {
   }
 
   async function loadWithdrawals() {
+    const ticket = ++latest.withdrawals;
     const page = await api.get("me/withdrawals", { limit: 10 });
+    if (ticket !== latest.withdrawals) return;
     listed = new Set(page.items.map((w) => w.id));
     for (const w of page.items) withdrawalStatus.set(w.id, w.status);
     withdrawals.replaceChildren(dataTable([
@@ -94,13 +102,18 @@ export function rebates(api) {
     ], page.items, t("rebates.noWithdrawals")));
   }
 
-  async function loadLedger(append = false) {
+  // `listedFirst`: my withdrawals being loaded meanwhile, whose statuses the rows of withdrawals say.
+  async function loadLedger(append = false, listedFirst = null) {
+    const ticket = ++latest.ledger;
     const page = await api.get("me/rebates", { limit: LEDGER_PAGE, cursor: append ? cursor : null });
+    await listedFirst?.catch(() => {}); // its failure is reported by its own load
+    if (ticket !== latest.ledger) return;
     entries = append ? [...entries, ...page.items] : page.items;
     cursor = page.next_cursor;
     more.hidden = !cursor;
     const events = ledgerEvents(entries, Boolean(cursor));
-    await Promise.all([ordersOfPayments(events), statusesOf(events)]);
+    if (api.token) await Promise.all([ordersOfPayments(events), statusesOf(events)]); // not once signed out
+    if (ticket !== latest.ledger) return;
     ledger.replaceChildren(dataTable([
       { label: t("col.when"), cell: (e) => formatTime(e.at) },
       { label: t("col.what"), cell: (e) => described(e) },
@@ -189,8 +202,8 @@ export function rebates(api) {
   }
 
   function refresh() {
-    // my withdrawals first: the ledger's rows of withdrawals say where each stands
-    return Promise.all([loadAccount(), loadWithdrawals().then(() => loadLedger())]);
+    const listed = loadWithdrawals();
+    return Promise.all([loadAccount(), listed, loadLedger(false, listed)]);
   }
 
   async function load() {
