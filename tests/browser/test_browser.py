@@ -254,7 +254,7 @@ def test_a_shopper_sees_the_rebate_a_payment_earned_and_withdraws_part_of_it(sta
 
     # Then the balance and the rebate in the ledger show, in yuan
     expect(rebates.locator(".figure", has_text="Balance")).to_contain_text(yuan(balance))
-    expect(rebates.locator("#ledger tbody tr", has_text="rebate (balance)").first).to_contain_text("+¥10.00")
+    expect(rebates.locator("#ledger tbody tr", has_text="rebate of ¥10.00").first).to_contain_text("+¥10.00")
     expect(rebates.locator("#my-withdrawals")).to_contain_text("No withdrawals yet.")
     rebates.scroll_into_view_if_needed()
     session.shot(mall, "rebates")

@@ -2,10 +2,13 @@
 // priced by the checkout quote, and the rebates earned by paying (with withdrawals).
 //
 // A payment arrives from elsewhere (the payment provider's webhook): after an order is reserved
-// the page asks every few seconds until its reservation is paid (or released, or a few minutes
-// passed), and whenever the page comes back into view, so the wallet and the balance never stay stale.
+// (or, after a reload, for the open reservation the cart kept) the page asks every few seconds
+// until its reservation is paid (or released, or a few minutes passed) and then until the
+// payment's rebates are applied, and whenever the page comes back into view, so the wallet, the
+// balance and the ledger never stay stale.
 import { Api } from "./api.js";
 import { cart } from "./cart.js";
+import { rememberOrder } from "./cart-store.js";
 import { startI18n } from "./i18n.js";
 import { showOrderRebates } from "./order-rebates.js";
 import { rebateOffers } from "./rebate-offers.js";
@@ -32,7 +35,9 @@ const orderId = document.getElementById("order-id");
 const orderRebatesBox = document.getElementById("order-rebates");
 orderRebatesForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  if (orderId.value.trim()) showOrderRebates(api, orderId.value.trim(), orderRebatesBox);
+  if (!orderId.value.trim()) return;
+  rememberOrder(orderId.value.trim()); // the ledger then says its payments' events of this order
+  showOrderRebates(api, orderId.value.trim(), orderRebatesBox);
 });
 let signedIn = false;
 let watching = null;
@@ -46,41 +51,66 @@ function refreshAfterPayment(andCart = true) {
   if (andCart) myCart.refresh();
 }
 
-// "paid" once the payment was settled; "released" when the shopper or the lapse job released it.
-async function paymentArrived(order) {
+// The order's reservation as it stands now, or null when it could not be read (asked again at
+// the next tick).
+async function reservationNow(order) {
   try {
-    const reservation = await api.get(`checkout/reservations/${order.order_id}`);
-    if (reservation.status === "reserved") return false;
-    if (reservation.status === "paid") {
-      myCart.paid(reservation);
-      orderId.value = reservation.order_id;
-      showOrderRebates(api, reservation.order_id, orderRebatesBox); // what the payment earned, once settled
-    }
-    return true;
+    return await api.get(`checkout/reservations/${order.order_id}`);
   } catch {
-    return false; // asked again at the next tick
+    return null;
   }
 }
 
+// Whether every payment of the order has its rebates applied (GET /me/orders/{order_id}/rebates).
+async function rebatesApplied(order) {
+  try {
+    const earned = await api.get(`me/orders/${encodeURIComponent(order.order_id)}/rebates`);
+    return earned.payments.length > 0 && earned.payments.every((p) => p.settled);
+  } catch {
+    return false;
+  }
+}
+
+// Watch one order: until its reservation is paid (or released), then until the payment's rebates
+// are applied, which happens a moment after the reservation is spent; every change it sees is
+// drawn at once (the wallet, the account, the ledger), so the shopper sees the rebate arrive.
 function watchForPayment(order) {
   clearInterval(watching);
   refreshAfterPayment(false); // the voucher is now locked, the balance and points held
-  let until = Date.now() + POLL_FOR_MS;
-  let arrived = false;
-  watching = setInterval(async () => {
+  const until = Date.now() + POLL_FOR_MS;
+  let paid = false;
+  let busy = false;
+  const tick = async () => {
     if (Date.now() > until || !signedIn) {
       clearInterval(watching);
       return;
     }
-    if (document.hidden) return;
-    const justArrived = !arrived && (await paymentArrived(order));
-    if (justArrived) {
-      // The reservation is spent first; the rebate is credited a moment later: a few more looks.
-      arrived = true;
-      until = Date.now() + 3 * POLL_MS;
+    if (document.hidden || busy) return;
+    busy = true;
+    try {
+      if (!paid) {
+        const now = await reservationNow(order);
+        if (now?.status === "paid") {
+          paid = true;
+          myCart.paid(now);
+          orderId.value = now.order_id;
+          showOrderRebates(api, now.order_id, orderRebatesBox); // what the payment earned, once settled
+          refreshAfterPayment(true);
+        } else if (now?.status === "released") {
+          myCart.lapsed(now);
+          refreshAfterPayment(true);
+          clearInterval(watching);
+        }
+      } else {
+        const applied = await rebatesApplied(order);
+        refreshAfterPayment(false);
+        if (applied) clearInterval(watching);
+      }
+    } finally {
+      busy = false;
     }
-    refreshAfterPayment(justArrived);
-  }, POLL_MS);
+  };
+  watching = setInterval(tick, POLL_MS);
 }
 
 window.addEventListener("focus", () => refreshAfterPayment());
@@ -91,11 +121,12 @@ document.addEventListener("visibilitychange", () => {
 startSession({
   api,
   check: () => api.get("me/coupons", { limit: 1 }),
-  onSignedIn: () => {
+  onSignedIn: (claims) => {
     signedIn = true;
+    clearInterval(watching); // an order of whoever was signed in before is not watched any more
     claimable.load();
     myWallet.load();
-    myCart.refresh();
+    myCart.start(claims.sub); // the saved cart, and an open reservation watched again
     myRebates.load();
     offers.load();
   },

@@ -4,7 +4,13 @@
 // reserves the order (POST /checkout/reservations): in one step the voucher is locked, the cards'
 // amounts and the balance and points are held, and what is left is paid to the payment provider.
 // "Release" gives everything back.
+//
+// The cart survives a reload (cart-store.js, per signed-in shopper): its lines and the choice of
+// what pays; a check-out whose answer never came (its Idempotency-Key is kept with what it was
+// for, so trying again reserves the same order, once); and the open reservation, shown again and
+// watched for its payment until it is paid (then forgotten) or released.
 import { Intent } from "./api.js";
+import { keep, rememberOrder, saved, useShopper } from "./cart-store.js";
 import { h } from "./dom.js";
 import { formatCount, formatFen, formatTime } from "./format.js";
 import { errorText, t, tOr } from "./i18n.js";
@@ -45,7 +51,18 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
     const quantity = (quantities.get(sku) ?? 0) + delta;
     if (quantity > 0) quantities.set(sku, quantity);
     else quantities.delete(sku);
+    keepLines();
     render();
+    quote();
+  }
+
+  function keepLines() {
+    keep({ lines: [...quantities] });
+  }
+
+  function choose(change) {
+    Object.assign(choice, change);
+    keep({ choice: { ...choice } });
     quote();
   }
 
@@ -90,7 +107,13 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
       quoteBox.replaceChildren(...summary(answer, choice.coupons !== null), payWith(answer, account, coupons),
         h("div", { class: "actions" }, button));
     } catch (error) {
-      if (ticket === asked) quoteBox.replaceChildren(h("p", { class: "notice error" }, errorText(error)));
+      if (ticket !== asked) return;
+      if (choice.coupons !== null && error.status >= 400 && error.status < 500) {
+        // a voucher chosen earlier (before a reload, say) is no longer usable: back to the best choice
+        choose({ coupons: null });
+        return;
+      }
+      quoteBox.replaceChildren(h("p", { class: "notice error" }, errorText(error)));
     }
   }
 
@@ -105,19 +128,18 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
         : t("cart.voucherNamed", { name: coupon.name }),
       used.has(coupon.id), false, (event) => {
         const ids = answer.applied.map((a) => a.coupon_id).filter((id) => id !== coupon.id);
-        choice.coupons = event.target.checked ? [...ids, coupon.id] : ids;
-        quote();
+        choose({ coupons: event.target.checked ? [...ids, coupon.id] : ids });
       }));
     return h("fieldset", { class: "pay-with" }, h("legend", {}, t("cart.payWith")),
       couponBoxes.length ? couponBoxes : h("p", { class: "sub" }, t("cart.noCoupons")),
       choice.coupons !== null
-        ? h("button", { type: "button", class: "small", onclick: () => { choice.coupons = null; quote(); } },
+        ? h("button", { type: "button", class: "small", onclick: () => choose({ coupons: null }) },
           t("cart.best"))
         : null,
       tick("pay-balance", t("cart.myBalance", { free: formatFen(account.balance) }), choice.balance, !account.balance,
-        (event) => { choice.balance = event.target.checked; quote(); }),
+        (event) => choose({ balance: event.target.checked })),
       tick("pay-points", t("cart.myPoints", { free: formatCount(account.points) }), choice.points, !account.points,
-        (event) => { choice.points = event.target.checked; quote(); }));
+        (event) => choose({ points: event.target.checked })));
   }
 
   async function placeOrder(button) {
@@ -129,18 +151,28 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
     if (answer.points_used) body.use_points = answer.points_used;
     try {
       const order = await checkout.run([body], async (key) => {
-        const orderId = `order-${key.slice(0, 24)}`;
-        return api.postWithKey("checkout/reservations", { order_id: orderId, ...body }, key);
+        // kept before it is sent: a reload before the answer tries this same key again
+        keep({ intent: { key, what: checkout.what } });
+        return api.postWithKey("checkout/reservations", { order_id: orderOf(key), ...body }, key);
       }, button);
-      showReserved(order);
-      quantities.clear(); // the order is placed: the cart starts again
-      choice.coupons = null;
-      render();
-      quote();
-      onOrdered(order);
+      reserved(order);
     } catch (error) {
+      if (!checkout.key) keep({ intent: null }); // a definite refusal: the next try is a new action
       orderBox.replaceChildren(h("p", { class: "notice error" }, errorText(error)));
     }
+  }
+
+  // The order is placed: the cart starts again, the reservation is kept until it is paid.
+  function reserved(order) {
+    rememberOrder(order.order_id);
+    keep({ intent: null, open: openPart(order) });
+    showReserved(order);
+    quantities.clear();
+    choice.coupons = null;
+    keep({ lines: [], choice: { ...choice } });
+    render();
+    quote();
+    onOrdered(order);
   }
 
   function showReserved(order) {
@@ -165,6 +197,7 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
     try {
       await release.run([order.order_id], (key) =>
         api.postWithKey(`checkout/reservations/${order.order_id}/release`, undefined, key), button);
+      if (saved().open?.order_id === order.order_id) keep({ open: null });
       if (orderBox.dataset.order === order.order_id) {
         orderBox.replaceChildren(h("p", { class: "notice ok" },
           t("cart.released", { order: order.order_id })));
@@ -178,14 +211,97 @@ export function cart(api, onOrdered = () => {}, onChanged = () => {}) {
 
   // The order's payment arrived (its reservation is paid): say so.
   function paid(order) {
+    if (saved().open?.order_id === order.order_id) keep({ open: null, intent: null });
     if (orderBox.dataset.order !== order.order_id) return;
     const voucher = order.applied.find((a) => a.kind !== "stored_value");
     const used = voucher ? t("cart.voucherUsed", { name: voucher.name }) : "";
     orderBox.replaceChildren(h("p", { class: "notice ok" }, t("cart.paid", { order: order.order_id, used })));
   }
 
+  // The reservation the page watches was released (by the shopper elsewhere, or because it lapsed).
+  function lapsed(order) {
+    if (saved().open?.order_id === order.order_id) keep({ open: null });
+    if (orderBox.dataset.order !== order.order_id) return;
+    orderBox.replaceChildren(h("p", { class: "notice ok" }, t("cart.released", { order: order.order_id })));
+  }
+
+  // The shopper `user` signed in: their saved cart, and what became of a check-out or a
+  // reservation of before the reload.
+  async function start(user) {
+    const state = useShopper(user);
+    quantities.clear();
+    for (const [sku, quantity] of state.lines) {
+      if (CATALOG.some((item) => item.sku === sku) && quantity > 0) quantities.set(sku, quantity);
+    }
+    Object.assign(choice, { coupons: null, balance: false, points: false }, state.choice);
+    checkout.forget();
+    orderBox.replaceChildren();
+    delete orderBox.dataset.order;
+    render();
+    try {
+      await restore(state);
+    } catch {
+      // the API could not be asked now: what was saved stays saved, for the next load
+    }
+    quote();
+  }
+
+  async function restore(state) {
+    const sent = state.intent;
+    if (sent) {
+      checkout.key = sent.key; // the same check-out again reuses this key (Intent.run)
+      checkout.what = sent.what;
+      const found = await reservation(orderOf(sent.key));
+      if (found?.status === "reserved") {
+        reserved(found); // it was made: show it, and never make it twice (reserved() prices the empty cart)
+        return;
+      }
+      if (found) {
+        checkout.forget(); // paid or released meanwhile: nothing is pending any more
+        keep({ intent: null });
+      }
+      if (found?.status === "paid") {
+        quantities.clear(); // these lines were that order, paid: the cart starts again
+        keep({ lines: [] });
+        render();
+      }
+    }
+    const open = state.open;
+    if (open) {
+      const now = await reservation(open.order_id);
+      if (now?.status === "reserved") {
+        showReserved(now);
+        onOrdered(now);
+      } else {
+        keep({ open: null });
+        if (now?.status === "paid") orderBox.replaceChildren(h("p", { class: "notice ok" }, t("cart.paid", { order: now.order_id, used: "" })));
+        else if (now) orderBox.replaceChildren(h("p", { class: "notice ok" }, t("cart.released", { order: now.order_id })));
+      }
+    }
+  }
+
+  // The reservation of `orderId`, or null when there is none; any other failure is thrown.
+  async function reservation(orderId) {
+    try {
+      return await api.get(`checkout/reservations/${orderId}`);
+    } catch (error) {
+      if (error.code === "NOT_FOUND") return null;
+      throw error;
+    }
+  }
+
   render();
-  return { refresh: quote, paid };
+  return { refresh: quote, paid, lapsed, start };
+}
+
+// One check-out's order id comes from its Intent's key.
+function orderOf(key) {
+  return `order-${key.slice(0, 24)}`;
+}
+
+// What is kept of an open reservation: enough to look it up again.
+function openPart(order) {
+  return { order_id: order.order_id, expires_at: order.expires_at };
 }
 
 function summary(priced, chosen) {

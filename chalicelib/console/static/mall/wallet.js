@@ -13,6 +13,7 @@ export function wallet(api) {
   const status = document.getElementById("wallet-status");
   let current = "unused";
   let cursor = null;
+  let latest = 0; // the latest load: an older answer arriving late (a refresh overlapping a tab's click) is dropped
 
   const buttons = STATUSES.map((name) => h("button", {
     type: "button", role: "tab", "data-status": name, onclick: () => { current = name; load(); },
@@ -21,8 +22,10 @@ export function wallet(api) {
 
   async function load(append = false) {
     for (const button of buttons) button.setAttribute("aria-selected", String(button.dataset.status === current));
+    const ticket = ++latest;
     try {
       const page = await api.get("me/coupons", { status: current, limit: 20, cursor: append ? cursor : null });
+      if (ticket !== latest) return;
       cursor = page.next_cursor;
       more.hidden = !cursor;
       if (!append) list.replaceChildren();
@@ -30,7 +33,7 @@ export function wallet(api) {
       if (!list.children.length) list.append(h("p", { class: "empty" }, t("wallet.none", { status: tOr("status", current) })));
       say(status, "");
     } catch (error) {
-      sayError(status, error);
+      if (ticket === latest) sayError(status, error);
     }
   }
 
