@@ -2,7 +2,7 @@
 // returned on the payments and refunds of a past window, had it been live from its start, after
 // the rules live then and within the return cap. It changes nothing. A dialog: the window (at
 // most 93 days), then the answer's figures.
-import { figure, h, say } from "./dom.js";
+import { figure, h, openDialog, say } from "./dom.js";
 import { Reader, clearErrors, field, localDateTime, showErrors, showProblems } from "./forms.js";
 import { formatCount, formatFen, formatTime } from "./format.js";
 import { t } from "./i18n.js";
@@ -17,14 +17,9 @@ export function rulePreview(api) {
       field("from", t("preview.from"), h("input", { type: "datetime-local", value: localDateTime(new Date(now.getTime() - 7 * DAY_MS)) })),
       // the next minute: the field has no seconds, and a payment of this minute belongs in the window
       field("to", t("preview.to"), h("input", { type: "datetime-local", value: localDateTime(new Date(now.getTime() + 60000)) }))),
-    h("div", { class: "actions" },
-      h("button", { type: "submit", class: "primary" }, t("preview.run")),
-      h("button", { type: "button", onclick: () => dialog.close() }, t("templates.closeDetail"))));
-  const title = h("h2", {});
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("preview.run"))));
   const status = h("p", { class: "notice", role: "status" });
   const answer = h("div", { id: "preview-answer", "aria-live": "polite" });
-  const dialog = h("dialog", { id: "rule-preview", "aria-labelledby": "rule-preview-title" }, title, form, status, answer);
-  title.id = "rule-preview-title";
   let rule = null;
 
   form.addEventListener("submit", async (event) => {
@@ -76,12 +71,10 @@ export function rulePreview(api) {
 
   function open(chosen) {
     rule = chosen;
-    title.textContent = t("preview.title", { name: chosen.name });
     clearErrors(form);
     answer.replaceChildren();
     say(status, "");
-    if (!dialog.isConnected) document.body.append(dialog);
-    dialog.showModal();
+    openDialog({ id: "rule-preview", title: t("preview.title", { name: chosen.name }), body: [form, status, answer] });
   }
 
   return { open };
