@@ -85,12 +85,12 @@ def test_the_mall_renders_in_each_language_with_catalogue_words_only(stack, sess
 def test_the_language_switch_is_visible_and_remembered(stack, desktop):
     ops = desktop.page("/console", stack.api_url, lang="zh")
     sign_in(ops, token("ops-switch", ("operator",)))
-    expect(ops.locator("#view-templates h2").first).to_have_text("新建优惠券模板")
+    expect(ops.locator("#new-template")).to_have_text("新建优惠券模板")
     assert ops.title() == "商城运营后台"
 
     ops.locator('.lang-switch button[data-lang="en"]').click()
     expect(ops.locator("html")).to_have_attribute("lang", "en")
-    expect(ops.locator("#view-templates h2").first).to_have_text("New template")  # still signed in
+    expect(ops.locator("#new-template")).to_have_text("New template")  # still signed in
     ops.reload()
     expect(ops.locator("html")).to_have_attribute("lang", "en")
     assert ops.title() == "Mall console"
@@ -98,7 +98,7 @@ def test_the_language_switch_is_visible_and_remembered(stack, desktop):
 
     ops.locator('.lang-switch button[data-lang="zh"]').click()
     expect(ops.locator("html")).to_have_attribute("lang", "zh-CN")
-    expect(ops.locator("#view-templates h2").first).to_have_text("新建优惠券模板")
+    expect(ops.locator("#new-template")).to_have_text("新建优惠券模板")
 
 
 def test_a_fresh_browser_opens_in_chinese(stack, browser):
