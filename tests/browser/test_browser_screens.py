@@ -3,8 +3,8 @@ the console at desktop and phone width (a CSV grant's result in Grants, a form i
 template's details, the settings, the rules with their caps and a preview, an account's expiring
 points, and the mall's card for sale and an order's rebates and purchases, each with catalogue
 words only. With DOCS_SCREENS=1 each view is also written to docs/screens/<name>.png (on a
-desktop the top 720 px of the viewport, on a phone its 390 x 844 px; each under 150 KB), the
-screenshots the docs show:
+desktop the top 720 px of the viewport, less if need be; on a phone its 390 x 844 px; each under
+150 KB), the screenshots the docs show:
 
     DOCS_SCREENS=1 .venv/bin/python -m pytest tests/browser/test_browser_screens.py -p no:randomly
 """
@@ -36,7 +36,10 @@ def document(page: Page, name: str, phone: bool = False) -> None:
         return
     SCREENS.mkdir(parents=True, exist_ok=True)
     path = SCREENS / f"{name}.png"
-    page.screenshot(path=path, clip=None if phone else {"x": 0, "y": 0, "width": 1280, "height": 720})
+    for height in (720, 640, 560):  # a busy view (a table of codes) is cut shorter to stay small
+        page.screenshot(path=path, clip=None if phone else {"x": 0, "y": 0, "width": 1280, "height": height})
+        if path.stat().st_size <= MAX_BYTES:
+            break
     assert path.stat().st_size <= MAX_BYTES, f"{path.name} is {path.stat().st_size} bytes"
 
 
