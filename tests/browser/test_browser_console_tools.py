@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from pathlib import Path
 
@@ -191,3 +192,26 @@ def test_every_dialog_opens_with_the_focus_and_closes_by_esc_or_its_button(stack
     page.keyboard.press("Escape")
     expect(page.locator("#rule-preview")).to_have_count(0)
     assert errors == []
+
+
+def test_dates_are_typed_and_shown_as_year_month_day_in_a_chinese_page_whatever_the_browser(stack, desktop):
+    """A datetime-local input follows the browser's language, not the page's: in a Chinese page of
+    this (English) Chromium it showed 12/03/2026, 08:03 PM. The console's dates are text as Chinese
+    admin pages write them, and a date that does not exist is refused beside its field, unsent."""
+    page = desktop.page("/console", stack.api_url, lang="zh")
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    sign_in(page, token("ops-dates", ("operator",)))
+    page.get_by_role("button", name="新建优惠券模板").click()
+    form = page.locator("#template-form")
+    opens = form.get_by_label("开始领取")
+    expect(opens).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"))
+    assert opens.get_attribute("type") == "text"
+    form.get_by_label("名称").fill("日期检查")
+    form.get_by_label("减免金额（元）").fill("5")
+    opens.fill("2026-02-30 10:00")
+    form.get_by_role("button", name="创建草稿").click()
+    expect(form.locator('[data-field="claim_starts_at"] .field-error')).to_have_text(
+        "请按“年-月-日 时:分”填写，如 2026-06-18 20:00。")
+    assert posts == []
+    desktop.shot(page, "dates-in-chinese")

@@ -3,7 +3,7 @@
 // the rules live then and within the return cap. It changes nothing. A dialog: the window (at
 // most 93 days), then the answer's figures.
 import { figure, h, openDialog, say } from "./dom.js";
-import { Reader, clearErrors, field, localDateTime, showErrors, showProblems } from "./forms.js";
+import { Reader, clearErrors, dateTimeInput, field, localDateTime, showErrors, showProblems } from "./forms.js";
 import { formatCount, formatFen, formatTime } from "./format.js";
 import { t } from "./i18n.js";
 
@@ -14,9 +14,9 @@ export function rulePreview(api) {
   const now = new Date();
   const form = h("form", { id: "preview-form", method: "dialog", novalidate: true },
     h("div", { class: "form-grid" },
-      field("from", t("preview.from"), h("input", { type: "datetime-local", value: localDateTime(new Date(now.getTime() - 7 * DAY_MS)) })),
+      field("from", t("preview.from"), dateTimeInput({ value: localDateTime(new Date(now.getTime() - 7 * DAY_MS)) })),
       // the next minute: the field has no seconds, and a payment of this minute belongs in the window
-      field("to", t("preview.to"), h("input", { type: "datetime-local", value: localDateTime(new Date(now.getTime() + 60000)) }))),
+      field("to", t("preview.to"), dateTimeInput({ value: localDateTime(new Date(now.getTime() + 60000)) }))),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("preview.run"))));
   const status = h("p", { class: "notice", role: "status" });
   const answer = h("div", { id: "preview-answer", "aria-live": "polite" });
@@ -27,8 +27,8 @@ export function rulePreview(api) {
     clearErrors(form);
     const read = new Reader(form);
     const body = { from: read.time("from"), to: read.time("to") };
-    if (!body.from) read.problems.push({ field: "from", message: "@field.required" });
-    if (!body.to) read.problems.push({ field: "to", message: "@field.required" });
+    if (!read.text("from").trim()) read.problems.push({ field: "from", message: "@field.required" });
+    if (!read.text("to").trim()) read.problems.push({ field: "to", message: "@field.required" });
     if (body.from && body.to && body.to <= body.from) read.problems.push({ field: "to", message: "@preview.order" });
     else if (body.from && body.to && new Date(body.to) - new Date(body.from) > MAX_DAYS * DAY_MS) {
       read.problems.push({ field: "to", message: "@preview.tooLong" });

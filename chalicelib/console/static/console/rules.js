@@ -3,7 +3,7 @@
 // Creating a rule is one Intent, and a row's buttons are disabled while its move is in flight.
 import { Intent } from "./api.js";
 import { badge, dataTable, h, openDialog, say, sayError } from "./dom.js";
-import { Reader, clearErrors, field, showErrors, showProblems } from "./forms.js";
+import { Reader, clearErrors, dateTimeInput, field, showErrors, showProblems } from "./forms.js";
 import { formatBp, formatCount, formatFen, formatTime, parsePercentBp, parseYuan } from "./format.js";
 import { t, tOr } from "./i18n.js";
 import { templatePicker } from "./pickers.js";
@@ -215,8 +215,8 @@ function createForm(voucherSelect) {
       field("caps.per_order", t("rules.perOrder"), input({ name: "per_order", inputmode: "decimal" })),
       field("caps.per_user_per_day", t("rules.perUserPerDay"), input({ name: "per_user_per_day", inputmode: "decimal" })),
       field("caps.budget", t("rules.budget"), input({ name: "budget", inputmode: "decimal" })),
-      field("starts_at", t("rules.starts"), h("input", { type: "datetime-local" })),
-      field("ends_at", t("rules.ends"), h("input", { type: "datetime-local" })),
+      field("starts_at", t("rules.starts"), dateTimeInput()),
+      field("ends_at", t("rules.ends"), dateTimeInput()),
       field("exclusive", t("rules.exclusive"), h("input", { type: "checkbox" })),
       field("pending_days", t("rules.pendingDays"), input({ inputmode: "numeric", value: "0" }))),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("rules.create"))));

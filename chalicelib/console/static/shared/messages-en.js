@@ -312,6 +312,8 @@ export default {
   "field.value.max": "This amount is too large.",
   "field.value.min": "Enter an amount above ¥0.00.",
   "form.check": "Check the highlighted fields.",
+  "form.datetime": "Enter a date and time as year-month-day hours:minutes, like 2026-06-18 20:00.",
+  "form.datetimePlaceholder": "e.g. 2026-06-18 20:00",
   "form.yuan": "Enter an amount in yuan, like 10 or 9.99.",
   "grants.badIds": "Not user ids: {ids}",
   "grants.chooseFile": "Choose a file…",

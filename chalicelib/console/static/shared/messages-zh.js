@@ -312,6 +312,8 @@ export default {
   "field.value.max": "金额过大。",
   "field.value.min": "请输入大于 ¥0.00 的金额。",
   "form.check": "请检查标出的字段。",
+  "form.datetime": "请按“年-月-日 时:分”填写，如 2026-06-18 20:00。",
+  "form.datetimePlaceholder": "如 2026-06-18 20:00",
   "form.yuan": "请输入以元为单位的金额，如 10 或 9.99。",
   "grants.badIds": "以下不是有效的用户 ID：{ids}",
   "grants.chooseFile": "选择文件…",
