@@ -30,8 +30,10 @@ def test_an_operator_publishes_a_template_that_a_shopper_claims_and_gets_in_a_qu
     expect(ops.locator("#who-name")).to_contain_text(f"{operator} (operator)")
     session.shot(ops, "console-signed-in")
 
-    # When a value is wrong, the API's message shows next to that field
+    # When a value is wrong, the API's message shows next to that field (the form is in a dialog)
+    ops.get_by_role("button", name="New template").click()
     form = ops.locator("#template-form")
+    expect(form.get_by_label("Name")).to_be_focused()
     form.get_by_label("Name").fill(name)
     form.get_by_label("Amount off (¥)").fill("15")
     form.get_by_label("Minimum spend (¥)").fill("100")
@@ -46,7 +48,7 @@ def test_an_operator_publishes_a_template_that_a_shopper_claims_and_gets_in_a_qu
     form.get_by_label("Total stock").fill("5")
     form.get_by_role("button", name="Create draft").click()
     expect(ops.locator("#view-templates")).to_contain_text(f"Created the draft “{name}”")
-    expect(form.locator(".field-error")).to_have_count(0)
+    expect(ops.locator("#template-dialog")).to_have_count(0)  # a successful submit closes the dialog
     row = ops.locator("#template-list tbody tr", has_text=name)
     expect(cell(row, "Status")).to_have_text("draft")
     row.get_by_role("button", name="publish").click()
@@ -125,6 +127,7 @@ def test_minted_codes_download_as_csv_and_one_redeems_on_the_mall(stack, session
     name = f"Code-only ¥8 off {session.viewport} {uuid.uuid4().hex[:6]}"
     ops = session.page("/console", stack.api_url)
     sign_in(ops, token("ops-codes", ("operator",)))
+    ops.get_by_role("button", name="New template").click()
     form = ops.locator("#template-form")
     form.get_by_label("Name").fill(name)
     form.get_by_label("Amount off (¥)").fill("8")
@@ -134,16 +137,19 @@ def test_minted_codes_download_as_csv_and_one_redeems_on_the_mall(stack, session
     expect(cell(ops.locator("#template-list tbody tr", has_text=name), "Status")).to_have_text("published")
 
     ops.get_by_role("link", name="Codes").click()
+    view = ops.locator("#view-codes")
+    view.get_by_label("Template").select_option(label=f"{name} · published · code")
+    view.get_by_role("button", name="New code batch").click()
     codes = ops.locator("#codes-form")
-    codes.get_by_label("Template").select_option(label=f"{name} · published · code")
     codes.get_by_label("How many codes").fill("3")
     codes.get_by_label("Prefix").fill("e2e")
     codes.get_by_role("button", name="Mint codes").click()
     expect(ops.locator("#view-codes .notice")).to_have_text("Minted 3 codes. Download them as CSV.")
-    expect(ops.locator("#view-codes progress")).to_have_attribute("value", "3")
+    expect(ops.locator("#codes-dialog")).to_have_count(0)
+    expect(view.locator("#code-list tbody tr")).to_have_count(3)  # the template's codes, listed
     session.shot(ops, "codes-minted")
     with ops.expect_download() as download:
-        codes.get_by_role("button", name="Download CSV").click()
+        view.get_by_role("button", name="Download CSV").click()
     rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("code,status,")
     assert len(rows) == 4 and all(re.match(r"E2E-\w{12},new,", r) for r in rows[1:]), rows
@@ -291,6 +297,7 @@ def test_an_operator_creates_an_exclusive_rebate_rule_from_the_console(stack, se
     name = f"Exclusive {session.viewport} {uuid.uuid4().hex[:6]}"
     ops = session.page("/console#rules", stack.api_url)
     sign_in(ops, token("ops-exclusive", ("operator",)))
+    ops.get_by_role("button", name="New rebate rule").click()
     form = ops.locator("#rule-form")
     form.locator("input[name=name]").fill(name)
     form.get_by_label(re.compile("^Exclusive")).check()

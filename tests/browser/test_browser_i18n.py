@@ -85,12 +85,12 @@ def test_the_mall_renders_in_each_language_with_catalogue_words_only(stack, sess
 def test_the_language_switch_is_visible_and_remembered(stack, desktop):
     ops = desktop.page("/console", stack.api_url, lang="zh")
     sign_in(ops, token("ops-switch", ("operator",)))
-    expect(ops.locator("#view-templates h2").first).to_have_text("新建优惠券模板")
+    expect(ops.locator("#new-template")).to_have_text("新建优惠券模板")
     assert ops.title() == "商城运营后台"
 
     ops.locator('.lang-switch button[data-lang="en"]').click()
     expect(ops.locator("html")).to_have_attribute("lang", "en")
-    expect(ops.locator("#view-templates h2").first).to_have_text("New template")  # still signed in
+    expect(ops.locator("#new-template")).to_have_text("New template")  # still signed in
     ops.reload()
     expect(ops.locator("html")).to_have_attribute("lang", "en")
     assert ops.title() == "Mall console"
@@ -98,7 +98,7 @@ def test_the_language_switch_is_visible_and_remembered(stack, desktop):
 
     ops.locator('.lang-switch button[data-lang="zh"]').click()
     expect(ops.locator("html")).to_have_attribute("lang", "zh-CN")
-    expect(ops.locator("#view-templates h2").first).to_have_text("新建优惠券模板")
+    expect(ops.locator("#new-template")).to_have_text("新建优惠券模板")
 
 
 def test_a_fresh_browser_opens_in_chinese(stack, browser):
@@ -132,6 +132,7 @@ def test_an_api_error_shows_in_chinese_beside_its_field(stack, session):
     # A template with no stock: the API's validation, in Chinese, beside the stock
     ops = session.page("/console", stack.api_url, lang="zh")
     sign_in(ops, token(f"ops-{shopper}", ("operator",)))
+    ops.get_by_role("button", name="新建优惠券模板").click()
     template = ops.locator("#template-form")
     template.get_by_label("名称").fill(f"满100减15 {shopper}")
     template.get_by_label("减免金额（元）").fill("15")
@@ -141,7 +142,8 @@ def test_an_api_error_shows_in_chinese_beside_its_field(stack, session):
     assert answer.value.status == 400
     stock = template.locator('[data-field="total_stock"]')
     expect(stock.locator(".field-error")).to_have_text("不能小于 1。")
-    expect(ops.locator("#view-templates .notice.error").first).to_have_text("请检查标出的字段。")
+    expect(ops.locator("#template-dialog .notice.error")).to_have_text("请检查标出的字段。")  # the dialog stays open
+    ops.locator("#template-dialog").get_by_role("button", name="取消").click()
 
     # A user id the API would refuse is caught before sending, with the API's own rule in words
     ops.locator('#tabs a[href="#grants"]').click()
@@ -176,6 +178,7 @@ def test_a_rule_across_fields_is_shown_beside_its_field_before_sending(stack, de
     sign_in(ops, token("ops-cross-field", ("operator",)))
     posts: list[str] = []
     ops.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    ops.get_by_role("button", name="新建优惠券模板").click()
     form = ops.locator("#template-form")
     form.get_by_label("名称").fill("满100减15")
     form.get_by_label("减免金额（元）").fill("15")

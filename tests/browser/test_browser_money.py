@@ -379,18 +379,21 @@ def test_mint_mints_one_batch_for_a_double_click_and_a_click_in_flight(stack, de
     posts = Posts(page)
     form = page.locator("#codes-form")
     mint = form.get_by_role("button", name="Mint codes")
-    form.locator("select[name=template]").select_option(template["id"])
+    page.locator("#view-codes select[name=template]").select_option(template["id"])
+    new_batch = page.locator("#view-codes").get_by_role("button", name="New code batch")
 
     def codes() -> int:
         return len(http.get(api_url(stack, f"admin/templates/{template['id']}/codes"), params={"limit": 100},
                             headers=ops, timeout=30).json()["items"])
 
+    new_batch.click()
     form.get_by_label("How many codes").fill("3")
     mint.dblclick()
     expect(page.locator("#view-codes .notice")).to_have_text("Minted 3 codes. Download them as CSV.")
     assert len(posts.to(page, "/codes")) == 1
     assert codes() == 3
 
+    new_batch.click()
     form.get_by_label("How many codes").fill("2")
     again_while_in_flight(page, mint, "**/codes", form)
     expect(page.locator("#view-codes .notice")).to_have_text("Minted 2 codes. Download them as CSV.")
@@ -447,6 +450,7 @@ def test_create_and_publish_act_once_for_a_double_click_and_a_click_in_flight(st
 
     # Create a template: a double click makes one draft, then publishing it is one move
     name = f"Once-only draft {uuid.uuid4().hex[:6]}"
+    page.get_by_role("button", name="New template").click()
     form = page.locator("#template-form")
     form.get_by_label("Name").fill(name)
     form.get_by_label("Amount off (¥)").fill("5")
@@ -461,11 +465,14 @@ def test_create_and_publish_act_once_for_a_double_click_and_a_click_in_flight(st
     # Create a rebate rule while its request is in flight: one rule
     page.get_by_role("link", name="Rebate rules").click()
     rule = f"Once-only rule {uuid.uuid4().hex[:6]}"
+    new_rule = page.locator("#view-rules").get_by_role("button", name="New rebate rule")
+    new_rule.click()
     form = page.locator("#rule-form")
     form.locator("input[name=name]").fill(rule)
     again_while_in_flight(page, form.get_by_role("button", name="Create draft rule"), "**/admin/rebate-rules", form)
     expect(page.locator("#view-rules")).to_contain_text(f"Created the draft rule “{rule}”")
     assert len(posts.to(page, "/admin/rebate-rules")) == 1 and len(named("admin/rebate-rules", rule)) == 1
+    new_rule.click()
     form.locator("input[name=name]").fill(f"{rule} twice")
     form.get_by_role("button", name="Create draft rule").dblclick()
     expect(page.locator("#view-rules")).to_contain_text(f"Created the draft rule “{rule} twice”")

@@ -28,7 +28,7 @@ export function accountsView(api) {
           figure(t("account.debt"), formatFen(view.account.debt)),
           view.account.pending_balance ? figure(t("rebates.pending"), formatFen(view.account.pending_balance)) : null,
           view.account.pending_points ? figure(t("rebates.pendingPoints"), formatCount(view.account.pending_points)) : null),
-        expiring(view.account.points_expiring ?? []),
+        ...expiring(view.account.points_expiring ?? []),
         adjustForm(),
         h("h3", {}, t("mall.ledger")),
         dataTable([
@@ -97,8 +97,8 @@ export function accountsView(api) {
 
 // The account's points by the day they expire, soonest first (points_valid_days > 0).
 function expiring(lots) {
-  if (!lots.length) return null;
-  return h("div", { id: "points-expiring" }, h("h3", {}, t("accounts.pointsExpiring")),
+  if (!lots.length) return []; // nothing: replaceChildren would show a null as the text "null"
+  return [h("div", { id: "points-expiring" }, h("h3", {}, t("accounts.pointsExpiring")),
     h("ul", { class: "changes" }, lots.map((lot) => h("li", {},
-      t("rebates.expiringOn", { n: formatCount(lot.points), time: formatTime(lot.expires_at) })))));
+      t("rebates.expiringOn", { n: formatCount(lot.points), time: formatTime(lot.expires_at) })))))];
 }

@@ -14,10 +14,31 @@ export function field(name, label, control, hint) {
     h("label", { for: control.id }, label), control, hint ? h("span", { class: "hint" }, hint) : null);
 }
 
+// A date and time in the operator's zone as Chinese admin pages write it, "2026-06-18 20:00",
+// whatever the browser's language: a datetime-local input showed 12/03/2026, 08:03 PM in a Chinese
+// page of an English browser. Typed in a text input (dateTimeInput) and read by Reader.time.
 export function localDateTime(date) {
   const pad = (n) => String(n).padStart(2, "0");
   const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-  return `${day}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return `${day} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function dateTimeInput(props = {}) {
+  return h("input", { type: "text", autocomplete: "off", spellcheck: "false", maxlength: 16,
+    placeholder: t("form.datetimePlaceholder"), ...props });
+}
+
+// "2026-06-18 20:00" (or 2026/6/18, a T for the space, no time: midnight) -> a Date; else null.
+const DATE_TIME = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?$/;
+
+export function parseLocalDateTime(text) {
+  const match = DATE_TIME.exec(text.trim());
+  if (!match) return null;
+  const [year, month, day, hour, minute] = match.slice(1).map((part) => Number(part ?? 0));
+  const date = new Date(year, month - 1, day, hour, minute);
+  const exact = date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day
+    && hour < 24 && minute < 60;
+  return exact ? date : null;
 }
 
 // Reads a form's values into an API body. Each reader returns the value to send, or undefined
@@ -48,11 +69,13 @@ export class Reader {
     return fen ?? undefined;
   }
 
-  // A datetime-local input (the operator's time zone) -> UTC ISO 8601 with a Z.
-  time(name) {
-    const text = this.text(name);
+  // A date and time typed in the operator's time zone (localDateTime) -> UTC ISO 8601 with a Z.
+  time(name, apiField = name) {
+    const text = this.text(name).trim();
     if (text === "") return undefined;
-    return new Date(text).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const date = parseLocalDateTime(text);
+    if (!date) this.problems.push({ field: apiField, message: "@form.datetime" });
+    return date ? date.toISOString().replace(/\.\d{3}Z$/, "Z") : undefined;
   }
 
   list(name) {

@@ -2,8 +2,8 @@
 // returned on the payments and refunds of a past window, had it been live from its start, after
 // the rules live then and within the return cap. It changes nothing. A dialog: the window (at
 // most 93 days), then the answer's figures.
-import { figure, h, say } from "./dom.js";
-import { Reader, clearErrors, field, localDateTime, showErrors, showProblems } from "./forms.js";
+import { figure, h, openDialog, say } from "./dom.js";
+import { Reader, clearErrors, dateTimeInput, field, localDateTime, showErrors, showProblems } from "./forms.js";
 import { formatCount, formatFen, formatTime } from "./format.js";
 import { t } from "./i18n.js";
 
@@ -14,17 +14,12 @@ export function rulePreview(api) {
   const now = new Date();
   const form = h("form", { id: "preview-form", method: "dialog", novalidate: true },
     h("div", { class: "form-grid" },
-      field("from", t("preview.from"), h("input", { type: "datetime-local", value: localDateTime(new Date(now.getTime() - 7 * DAY_MS)) })),
+      field("from", t("preview.from"), dateTimeInput({ value: localDateTime(new Date(now.getTime() - 7 * DAY_MS)) })),
       // the next minute: the field has no seconds, and a payment of this minute belongs in the window
-      field("to", t("preview.to"), h("input", { type: "datetime-local", value: localDateTime(new Date(now.getTime() + 60000)) }))),
-    h("div", { class: "actions" },
-      h("button", { type: "submit", class: "primary" }, t("preview.run")),
-      h("button", { type: "button", onclick: () => dialog.close() }, t("templates.closeDetail"))));
-  const title = h("h2", {});
+      field("to", t("preview.to"), dateTimeInput({ value: localDateTime(new Date(now.getTime() + 60000)) }))),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("preview.run"))));
   const status = h("p", { class: "notice", role: "status" });
   const answer = h("div", { id: "preview-answer", "aria-live": "polite" });
-  const dialog = h("dialog", { id: "rule-preview", "aria-labelledby": "rule-preview-title" }, title, form, status, answer);
-  title.id = "rule-preview-title";
   let rule = null;
 
   form.addEventListener("submit", async (event) => {
@@ -32,8 +27,8 @@ export function rulePreview(api) {
     clearErrors(form);
     const read = new Reader(form);
     const body = { from: read.time("from"), to: read.time("to") };
-    if (!body.from) read.problems.push({ field: "from", message: "@field.required" });
-    if (!body.to) read.problems.push({ field: "to", message: "@field.required" });
+    if (!read.text("from").trim()) read.problems.push({ field: "from", message: "@field.required" });
+    if (!read.text("to").trim()) read.problems.push({ field: "to", message: "@field.required" });
     if (body.from && body.to && body.to <= body.from) read.problems.push({ field: "to", message: "@preview.order" });
     else if (body.from && body.to && new Date(body.to) - new Date(body.from) > MAX_DAYS * DAY_MS) {
       read.problems.push({ field: "to", message: "@preview.tooLong" });
@@ -76,12 +71,10 @@ export function rulePreview(api) {
 
   function open(chosen) {
     rule = chosen;
-    title.textContent = t("preview.title", { name: chosen.name });
     clearErrors(form);
     answer.replaceChildren();
     say(status, "");
-    if (!dialog.isConnected) document.body.append(dialog);
-    dialog.showModal();
+    openDialog({ id: "rule-preview", title: t("preview.title", { name: chosen.name }), body: [form, status, answer] });
   }
 
   return { open };

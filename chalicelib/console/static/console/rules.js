@@ -1,8 +1,9 @@
-// Rebate rules: create (draft), list with the budget each has used, publish / pause / end.
+// Rebate rules: create (draft) in a dialog opened from the toolbar, list with the budget each has
+// used, filtered by status, publish / pause / end.
 // Creating a rule is one Intent, and a row's buttons are disabled while its move is in flight.
 import { Intent } from "./api.js";
-import { badge, dataTable, h, say, sayError } from "./dom.js";
-import { Reader, clearErrors, field, showErrors, showProblems } from "./forms.js";
+import { badge, dataTable, h, openDialog, say, sayError } from "./dom.js";
+import { Reader, clearErrors, dateTimeInput, field, showErrors, showProblems } from "./forms.js";
 import { formatBp, formatCount, formatFen, formatTime, parsePercentBp, parseYuan } from "./format.js";
 import { t, tOr } from "./i18n.js";
 import { templatePicker } from "./pickers.js";
@@ -48,7 +49,10 @@ export function rulesView(api) {
   const voucher = templatePicker(api, "voucher_template_id");
   const form = createForm(voucher.select);
   const formStatus = h("p", { class: "notice", role: "status" });
+  const statusFilter = h("select", { "aria-label": t("col.status") },
+    ["all", "draft", "published", "paused", "ended"].map((s) => h("option", { value: s === "all" ? "" : s }, tOr("status", s))));
   const list = h("div", { id: "rule-list" });
+  let dialog = null; // the form's dialog while it is open
   const listStatus = h("p", { class: "notice", role: "status" });
   const creating = new Intent();
   const moves = new Map(); // rule id -> the Intent of its status change in flight
@@ -56,7 +60,8 @@ export function rulesView(api) {
 
   async function load() {
     try {
-      const [rules, templates] = await Promise.all([api.all("admin/rebate-rules"), voucher.refresh()]);
+      const [all, templates] = await Promise.all([api.all("admin/rebate-rules"), voucher.refresh()]);
+      const rules = statusFilter.value ? all.filter((r) => r.status === statusFilter.value) : all;
       const names = new Map(templates.map((x) => [x.id, x.name]));
       list.replaceChildren(dataTable([
         { label: t("col.rule"), cell: (r) => [r.name, h("div", { class: "sub" }, r.id)] },
@@ -80,7 +85,7 @@ export function rulesView(api) {
             : h("button", { type: "button", class: "small", onclick: () => preview.open(r) }, t("preview.open"));
           return h("div", { class: "row-actions" }, buttons, previewing);
         } },
-      ], rules, t("rules.none")));
+      ], rules, statusFilter.value ? t("rules.noneWith", { status: tOr("status", statusFilter.value) }) : t("rules.none")));
     } catch (error) {
       sayError(listStatus, error);
     }
@@ -111,7 +116,8 @@ export function rulesView(api) {
     }
     try {
       const created = await creating.post(api, "admin/rebate-rules", body, form.querySelector("button[type=submit]"));
-      say(formStatus, t("rules.created", { name: created.name }), "ok");
+      say(listStatus, t("rules.created", { name: created.name }), "ok");
+      dialog?.close();
       form.reset();
       syncForm(form);
       await load();
@@ -120,11 +126,20 @@ export function rulesView(api) {
     }
   });
 
+  function openForm() {
+    dialog?.close();
+    clearErrors(form);
+    say(formStatus, "");
+    dialog = openDialog({ id: "rule-dialog", title: t("rules.new"), body: [form, formStatus] });
+  }
+
+  statusFilter.addEventListener("change", () => load());
   const element = h("section", { id: "view-rules" },
-    h("div", { class: "card" }, h("h2", {}, t("rules.new")), form, formStatus),
     h("div", { class: "card" },
-      h("div", { class: "toolbar" }, h("h2", {}, t("rules.title")), h("button", { type: "button", onclick: load }, t("common.refresh"))),
-      list, listStatus));
+      h("div", { class: "toolbar" }, h("h2", {}, t("rules.title")),
+        h("div", { class: "actions" }, statusFilter, h("button", { type: "button", onclick: () => load() }, t("common.refresh")),
+          h("button", { type: "button", class: "primary", id: "new-rule", onclick: openForm }, t("rules.new")))),
+      listStatus, list));
   return { id: "rules", title: t("rules.title"), element, show: load };
 }
 
@@ -200,8 +215,8 @@ function createForm(voucherSelect) {
       field("caps.per_order", t("rules.perOrder"), input({ name: "per_order", inputmode: "decimal" })),
       field("caps.per_user_per_day", t("rules.perUserPerDay"), input({ name: "per_user_per_day", inputmode: "decimal" })),
       field("caps.budget", t("rules.budget"), input({ name: "budget", inputmode: "decimal" })),
-      field("starts_at", t("rules.starts"), h("input", { type: "datetime-local" })),
-      field("ends_at", t("rules.ends"), h("input", { type: "datetime-local" })),
+      field("starts_at", t("rules.starts"), dateTimeInput()),
+      field("ends_at", t("rules.ends"), dateTimeInput()),
       field("exclusive", t("rules.exclusive"), h("input", { type: "checkbox" })),
       field("pending_days", t("rules.pendingDays"), input({ inputmode: "numeric", value: "0" }))),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("rules.create"))));

@@ -3,7 +3,7 @@
 // API's rules across fields are checked before sending; the fields shown follow the kind,
 // validity and scope chosen.
 import { h } from "./dom.js";
-import { field, localDateTime } from "./forms.js";
+import { dateTimeInput, field, localDateTime } from "./forms.js";
 import { formatFen } from "./format.js";
 import { t } from "./i18n.js";
 import { zhe } from "./offers.js";
@@ -53,7 +53,7 @@ export function bodyOf(read) {
     claim_ends_at: read.time("claim_ends_at"),
     validity: read.text("validity_kind") === "days"
       ? { days_after_claim: read.integer("days_after_claim") }
-      : { fixed: { from: read.time("valid_from"), until: read.time("valid_until") } },
+      : { fixed: { from: read.time("valid_from", "validity.fixed.from"), until: read.time("valid_until", "validity.fixed.until") } },
     scope: scopeKind === "all" ? { all: true } : { [scopeKind]: read.list("scope_list") },
   };
 }
@@ -81,15 +81,15 @@ export function createForm() {
       field("points_price", t("templates.pointsPrice"), input({ inputmode: "numeric" }), t("templates.pointsPriceHint")),
       field("claim_channel", t("templates.channel"), select("claim_channel",
         { open: t("channel.open.long"), code: t("channel.code.long"), grant: t("channel.grant.long") })),
-      field("claim_starts_at", t("templates.claimsOpen"), h("input", { type: "datetime-local", value: localDateTime(now) })),
-      field("claim_ends_at", t("templates.claimsClose"), h("input", { type: "datetime-local", value: localDateTime(inAWeek) })),
+      field("claim_starts_at", t("templates.claimsOpen"), dateTimeInput({ value: localDateTime(now) })),
+      field("claim_ends_at", t("templates.claimsClose"), dateTimeInput({ value: localDateTime(inAWeek) })),
       field("validity", t("templates.validity"), select("validity_kind", { days: t("templates.validityDays"), fixed: t("templates.validityFixed") })),
       field("validity.days_after_claim", t("templates.usableDays"),
         input({ name: "days_after_claim", inputmode: "numeric", value: "30" })),
       field("validity.fixed.from", t("templates.usableFrom"),
-        h("input", { type: "datetime-local", name: "valid_from", value: localDateTime(now) })),
+        dateTimeInput({ name: "valid_from", value: localDateTime(now) })),
       field("validity.fixed.until", t("templates.usableUntil"),
-        h("input", { type: "datetime-local", name: "valid_until", value: localDateTime(inAWeek) })),
+        dateTimeInput({ name: "valid_until", value: localDateTime(inAWeek) })),
       field("scope", t("templates.scope"), select("scope_kind", { all: t("templates.scopeAll"), categories: t("templates.scopeCategories"), skus: t("templates.scopeSkus") })),
       field("scope.categories", t("templates.scopeList"), input({ name: "scope_list" }))),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("templates.create"))));

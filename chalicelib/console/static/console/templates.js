@@ -1,10 +1,11 @@
-// Templates: the form (create, edit a draft, duplicate), the list with live counters, searched by
-// name and filtered by status, a template's details, and the buttons each status allows.
+// Templates: the form (create, edit a draft, duplicate) in a dialog opened from the toolbar or a
+// row, the list with live counters, searched by name and filtered by status, a template's
+// details, and the buttons each status allows.
 // Creating a template is one Intent (one Idempotency-Key for the form as filled in); a row's
 // buttons are disabled while one of its moves is in flight. Editing and deleting are for a draft
 // that has issued nothing (the API refuses anything else with INVALID_STATE).
 import { Intent } from "./api.js";
-import { badge, dataTable, h, say, sayError } from "./dom.js";
+import { badge, dataTable, h, openDialog, say, sayError } from "./dom.js";
 import { Reader, clearErrors, showErrors, showProblems } from "./forms.js";
 import { formatCount } from "./format.js";
 import { t, tOr } from "./i18n.js";
@@ -18,16 +19,17 @@ const SEARCH_DELAY_MS = 300;
 
 export function templatesView(api) {
   const form = createForm();
-  const formTitle = h("h2", {}, t("templates.new"));
   const formStatus = h("p", { class: "notice", role: "status" });
   const submit = form.querySelector("button[type=submit]");
-  const cancel = h("button", { type: "button", hidden: true, onclick: () => startNew() }, t("templates.cancelEdit"));
+  const cancel = h("button", { type: "button", onclick: () => dialog?.close() }, t("templates.cancelEdit"));
   submit.after(cancel);
+  let dialog = null; // the form's dialog while it is open
   const search = h("input", { type: "search", id: "template-search", placeholder: t("templates.searchPlaceholder"),
     "aria-label": t("templates.search"), maxlength: 64 });
   const statusFilter = h("select", { "aria-label": t("col.status") },
     ["all", "draft", "published", "paused", "ended"].map((s) => h("option", { value: s === "all" ? "" : s }, tOr("status", s))));
   const listStatus = h("p", { class: "notice", role: "status" });
+  const asOf = h("p", { class: "sub" }); // when the counters were read: apart from the status, which says what was done
   const list = h("div", { id: "template-list" });
   const more = h("button", { type: "button", hidden: true }, t("common.more"));
   let pages = 1; // the "more" button adds one; each refresh reloads as many
@@ -48,7 +50,7 @@ export function templatesView(api) {
       }
       list.replaceChildren(table(items));
       more.hidden = !cursor;
-      say(listStatus, t("templates.asOf", { time: new Date().toLocaleTimeString(), seconds: REFRESH_MS / 1000 }));
+      asOf.textContent = t("templates.asOf", { time: new Date().toLocaleTimeString(document.documentElement.lang), seconds: REFRESH_MS / 1000 });
     } catch (error) {
       sayError(listStatus, error);
     }
@@ -69,34 +71,39 @@ export function templatesView(api) {
     }
   }
 
+  // The form in its dialog, titled for what it does; closing it (Esc, ×, Cancel) drops an edit.
+  function openForm(title, submitText, note = "") {
+    dialog?.close();
+    clearErrors(form);
+    submit.textContent = submitText;
+    say(formStatus, note);
+    const opened = openDialog({ id: "template-dialog", title, body: [form, formStatus], onClose: () => {
+      if (dialog !== opened) return; // the close event comes later: another form may be open by then
+      dialog = null;
+      editing = null;
+    } });
+    dialog = opened;
+  }
+
   function startNew(template = null) {
     editing = null;
-    clearErrors(form);
     if (template) fillForm(form, { ...template, name: t("templates.copyName", { name: template.name }).slice(0, 64) });
     else {
       form.reset();
       syncForm(form);
     }
-    formTitle.textContent = template ? t("templates.duplicateOf", { name: template.name }) : t("templates.new");
-    submit.textContent = t("templates.create");
-    cancel.hidden = !template;
+    openForm(template ? t("templates.duplicateOf", { name: template.name }) : t("templates.new"), t("templates.create"),
+      template ? t("templates.duplicated", { name: template.name }) : "");
   }
 
   function edit(template) {
-    editing = template;
-    clearErrors(form);
     fillForm(form, template);
-    formTitle.textContent = t("templates.editing", { name: template.name });
-    submit.textContent = t("templates.save");
-    cancel.hidden = false;
-    say(formStatus, "");
-    form.scrollIntoView({ block: "start" });
+    openForm(t("templates.editing", { name: template.name }), t("templates.save"));
+    editing = template;
   }
 
   function duplicate(template) {
     startNew(template);
-    say(formStatus, t("templates.duplicated", { name: template.name }));
-    form.scrollIntoView({ block: "start" });
   }
 
   async function remove(template) {
@@ -104,7 +111,7 @@ export function templatesView(api) {
     try {
       await api.delete(`admin/templates/${template.id}`);
       say(listStatus, t("templates.deleted", { name: template.name }), "ok");
-      if (editing?.id === template.id) startNew();
+      if (editing?.id === template.id) dialog?.close();
       detail.close();
       await load();
     } catch (error) {
@@ -154,13 +161,15 @@ export function templatesView(api) {
       if (editing) {
         submit.disabled = true;
         const saved = await api.put(`admin/templates/${editing.id}`, body).finally(() => { submit.disabled = false; });
-        say(formStatus, t("templates.saved", { name: saved.name }), "ok");
+        say(listStatus, t("templates.saved", { name: saved.name }), "ok");
         detail.refresh(saved.id);
       } else {
         const created = await creating.post(api, "admin/templates", body, submit);
-        say(formStatus, t("templates.created", { name: created.name }), "ok");
+        say(listStatus, t("templates.created", { name: created.name }), "ok");
       }
-      startNew();
+      dialog?.close();
+      form.reset();
+      syncForm(form);
       await load();
     } catch (error) {
       showErrors(form, formStatus, error);
@@ -175,12 +184,12 @@ export function templatesView(api) {
   more.addEventListener("click", () => { pages += 1; load(); });
 
   const element = h("section", { id: "view-templates" },
-    h("div", { class: "card" }, formTitle, form, formStatus),
     detail.element,
     h("div", { class: "card" },
       h("div", { class: "toolbar" }, h("h2", {}, t("templates.title")),
-        h("div", { class: "actions" }, search, statusFilter, h("button", { type: "button", onclick: load }, t("common.refresh")))),
-      list, more, listStatus));
+        h("div", { class: "actions" }, search, statusFilter, h("button", { type: "button", onclick: () => load() }, t("common.refresh")),
+          h("button", { type: "button", class: "primary", id: "new-template", onclick: () => startNew() }, t("templates.new")))),
+      listStatus, list, more, asOf));
 
   setInterval(() => {
     if (!element.hidden && !document.hidden && api.token) load();

@@ -1,5 +1,5 @@
 // Small helpers to build DOM and SVG elements without any framework.
-import { errorText, tOr } from "./i18n.js";
+import { errorText, t, tOr } from "./i18n.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -51,4 +51,31 @@ export function badge(status) {
 // A labelled figure (a count, an amount) in a grid of `.figures`.
 export function figure(label, value) {
   return h("div", { class: "figure" }, h("span", { class: "sub" }, label), h("strong", {}, value));
+}
+
+// A modal form or detail in a native <dialog>: a title, a close button (Esc closes it too), the
+// body; focus on the first field. The dialog is removed from the page when it closes, and
+// `onClose` runs; the body (a form kept by its view) can be shown again in a new one.
+// Returns { dialog, close, setTitle }. On a phone width the dialog is full-screen (base.css).
+export function openDialog({ id, title, body, onClose }) {
+  const heading = h("h2", { id: `${id}-title` }, title);
+  const dialog = h("dialog", { id, class: "modal", "aria-labelledby": heading.id },
+    h("div", { class: "modal-head" }, heading,
+      h("button", { type: "button", class: "modal-close", "aria-label": t("dialog.close"), title: t("dialog.close"),
+        onclick: () => dialog.close() }, "\u00d7")),
+    h("div", { class: "modal-body" }, body));
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    onClose?.();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  const first = [...dialog.querySelectorAll(".modal-body :is(input:not([type=hidden]), select, textarea, button):not([disabled])")]
+    .find((el) => !el.closest("[hidden]"));
+  (first ?? dialog.querySelector(".modal-close")).focus();
+  const close = () => {
+    dialog.close();
+    dialog.remove(); // at once: a dialog opened next may take the same id
+  };
+  return { dialog, close, setTitle: (text) => { heading.textContent = text; } };
 }
