@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.e2e, needs_chromium]
 
 # console/csv.js, imported by the page itself and run on literals
 CSV_CASES = r"""async () => {
-  const { decodeCsv, parseCsv, quoteCsv, toCsv, userIdsOf } = await import(new URL("console/csv.js", document.baseURI).href);
+  const { decodeCsv, parseCsv, quoteCsv, spreadsheetSafe, toCsv, userIdsOf } = await import(new URL("console/csv.js", document.baseURI).href);
   const rows = [["用户", "结果"], ["u1", 'x,"y"'], ["u2", "two\nlines"], ["u3", " padded "], ["u4", ""]];
   const read = userIdsOf(parseCsv("用户ID,姓名\nu1,张三\n\n  \nu1,李四\nu2\n"));
   return {
@@ -41,6 +41,7 @@ CSV_CASES = r"""async () => {
     utf16: decodeCsv(new Uint8Array([0xff, 0xfe, 0x75, 0x00, 0x31, 0x00, 0x2c, 0x00, 0x20, 0x5f]).buffer),
     ids: read.ids, titles: read.titles, skipped: read.skipped, extra: [...read.extra],
     noHeader: userIdsOf(parseCsv("alice\nbob\nalice")).skipped,
+    safe: ["=SUM(A1)", "-7", "@wx", "+86", "\tx", "u1", "张三", "a=b", null].map(spreadsheetSafe),
   };
 }"""
 
@@ -54,6 +55,8 @@ def test_the_csv_reader_and_writer_follow_rfc_4180_in_the_page(stack, desktop):
     assert got["quoted"] == ["plain", '"a,b"', '"q""q"', '"two\nlines"', '" pad"', "", "12"]
     assert got["written"] == '\ufeff用户,结果\r\nu1,"x,""y"""\r\nu2,"two\nlines"\r\nu3," padded "\r\nu4,\r\n'
     assert got["roundTrip"] is True
+    # what would run as a formula in a spreadsheet is written as text (CSV injection)
+    assert got["safe"] == ["'=SUM(A1)", "'-7", "'@wx", "'+86", "'\tx", "u1", "张三", "a=b", ""]
     assert got["gbk"] == "u1,张三"  # not valid UTF-8: read as GB18030
     assert got["utf8"] == "u1,张三"  # the BOM dropped
     assert got["utf16"] == "u1,张"

@@ -62,6 +62,15 @@ export function quoteCsv(value) {
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+// A value for a file a person opens in a spreadsheet: one that starts with = + - @ (or a tab or
+// CR) would run as a formula there (CSV injection, OWASP), so it gets a leading apostrophe, which
+// the spreadsheet shows as text. The uploaded file's other columns and user ids such as "-7" or
+// "@wx" come back this way.
+export function spreadsheetSafe(value) {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
 // Rows -> CSV text, lines ending in CRLF (RFC 4180), with a UTF-8 BOM so that Excel reads Chinese right.
 export function toCsv(rows) {
   return UTF8_BOM + rows.map((row) => row.map(quoteCsv).join(",")).join("\r\n") + "\r\n";

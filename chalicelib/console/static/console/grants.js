@@ -4,7 +4,7 @@
 // Granting a list is one Intent: chunk n goes under the key `<key>.<n>`, so a second click grants
 // nothing more and a retry after a lost answer replays what was granted and carries on.
 import { Intent } from "./api.js";
-import { decodeCsv, parseCsv, toCsv, userIdsOf } from "./csv.js";
+import { decodeCsv, parseCsv, spreadsheetSafe, toCsv, userIdsOf } from "./csv.js";
 import { badge, dataTable, h, say, sayError } from "./dom.js";
 import { clearErrors, field, showErrors, showProblems } from "./forms.js";
 import { formatCount } from "./format.js";
@@ -124,7 +124,8 @@ export function grantsView(api) {
     const titles = Array.from({ length: width }, (_, n) => fromFile.titles[n] || t("grants.column", { n: n + 2 }));
     const rows = [[t("col.user"), t("col.result"), t("col.coupon"), ...titles],
       ...last.outcomes.map((r) => [r.user_id, resultText(r), r.coupon_id ?? "", ...(fromFile.extra.get(r.user_id) ?? [])])];
-    const url = URL.createObjectURL(new Blob([toCsv(rows)], { type: "text/csv;charset=utf-8" }));
+    const safe = rows.map((row) => row.map(spreadsheetSafe));
+    const url = URL.createObjectURL(new Blob([toCsv(safe)], { type: "text/csv;charset=utf-8" }));
     const stamp = new Date().toISOString().slice(0, 16).replace(/\D/g, "");
     const link = h("a", { href: url, download: `grants-${last.templateId}-${stamp}.csv`, hidden: true });
     document.body.append(link);

@@ -113,7 +113,7 @@ export function statsView(api) {
         ...overTime(claimed, hourly, chartRange, width),
         ...rebateStats(rules, width),
       ].filter(Boolean)); // a part with nothing to show is null
-      say(status, t("stats.asOf", { time: new Date().toLocaleTimeString(), templates: formatCount(templates.length),
+      say(status, t("stats.asOf", { time: new Date().toLocaleTimeString(document.documentElement.lang), templates: formatCount(templates.length),
         rules: formatCount(rules.length) }));
     } catch (error) {
       if (mine === shown) sayError(status, error);

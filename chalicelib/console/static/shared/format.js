@@ -42,8 +42,12 @@ export function formatRate(part, whole) {
   return whole ? formatBp(rateBp(part, whole)) : "–";
 }
 
+// A time in the page's language (<html lang>, set by the language switch), not the browser's: a
+// Chinese page in an English browser says 2026年12月3日 20:08, not Dec 3, 2026, 8:08 PM. The
+// browser's own time zone (a Chinese mall's people are on Beijing time), as forms.js reads times.
 export function formatTime(iso) {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return new Date(iso).toLocaleString(document.documentElement.lang || undefined,
+    { dateStyle: "medium", timeStyle: "short" });
 }
 
 export function formatCount(n) {
