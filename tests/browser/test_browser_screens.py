@@ -200,6 +200,9 @@ def test_every_console_section_in_chinese_at_desktop_and_phone_width(stack, sess
             expect(view.locator("#grant-results tbody tr")).to_have_count(3)
         elif section == "withdrawals":
             expect(view.locator("#withdrawal-list tbody tr", has_text=seed["shopper"])).to_have_count(1)
+        elif section == "stats":  # the figures drawn, not "loading"
+            expect(view.locator("#stats-body .figure").first).to_be_visible()
+            expect(view.locator("#daily-chart figure, #stats-body figure").first).to_be_visible()
         elif section == "accounts":
             view.locator("#account-user").fill(seed["shopper"])
             view.locator("#account-lookup button").click()

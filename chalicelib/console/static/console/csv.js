@@ -64,8 +64,8 @@ export function quoteCsv(value) {
 
 // A value for a file a person opens in a spreadsheet: one that starts with = + - @ (or a tab or
 // CR) would run as a formula there (CSV injection, OWASP), so it gets a leading apostrophe, which
-// the spreadsheet shows as text. The uploaded file's other columns and user ids such as "-7" or
-// "@wx" come back this way.
+// the spreadsheet shows as text. The uploaded file's other columns and user ids such as -7 or
+// @wx come back this way.
 export function spreadsheetSafe(value) {
   const text = value === null || value === undefined ? "" : String(value);
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;

@@ -33,6 +33,21 @@ const hourLabel = (iso) => new Date(Date.parse(iso) + BEIJING_MS).toISOString().
 // An axis tick in yuan, without the fen when they are zero ("¥1,000").
 const yuanTick = (fen) => (fen % 100 === 0 ? formatFen(fen).slice(0, -3) : formatFen(fen));
 
+// A day typed as Chinese admin pages write it, "2026-06-18" (or 2026/6/18): a text input, since a
+// date input shows the browser's own format (11/28/2026 in an English Chromium, whatever the
+// page's language). Committed by Enter or by leaving the field.
+function dayInput(id, label, commit) {
+  return h("input", { type: "text", id, maxlength: 10, inputmode: "numeric", autocomplete: "off", spellcheck: "false",
+    placeholder: t("stats.dayPlaceholder"), "aria-label": label, onchange: commit,
+    onkeydown: (event) => { if (event.key === "Enter") commit(); } });
+}
+
+// "2026/6/18" -> "2026-06-18"; anything else as it is (isDay refuses it).
+function normalDay(text) {
+  const match = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(text.trim());
+  return match ? `${match[1]}-${match[2].padStart(2, "0")}-${match[3].padStart(2, "0")}` : text.trim();
+}
+
 function lastDays(n) {
   const to = beijingDay(Date.now());
   return { from: addDays(to, 1 - n), to };
@@ -42,8 +57,8 @@ export function statsView(api) {
   const status = h("p", { class: "notice", role: "status" });
   const body = h("div", { id: "stats-body" });
   const note = h("p", { class: "hint stats-range-note", id: "stats-range-note" });
-  const from = h("input", { type: "date", id: "stats-from", "aria-label": t("stats.from"), onchange: () => picked() });
-  const to = h("input", { type: "date", id: "stats-to", "aria-label": t("stats.to"), onchange: () => picked() });
+  const from = dayInput("stats-from", t("stats.from"), () => picked());
+  const to = dayInput("stats-to", t("stats.to"), () => picked());
   const presets = PRESETS.map(([name, days]) => h("button", {
     type: "button", class: "small", "data-preset": name, "aria-pressed": "false",
     onclick: () => choose(days === null ? null : lastDays(days)),
@@ -67,7 +82,7 @@ export function statsView(api) {
   }
 
   function picked() {
-    const [start, end] = [from.value, to.value];
+    const [start, end] = [normalDay(from.value), normalDay(to.value)];
     if (!isDay(start) || !isDay(end) || end < start || dayCount(start, end) > MAX_DAYS) {
       say(status, t("stats.badRange"), "error");
       return;
@@ -77,8 +92,6 @@ export function statsView(api) {
 
   function reflect() {
     const today = beijingDay(Date.now());
-    from.max = today;
-    to.max = today;
     from.value = range ? range.from : "";
     to.value = range ? range.to : "";
     for (const button of presets) {

@@ -612,6 +612,7 @@ export default {
   "stats.costHint": "Net of refunds: a refund lowers a rule's cost by what it takes back and its sales by what it refunds; a payment refunded in full no longer counts. A payment that earned several rules counts in each. Points are drawn one point to one fen, as rules compute them. A voucher's cost shows in its template's redemptions, not here.",
   "stats.costTitle": "Rebate cost against sales driven, per rule",
   "stats.dailyChart": "Sales and rebate cost per day (cost = balance + points, a point as one fen)",
+  "stats.dayPlaceholder": "e.g. 2026-06-18",
   "stats.from": "From",
   "stats.heading": "Campaign statistics",
   "stats.inPoints": " in points",

@@ -612,6 +612,7 @@ export default {
   "stats.costHint": "已扣除退款：退款按收回额降低规则成本、按退款额降低销售额；全额退款的支付不再计入。命中多条规则的支付在每条规则中各计一次。积分按 1 积分 = 1 分计算。优惠券的成本体现在其模板的核销中，不在此处。",
   "stats.costTitle": "各规则返利成本与带动销售额",
   "stats.dailyChart": "每日销售额与返利成本（返利成本 = 余额 + 积分，1 积分按 1 分计）",
+  "stats.dayPlaceholder": "如 2026-06-18",
   "stats.from": "开始日期",
   "stats.heading": "活动数据",
   "stats.inPoints": "（积分）",
