@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from bench import memory
 
 GOAL_MB = 500
-# About 12 minutes on 2 cores (the api under `chalice local` is the busy process); a longer day
+# About 20 minutes on 2 cores (the api under `chalice local` is the busy process); a longer day
 # only adds what the growth per 1,000 requests says.
 DAY_REQUESTS = int(os.environ.get("BENCH_DAY_REQUESTS", "2000"))
 SAMPLE_EVERY = 250
