@@ -15,11 +15,13 @@ import time
 import uuid
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, overload
+from typing import Any, Iterable, Iterator, Mapping, overload
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
+
+from chalicelib.indexes import TABLE
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.cursors import CursorBinding, bad_cursor, decode_cursor, encode_cursor
@@ -334,6 +336,19 @@ def query_once(*, index: str | None, key_condition: str, names: dict[str, str], 
         kwargs["ExclusiveStartKey"] = start
     response = _call("query", **kwargs)
     return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+def items_between(partition: str, first: str, last: str) -> Iterator[dict[str, Any]]:
+    """Every item of table partition `partition` whose sort key is from `first` to `last` (both
+    included), page after page (eventually consistent): a range of day or hour counters."""
+    start = None
+    while True:
+        items, start = query_once(index=None, key_condition="#pk = :pk AND #sk BETWEEN :first AND :last",
+                                  names={"#pk": TABLE.pk, "#sk": TABLE.sk},
+                                  vals=values(pk=partition, first=first, last=last), limit=1000, start=start)
+        yield from items
+        if not start:
+            return
 
 
 # --- whole-table reads and deletes (privacy export and erasure only) -----------------------

@@ -228,21 +228,10 @@ def claims_by_hour(template: Template, first_hour: str, last_hour: str) -> dict[
     for (redemptions count on shard 0)."""
     counts: dict[str, tuple[int, int]] = {}
     for shard in range(template.stock_shards):
-        start = None
-        while True:
-            items, start = dynamo.query_once(
-                index=None, key_condition="#pk = :pk AND #sk BETWEEN :first AND :last",
-                names={"#pk": keys.TABLE.pk, "#sk": keys.TABLE.sk},
-                vals=dynamo.values(pk=keys.claim_stats_partition(template.id, shard),
-                                   first=keys.claim_stats_sort_key(first_hour),
-                                   last=keys.claim_stats_sort_key(last_hour)),
-                limit=1000, start=start,
-            )
-            for item in items:
-                claimed, redeemed = counts.get(item["hour"], (0, 0))
-                counts[item["hour"]] = (claimed + int(item.get("claimed", 0)), redeemed + int(item.get("redeemed", 0)))
-            if not start:
-                break
+        for item in dynamo.items_between(keys.claim_stats_partition(template.id, shard),
+                                         keys.claim_stats_sort_key(first_hour), keys.claim_stats_sort_key(last_hour)):
+            claimed, redeemed = counts.get(item["hour"], (0, 0))
+            counts[item["hour"]] = (claimed + int(item.get("claimed", 0)), redeemed + int(item.get("redeemed", 0)))
     return counts
 
 

@@ -154,20 +154,11 @@ def programme_days(first: str, last: str) -> dict[str, dict[str, int]]:
     days (eventually consistent, as `programme_totals`)."""
     days: dict[str, dict[str, int]] = {}
     for shard in range(keys.PROGRAMME_SHARDS):
-        start = None
-        while True:
-            items, start = dynamo.query_once(
-                index=None, key_condition="#pk = :pk AND #sk BETWEEN :first AND :last",
-                names={"#pk": keys.TABLE.pk, "#sk": keys.TABLE.sk},
-                vals=dynamo.values(pk=keys.programme_partition(shard), first=keys.programme_day_sort_key(first),
-                                   last=keys.programme_day_sort_key(last)),
-                limit=1000, start=start)
-            for item in items:
-                totals = days.setdefault(item["day"], dict.fromkeys(PROGRAMME_FIELDS, 0))
-                for name in PROGRAMME_FIELDS:
-                    totals[name] += int(item.get(name, 0))
-            if not start:
-                break
+        for item in dynamo.items_between(keys.programme_partition(shard), keys.programme_day_sort_key(first),
+                                         keys.programme_day_sort_key(last)):
+            totals = days.setdefault(item["day"], dict.fromkeys(PROGRAMME_FIELDS, 0))
+            for name in PROGRAMME_FIELDS:
+                totals[name] += int(item.get(name, 0))
     return days
 
 
