@@ -72,6 +72,14 @@ class Session:
             context.close()
 
 
+def watch_console(page: Page) -> list[str]:
+    """The page's console errors from now on (uncaught script errors are the Session's, asserted
+    by the fixtures)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return errors
+
+
 def sign_in(page: Page, bearer: str) -> None:
     page.locator("#token").fill(bearer)
     page.locator("#signin-form button.primary").click()

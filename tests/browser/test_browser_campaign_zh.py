@@ -11,21 +11,14 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.pages import cell, needs_chromium, sign_in
+from tests.browser.pages import cell, needs_chromium, sign_in, watch_console
 from tests.helpers import headers_for, token
 from tests.helpers import session as http_session
 from tests.payment_helpers import generic_payment, signed_generic
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
-
-
-def watch_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    return errors
 
 
 def test_an_operator_runs_a_campaign_and_a_rebate_programme_and_the_shopper_sees_the_rebate_arrive(stack, session):
@@ -35,7 +28,7 @@ def test_an_operator_runs_a_campaign_and_a_rebate_programme_and_the_shopper_sees
 
     # The campaign: a voucher, created in its dialog and published, in Chinese
     ops = session.page("/console", stack.api_url, lang="zh")
-    ops_errors = watch_errors(ops)
+    ops_errors = watch_console(ops)
     sign_in(ops, token(operator, ("operator",)))
     ops.get_by_role("button", name="新建优惠券模板").click()
     form = ops.locator("#template-form")
@@ -69,7 +62,7 @@ def test_an_operator_runs_a_campaign_and_a_rebate_programme_and_the_shopper_sees
     try:
         # The shopper claims the voucher
         mall = session.page("/mall", stack.api_url, lang="zh")
-        mall_errors = watch_errors(mall)
+        mall_errors = watch_console(mall)
         sign_in(mall, token(shopper))
         mall.locator("#claimable article", has_text=voucher).get_by_role("button", name="立即领取").click()
         expect(mall.locator("#wallet-list article", has_text=voucher)).to_be_visible()

@@ -15,9 +15,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.pages import needs_chromium, sign_in
+from tests.browser.pages import needs_chromium, sign_in, watch_console
 from tests.helpers import headers_for, template_body, token
 from tests.helpers import session as http_session
 from tests.payment_helpers import rule_body
@@ -143,12 +143,6 @@ def test_grants_from_an_uploaded_csv_are_granted_once_and_download_as_a_result_c
     for user in users:
         assert by_user[user][1:2] == [words["granted"]] and by_user[user][2]  # the coupon's id
         assert by_user[user][3:] == [names[user]]
-
-
-def watch_console(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    return errors
 
 
 def test_every_dialog_opens_with_the_focus_and_closes_by_esc_or_its_button(stack, session):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.pages import cell, english_on, needs_chromium, settled_rebate, shared_data, sign_in
+from tests.browser.pages import cell, english_on, needs_chromium, settled_rebate, shared_data, sign_in, watch_console
 from tests.helpers import headers_for, token
 from tests.helpers import session as http_session
 
@@ -22,12 +22,6 @@ pytestmark = [pytest.mark.e2e, needs_chromium]
 
 CONSOLE_SECTIONS = ["templates", "codes", "grants", "rules", "withdrawals", "accounts", "stats", "settings", "audit"]
 
-
-
-def watch_console(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    return errors
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import TIMEOUT_MS, needs_chromium, sign_in
+from tests.browser.pages import TIMEOUT_MS, needs_chromium, sign_in, watch_console
 from tests.helpers import headers_for, template_body, token
 from tests.helpers import session as http_session
 from tests.payment_helpers import generic_payment, signed_generic
@@ -29,12 +29,6 @@ WORDS = {
            "no_voucher": "No voucher chosen."},
     "zh": {"waiting": "待支付 {total}", "paid": "订单 {order} 已支付", "no_voucher": "未选择优惠券。"},
 }
-
-
-def watch_console(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    return errors
 
 
 def claimed_voucher(stack, shopper: str, **overrides) -> dict:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import TIMEOUT_MS, needs_chromium, sign_in, yuan
+from tests.browser.pages import TIMEOUT_MS, needs_chromium, sign_in, watch_console, yuan
 from tests.helpers import headers_for, token
 from tests.helpers import session as http_session
 from tests.payment_helpers import generic_payment, generic_refund, rule_body, signed_generic
@@ -34,12 +34,6 @@ WORDS = {
            "asked": "申请提现", "paid_out": "提现已打款", "balance": "余额", "raw": "返利（余额）"},
 }
 FINANCE = ("fay-mall-ledger", ("finance",))
-
-
-def watch_console(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    return errors
 
 
 def post(stack, path: str, body: dict | None = None, headers: dict | None = None) -> dict:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import TIMEOUT_MS, needs_chromium, sign_in, yuan
+from tests.browser.pages import TIMEOUT_MS, needs_chromium, sign_in, watch_console, yuan
 from tests.helpers import headers_for, template_body, token
 from tests.helpers import session as http_session
 from tests.payment_helpers import generic_payment, rule_body, signed_generic
@@ -74,12 +74,6 @@ def programme(stack):
 def value(page: Page, label: str):
     """The figure of the overview whose label is exactly `label`."""
     return page.locator("#rebate-overall .figure").filter(has=page.get_by_text(label, exact=True)).locator("strong")
-
-
-def watch_console(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    return errors
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
